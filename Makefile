@@ -1,0 +1,29 @@
+# Two entry points (see README.md): `make serve` and `make test`.
+SWIFT ?= swift
+DATA ?= ./data
+ADDRESS ?= 127.0.0.1:9000
+
+.PHONY: serve test build unit conformance setup
+
+## Set up a fresh machine, build the release binary and serve ./data on 127.0.0.1:9000.
+serve: setup build
+	./.build/release/martlet server --address $(ADDRESS) --data $(DATA)
+
+## Set up, build, and run every test: Swift unit tests, then the conformance suite against the release binary.
+test: setup build
+	./scripts/setup.sh --python
+	$(SWIFT) test -c release
+	.venv/bin/python -m pytest conformance
+
+setup:
+	./scripts/setup.sh
+
+build:
+	$(SWIFT) build -c release --product martlet
+
+unit:
+	$(SWIFT) test -c release
+
+conformance:
+	./scripts/setup.sh --python
+	.venv/bin/python -m pytest conformance

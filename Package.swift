@@ -1,0 +1,88 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Dependencies point one way: martlet -> S3API, LocalStore; S3API -> S3Auth, ObjectStore, Digest;
+// LocalStore -> ObjectStore, GRDB. S3Auth and ObjectStore import neither Hummingbird nor GRDB.
+let package = Package(
+    name: "martlet",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "martlet", targets: ["martlet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // System libcrypto (OpenSSL) and zlib, for digests and CRC32.
+        .systemLibrary(
+            name: "CMartletSystem",
+            providers: [.apt(["libssl-dev", "zlib1g-dev"])]
+        ),
+        // Table-driven / hardware CRC32C and CRC64NVME, which neither OpenSSL nor zlib provide.
+        .target(name: "CMartletCRC", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Digest", dependencies: ["CMartletSystem", "CMartletCRC"]),
+        .target(
+            name: "ObjectStore",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "LocalStore",
+            dependencies: [
+                "ObjectStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "S3Auth",
+            dependencies: ["Digest", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "S3API",
+            dependencies: [
+                "S3Auth", "ObjectStore", "Digest",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "martlet",
+            dependencies: [
+                "S3API", "LocalStore", "ObjectStore", "S3Auth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "DigestTests", dependencies: ["Digest"]),
+        .testTarget(
+            name: "S3AuthTests",
+            dependencies: ["S3Auth", "Digest", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
+        .testTarget(
+            name: "LocalStoreTests",
+            dependencies: ["LocalStore", "ObjectStore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "S3APITests",
+            dependencies: ["S3API", .product(name: "HTTPTypes", package: "swift-http-types")]
+        ),
+    ]
+)

@@ -1,0 +1,60 @@
+import NIOCore
+import NIOPosix
+import ObjectStore
+import Synchronization
+
+/// Reads one blob through a descriptor opened once, so its bytes stay readable even if the blob is deleted.
+///
+/// Reads hold `fd`'s lock for the duration of the `pread`, so `close()` never pulls the descriptor from under a
+/// read in flight (and the number can't be reused by another file meanwhile).
+final class FileBlobReader: BlobReader {
+    let size: Int64
+    private let fd: Mutex<CInt?>
+    private let path: String
+    private let allocator: ByteBufferAllocator
+    private let threadPool: NIOThreadPool
+
+    init(fd: CInt, size: Int64, path: String, allocator: ByteBufferAllocator, threadPool: NIOThreadPool) {
+        self.fd = Mutex(fd)
+        self.size = size
+        self.path = path
+        self.allocator = allocator
+        self.threadPool = threadPool
+    }
+
+    /// Up to `maxLength` bytes from `offset`, read straight into a new buffer's storage; empty at or past the end.
+    /// Throws ``StoreError/ioFailure(_:)``, also after ``close()``.
+    func read(offset: Int64, maxLength: Int) async throws -> ByteBuffer {
+        precondition(offset >= 0 && maxLength >= 0, "negative offset or length")
+        let length = Int(min(Int64(maxLength), max(0, size - offset)))
+        if length == 0 { return allocator.buffer(capacity: 0) }
+        return try await threadPool.runIfActive { [allocator, path] in
+            var buffer = allocator.buffer(capacity: length)
+            try self.fd.withLock { fd throws(StoreError) in
+                guard let fd else { throw StoreError.ioFailure("read from a closed blob reader (\(path))") }
+                _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { storage throws(StoreError) in
+                    // The buffer may have more capacity than asked for; read only what the caller wants.
+                    let target = UnsafeMutableRawBufferPointer(rebasing: storage.prefix(length))
+                    return try POSIX.readFully(fd, into: target, at: offset, path: path)
+                }
+            }
+            return buffer
+        }
+    }
+
+    /// Closes the descriptor. Runs even when the calling task is cancelled; later calls do nothing.
+    func close() async {
+        await threadPool.runEvenIfCancelled { self.closeNow() }
+    }
+
+    private func closeNow() {
+        fd.withLock { fd in
+            if let open = fd { POSIX.closeFile(open) }
+            fd = nil
+        }
+    }
+
+    deinit {
+        closeNow()
+    }
+}

@@ -1,0 +1,92 @@
+import NIOCore
+import ObjectStore
+import Synchronization
+
+/// Writes one blob into `tmp/`, and on commit moves it into `blobs/`.
+///
+/// Every step runs on the store's thread pool while holding `state`'s lock, so steps never overlap even if a
+/// caller breaks the one-step-at-a-time rule, and a descriptor is never closed under a write in flight.
+final class FileBlobWriter: BlobWriter {
+    private enum State {
+        case open(fd: CInt, written: Int64)
+        case committed
+        case aborted
+    }
+
+    private let store: FileBlobStore
+    private let id: String
+    private let temporaryPath: String
+    private let state: Mutex<State>
+
+    init(store: FileBlobStore, id: String, temporaryPath: String, fd: CInt) {
+        self.store = store
+        self.id = id
+        self.temporaryPath = temporaryPath
+        self.state = Mutex(.open(fd: fd, written: 0))
+    }
+
+    /// Appends the readable bytes of `buffer`. Throws ``StoreError/ioFailure(_:)``, also after commit or abort.
+    func write(_ buffer: ByteBuffer) async throws {
+        if buffer.readableBytes == 0 { return }
+        try await store.threadPool.runIfActive { [temporaryPath] in
+            try self.state.withLock { state throws(StoreError) in
+                guard case .open(let fd, let written) = state else {
+                    throw StoreError.ioFailure("write to a blob writer that is already closed (\(temporaryPath))")
+                }
+                try buffer.withUnsafeReadableBytes { bytes throws(StoreError) in
+                    try POSIX.writeFully(fd, bytes, at: written, path: temporaryPath)
+                }
+                state = .open(fd: fd, written: written + Int64(buffer.readableBytes))
+            }
+        }
+    }
+
+    /// fsyncs the file, renames it into `blobs/`, fsyncs that folder and returns the blob's ID.
+    /// On failure the temporary file is removed and the writer is closed.
+    func commit() async throws -> BlobID {
+        try await store.threadPool.runIfActive { [store, id, temporaryPath] in
+            try self.state.withLock { state throws(StoreError) in
+                guard case .open(let fd, _) = state else {
+                    throw StoreError.ioFailure("commit of a blob writer that is already closed (\(temporaryPath))")
+                }
+                do throws(StoreError) {
+                    try POSIX.sync(fd, path: temporaryPath)
+                    POSIX.closeFile(fd)
+                    state = .aborted
+                    try store.publish(temporaryPath: temporaryPath, id: id)
+                    state = .committed
+                } catch {
+                    if case .open = state { POSIX.closeFile(fd) }
+                    state = .aborted
+                    try? POSIX.removeFile(temporaryPath)
+                    throw error
+                }
+            }
+        }
+        return BlobID(id)
+    }
+
+    /// Closes and removes the temporary file. Runs even when the calling task is cancelled (a client that went
+    /// away is the usual reason to abort). Does nothing after commit or a previous abort.
+    func abort() async {
+        await store.threadPool.runEvenIfCancelled { [temporaryPath] in
+            self.state.withLock { state in
+                guard case .open(let fd, _) = state else { return }
+                POSIX.closeFile(fd)
+                state = .aborted
+                try? POSIX.removeFile(temporaryPath)
+            }
+        }
+    }
+
+    deinit {
+        // A writer dropped without commit or abort: don't leak the descriptor or the file. These calls are quick
+        // and rare enough to make on whatever thread releases the writer.
+        state.withLock { state in
+            if case .open(let fd, _) = state {
+                POSIX.closeFile(fd)
+                try? POSIX.removeFile(temporaryPath)
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+import ObjectStore
+
+extension SQLiteIndex {
+    /// The current record of `key`, or nil. Throws ``StoreError/noSuchBucket``.
+    public func object(bucket: String, key: String) async throws -> ObjectRecord? {
+        try await read { db in
+            // One statement answers both "does the bucket exist" and "what is the record".
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT buckets.name AS bucket_name, \(Self.objectColumns(prefix: "objects."))
+                        FROM buckets LEFT JOIN objects ON objects.bucket = buckets.name AND objects.key = ?
+                        WHERE buckets.name = ?
+                        """),
+                arguments: [Self.keyData(key), bucket])
+            guard let row else { throw StoreError.noSuchBucket }
+            if row["key"] == nil { return nil }
+            return try Self.objectRecord(row, bucket: bucket)
+        }
+    }
+
+    /// Checks `condition` against the current record and stores `record` in its place, in one transaction, so
+    /// a concurrent writer cannot slip between the check and the write. Updates the blob reference counts in the
+    /// same transaction.
+    /// - Returns: The record it replaced, whose blobs the caller frees.
+    /// - Throws: ``StoreError/noSuchBucket`` or ``StoreError/preconditionFailed``.
+    public func putObject(_ record: ObjectRecord, condition: WriteCondition) async throws -> ObjectRecord? {
+        let encoded = try EncodedRecord(record)
+        return try await write { db in
+            try Self.requireBucket(record.bucket, db)
+            let current = try Self.currentRecord(bucket: record.bucket, key: encoded.key, db)
+            switch condition {
+            case .always:
+                break
+            case .ifAbsent:
+                if current != nil { throw StoreError.preconditionFailed }
+            case .ifETagMatches(let etag):
+                guard let current, current.etag == etag else { throw StoreError.preconditionFailed }
+            }
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO objects (bucket, key, size, etag, last_modified, metadata, checksum, segments)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (bucket, key) DO UPDATE SET
+                        size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified,
+                        metadata = excluded.metadata, checksum = excluded.checksum, segments = excluded.segments
+                    """
+            ).execute(arguments: encoded.arguments)
+            // Count the new references before dropping the old, so a blob kept across the replacement never
+            // touches zero.
+            try Self.addReferences(to: record.segments, db)
+            if let current { try Self.dropReferences(to: current.segments, db) }
+            return current
+        }
+    }
+
+    /// Removes the record of `key` and returns it (nil if there was none). Throws ``StoreError/noSuchBucket``.
+    public func deleteObject(bucket: String, key: String) async throws -> ObjectRecord? {
+        let keyData = Self.keyData(key)
+        return try await write { db in
+            try Self.requireBucket(bucket, db)
+            guard let current = try Self.currentRecord(bucket: bucket, key: keyData, db) else { return nil }
+            try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?")
+                .execute(arguments: [bucket, keyData])
+            try Self.dropReferences(to: current.segments, db)
+            return current
+        }
+    }
+
+    /// Records whose keys fall in `range`, in byte order of key, at most `limit` of them: one seek in the
+    /// primary key, then `limit` steps along it. Throws ``StoreError/noSuchBucket``.
+    public func scan(bucket: String, range: KeyRange, limit: Int) async throws -> [ObjectRecord] {
+        let (sql, arguments) = Self.scanQuery(bucket: bucket, range: range, limit: limit)
+        return try await read { db in
+            try Self.requireBucket(bucket, db)
+            if limit <= 0 { return [] }
+            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+                .map { try Self.objectRecord($0, bucket: bucket) }
+        }
+    }
+
+    /// SQLite's plan for a ``scan(bucket:range:limit:)``, one line per step; tests check it is a seek.
+    func scanQueryPlan(range: KeyRange) async throws -> [String] {
+        let (sql, arguments) = Self.scanQuery(bucket: "", range: range, limit: 1)
+        return try await read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] }
+        }
+    }
+
+    private static func scanQuery(bucket: String, range: KeyRange, limit: Int) -> (String, StatementArguments) {
+        var sql = "SELECT \(objectColumns(prefix: "")) FROM objects WHERE bucket = ?"
+        var arguments: StatementArguments = [bucket]
+        switch (range.lower.isEmpty, range.lowerInclusive) {
+        case (true, true):
+            break  // every key is at least the empty string
+        case (true, false):
+            // A literal, because Foundation may hand GRDB a nil pointer for an empty Data, which SQLite binds
+            // as NULL, and `key > NULL` matches nothing.
+            sql += " AND key > x''"
+        case (false, let inclusive):
+            sql += inclusive ? " AND key >= ?" : " AND key > ?"
+            arguments += [Data(range.lower)]
+        }
+        if let upper = range.upper {
+            sql += " AND key < ?"
+            arguments += [Data(upper)]
+        }
+        sql += " ORDER BY key LIMIT ?"
+        arguments += [max(limit, 0)]
+        return (sql, arguments)
+    }
+
+    /// The current record of a key, read inside the caller's transaction.
+    private static func currentRecord(bucket: String, key: Data, _ db: Database) throws -> ObjectRecord? {
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT \(objectColumns(prefix: "")) FROM objects WHERE bucket = ? AND key = ?"),
+            arguments: [bucket, key])
+        return try row.map { try objectRecord($0, bucket: bucket) }
+    }
+
+    /// Adds one reference to each segment's blob.
+    private static func addReferences(to segments: [BlobSegment], _ db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO blob_refs (blob_id, ref_count) VALUES (?, 1)
+                ON CONFLICT (blob_id) DO UPDATE SET ref_count = ref_count + 1
+                """)
+        for segment in segments {
+            try statement.execute(arguments: [segment.blobID.rawValue])
+        }
+    }
+
+    /// Removes one reference to each segment's blob, forgetting blobs no row refers to any more.
+    private static func dropReferences(to segments: [BlobSegment], _ db: Database) throws {
+        let decrement = try db.cachedStatement(
+            sql: "UPDATE blob_refs SET ref_count = ref_count - 1 WHERE blob_id = ? AND ref_count > 1")
+        let remove = try db.cachedStatement(sql: "DELETE FROM blob_refs WHERE blob_id = ? AND ref_count = 1")
+        for segment in segments {
+            try decrement.execute(arguments: [segment.blobID.rawValue])
+            if db.changesCount == 0 {
+                try remove.execute(arguments: [segment.blobID.rawValue])
+            }
+        }
+    }
+}

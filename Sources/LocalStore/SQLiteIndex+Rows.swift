@@ -1,0 +1,77 @@
+import Foundation
+import GRDB
+import ObjectStore
+
+/// How an ``ObjectRecord`` maps to a row of `objects`, and back.
+extension SQLiteIndex {
+    /// The `objects` columns a record is read from, each named as itself even when taken from a join.
+    static func objectColumns(prefix: String) -> String {
+        ["key", "size", "etag", "last_modified", "metadata", "checksum", "segments"]
+            .map { "\(prefix)\($0) AS \($0)" }
+            .joined(separator: ", ")
+    }
+
+    /// A key as stored: its UTF-8 bytes, so comparisons are byte-wise.
+    static func keyData(_ key: String) -> Data {
+        Data(key.utf8)
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    static func date(milliseconds: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+
+    /// Decodes a row selected with ``objectColumns(prefix:)``.
+    static func objectRecord(_ row: Row, bucket: String) throws -> ObjectRecord {
+        let decoder = JSONDecoder()
+        let keyBytes: Data = row["key"]
+        let checksum: String? = row["checksum"]
+        let segments = try decoder.decode([StoredSegment].self, from: Data((row["segments"] as String).utf8))
+        return ObjectRecord(
+            bucket: bucket,
+            key: String(decoding: keyBytes, as: UTF8.self),
+            size: row["size"],
+            etag: row["etag"],
+            lastModified: date(milliseconds: row["last_modified"]),
+            metadata: try decoder.decode(ObjectMetadata.self, from: Data((row["metadata"] as String).utf8)),
+            checksum: try checksum.map { try decoder.decode(StoredChecksum.self, from: Data($0.utf8)) },
+            segments: segments.map { BlobSegment(blobID: BlobID($0.blob), size: $0.size) }
+        )
+    }
+}
+
+/// A segment as stored in the `segments` JSON: `{"blob": "<id>", "size": n}`. Its own type, not
+/// ``BlobSegment``'s Codable form, so the on-disk format stays put if the model's property names change.
+struct StoredSegment: Codable {
+    var blob: String
+    var size: Int64
+}
+
+/// A record turned into the values of an `objects` row, done before entering the write transaction so JSON
+/// encoding does not lengthen the time the write lock is held.
+struct EncodedRecord {
+    let key: Data
+    let arguments: StatementArguments
+
+    init(_ record: ObjectRecord) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        func json(_ value: some Encodable) throws -> String {
+            String(decoding: try encoder.encode(value), as: UTF8.self)
+        }
+        key = SQLiteIndex.keyData(record.key)
+        arguments = [
+            record.bucket,
+            key,
+            record.size,
+            record.etag,
+            SQLiteIndex.milliseconds(record.lastModified),
+            try json(record.metadata),
+            try record.checksum.map(json),
+            try json(record.segments.map { StoredSegment(blob: $0.blobID.rawValue, size: $0.size) }),
+        ]
+    }
+}

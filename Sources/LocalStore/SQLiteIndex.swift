@@ -1,0 +1,168 @@
+import Foundation
+import GRDB
+import ObjectStore
+
+/// The object index in one SQLite database, the only owner of its connections.
+///
+/// A GRDB `DatabasePool` in WAL mode: reads run concurrently on snapshots, writes are serialized, and every
+/// method runs in one transaction, so each is atomic. Commits are fsynced (`synchronous=FULL`): a write that
+/// returned survives `kill -9` and power loss.
+///
+/// Schema (see ``migrator`` for the exact SQL; migrations are append-only and named):
+/// - `buckets(name PK, created_at, region)`.
+/// - `objects(bucket, key, size, etag, last_modified, metadata, checksum, segments)`, primary key
+///   `(bucket, key)`, `WITHOUT ROWID`: the current record of each key, clustered in key order. `key` holds the
+///   key's UTF-8 bytes as a BLOB, so SQLite's `memcmp` order is S3's byte order and a listing is one seek in the
+///   primary key. `metadata`, `checksum` and `segments` are JSON.
+/// - `blob_refs(blob_id PK, ref_count)`: how many rows refer to each blob, kept in the same transactions as the
+///   rows themselves, so ``isBlobReferenced(_:)`` is one lookup. Any later table whose rows hold blobs
+///   (multipart parts, noncurrent versions) counts its references here too.
+///
+/// Times are kept as milliseconds since 1970, rounded to the nearest millisecond.
+public final class SQLiteIndex: ObjectIndex {
+    private let database: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// Blocking: meant for start-up. Only one `SQLiteIndex` should have a given file open at a time.
+    /// - Throws: ``StoreError/ioFailure(_:)`` if the file cannot be opened or migrated.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.label = "martlet.index"
+        // Another process (an operator's sqlite3 shell) may hold a lock for a moment; wait rather than fail.
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            // WAL's default (NORMAL) may lose the last commits on power loss; an acknowledged PUT must not.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(database)
+        } catch {
+            throw StoreError.ioFailure("opening index \(path): \(error)")
+        }
+    }
+
+    /// Closes the database. Later calls fail with ``StoreError/ioFailure(_:)``.
+    public func close() throws {
+        do { try database.close() } catch { throw StoreError.ioFailure("closing index: \(error)") }
+    }
+
+    /// The schema, one named migration per change. Never edit a shipped migration: append a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-buckets-objects") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE buckets (
+                        name TEXT NOT NULL PRIMARY KEY,
+                        created_at INTEGER NOT NULL,
+                        region TEXT NOT NULL
+                    ) STRICT;
+                    -- The current record of each key. Versioning will add a table of noncurrent versions keyed
+                    -- (bucket, key, version order), leaving this one the single lookup for "the latest".
+                    CREATE TABLE objects (
+                        bucket TEXT NOT NULL REFERENCES buckets(name),
+                        key BLOB NOT NULL,
+                        size INTEGER NOT NULL,
+                        etag TEXT NOT NULL,
+                        last_modified INTEGER NOT NULL,
+                        metadata TEXT NOT NULL,
+                        checksum TEXT,
+                        segments TEXT NOT NULL,
+                        PRIMARY KEY (bucket, key)
+                    ) WITHOUT ROWID, STRICT;
+                    CREATE TABLE blob_refs (
+                        blob_id TEXT NOT NULL PRIMARY KEY,
+                        ref_count INTEGER NOT NULL CHECK (ref_count > 0)
+                    ) WITHOUT ROWID, STRICT;
+                    """
+            )
+        }
+        return migrator
+    }
+
+    // MARK: Buckets
+
+    /// Records a new bucket. Throws ``StoreError/bucketAlreadyExists``.
+    public func createBucket(_ bucket: BucketInfo) async throws {
+        try await write { db in
+            if try Self.bucketExists(bucket.name, db) { throw StoreError.bucketAlreadyExists }
+            try db.execute(
+                sql: "INSERT INTO buckets (name, created_at, region) VALUES (?, ?, ?)",
+                arguments: [bucket.name, Self.milliseconds(bucket.creationDate), bucket.region]
+            )
+        }
+    }
+
+    /// The bucket named `name`, or nil.
+    public func bucket(named name: String) async throws -> BucketInfo? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT name, created_at, region FROM buckets WHERE name = ?", arguments: [name])
+                .map(Self.bucketInfo)
+        }
+    }
+
+    /// All buckets, ordered by name.
+    public func listBuckets() async throws -> [BucketInfo] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT name, created_at, region FROM buckets ORDER BY name").map(Self.bucketInfo)
+        }
+    }
+
+    /// Deletes an empty bucket. Throws ``StoreError/noSuchBucket`` or ``StoreError/bucketNotEmpty``.
+    public func deleteBucket(named name: String) async throws {
+        try await write { db in
+            try Self.requireBucket(name, db)
+            let hasObjects = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?)", arguments: [name]) ?? false
+            if hasObjects { throw StoreError.bucketNotEmpty }
+            try db.execute(sql: "DELETE FROM buckets WHERE name = ?", arguments: [name])
+        }
+    }
+
+    // MARK: Blobs
+
+    /// Whether any record refers to `id`: one primary-key lookup.
+    public func isBlobReferenced(_ id: BlobID) async throws -> Bool {
+        try await read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM blob_refs WHERE blob_id = ?)", arguments: [id.rawValue]) ?? false
+        }
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a read transaction on a snapshot, reporting database failures as ``StoreError``.
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await database.read(body) } catch { throw Self.storeError(error) }
+    }
+
+    /// Runs `body` in a write transaction, rolled back if it throws, reporting database failures as
+    /// ``StoreError``.
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await database.write(body) } catch { throw Self.storeError(error) }
+    }
+
+    /// Our own errors and cancellation pass through; anything from SQLite is an I/O failure.
+    private static func storeError(_ error: any Error) -> any Error {
+        switch error {
+        case is StoreError, is CancellationError: error
+        default: StoreError.ioFailure("index: \(error)")
+        }
+    }
+
+    static func bucketExists(_ name: String, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM buckets WHERE name = ?)", arguments: [name]) ?? false
+    }
+
+    /// Throws ``StoreError/noSuchBucket`` unless the bucket exists.
+    static func requireBucket(_ name: String, _ db: Database) throws {
+        if try !bucketExists(name, db) { throw StoreError.noSuchBucket }
+    }
+
+    private static func bucketInfo(_ row: Row) -> BucketInfo {
+        BucketInfo(name: row["name"], creationDate: date(milliseconds: row["created_at"]), region: row["region"])
+    }
+}

@@ -1,0 +1,14 @@
+/// Errors a storage implementation throws. Each protocol method documents which ones.
+public enum StoreError: Error, Sendable, Equatable {
+    case noSuchBucket
+    /// CreateBucket of a name that exists (this server has one owner, so it is always the caller's).
+    case bucketAlreadyExists
+    case bucketNotEmpty
+    case noSuchKey
+    /// A ``WriteCondition`` did not hold.
+    case preconditionFailed
+    /// The index names a blob the blob store does not have (it was replaced under a reader).
+    case blobMissing(BlobID)
+    /// The disk or database failed; the message is for logs, not clients.
+    case ioFailure(String)
+}

@@ -1,0 +1,86 @@
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import ObjectStore
+
+/// ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation.
+extension S3Handlers {
+    func listBuckets(_ context: RequestContext) async throws -> S3Response {
+        let buckets = try await storage.index.listBuckets()
+        var xml = XMLWriter()
+        xml.element("ListAllMyBucketsResult", namespace: XMLWriter.s3Namespace) { x in
+            x.element("Owner") { o in
+                o.element("ID", owner.id)
+                o.element("DisplayName", owner.displayName)
+            }
+            x.element("Buckets") { b in
+                for bucket in buckets {
+                    b.element("Bucket") { e in
+                        e.element("Name", bucket.name)
+                        e.element("CreationDate", HTTPDate.iso8601(bucket.creationDate))
+                        e.element("BucketRegion", bucket.region)
+                    }
+                }
+            }
+        }
+        return .xml(xml)
+    }
+
+    func createBucket(_ name: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
+        try BucketName.validate(name)
+        if context.header("x-amz-bucket-object-lock-enabled")?.lowercased() == "true" {
+            throw S3Error(.notImplemented, "Object lock is not implemented by this server yet.")
+        }
+        let document = try await body.collectDocument()
+        if !document.isEmpty {
+            let root = try XMLReader.parse(document)
+            guard root.name == "CreateBucketConfiguration" else { throw S3Error(.malformedXML) }
+            let constraint = root.child("LocationConstraint")?.text.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            // us-east-1 is the one region whose buckets carry no location constraint.
+            let expected = configuration.region == "us-east-1" ? "" : configuration.region
+            if constraint != expected {
+                throw S3Error(
+                    .invalidLocationConstraint,
+                    "The \(constraint.isEmpty ? "unspecified" : "specified") location-constraint is not valid for this endpoint, which serves \(configuration.region).",
+                    details: [("LocationConstraint", constraint)])
+            }
+        }
+        do {
+            try await storage.index.createBucket(BucketInfo(name: name, creationDate: Date(), region: configuration.region))
+        } catch StoreError.bucketAlreadyExists {
+            // AWS answers a re-create by the owner in us-east-1 with 200 for legacy reasons, elsewhere with 409.
+            guard configuration.region == "us-east-1" else {
+                throw S3Error(.bucketAlreadyOwnedByYou, details: [("BucketName", name)])
+            }
+        }
+        var headers = HTTPFields()
+        headers[.location] = "/" + name
+        return .empty(.ok, headers: headers)
+    }
+
+    func deleteBucket(_ name: String) async throws -> S3Response {
+        do {
+            try await storage.index.deleteBucket(named: name)
+        } catch let error as StoreError {
+            throw S3Error.from(error, bucket: name, key: nil)
+        }
+        return .empty(.noContent)
+    }
+
+    func headBucket(_ name: String) async throws -> S3Response {
+        let bucket = try await requireBucket(name)
+        var headers = HTTPFields()
+        headers[.amzBucketRegion] = bucket.region
+        return .empty(.ok, headers: headers)
+    }
+
+    func getBucketLocation(_ name: String) async throws -> S3Response {
+        let bucket = try await requireBucket(name)
+        var xml = XMLWriter()
+        // us-east-1 is reported as an empty constraint.
+        xml.element("LocationConstraint", namespace: XMLWriter.s3Namespace) { x in
+            if bucket.region != "us-east-1" { x.characters(bucket.region) }
+        }
+        return .xml(xml)
+    }
+}

@@ -1,0 +1,100 @@
+import Digest
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import ObjectStore
+
+/// GetObject and HeadObject.
+extension S3Handlers {
+    /// Bytes read from disk per response write: large enough for GB/s, small enough to bound memory.
+    static let readChunkSize = 1 << 20
+
+    func getObject(_ bucket: String, _ key: String, _ context: RequestContext, isHead: Bool) async throws -> S3Response {
+        _ = try await requireBucket(bucket)
+        let (record, reader) = try await storage.openObject(bucket: bucket, key: key)
+        do {
+            if try Preconditions(context).evaluate(etag: record.etag, lastModified: record.lastModified) == .notModified {
+                await reader.close()
+                var headers = HTTPFields()
+                headers[.eTag] = "\"\(record.etag)\""
+                headers[.lastModified] = HTTPDate.rfc1123(record.lastModified)
+                return S3Response(status: .notModified, headers: headers)
+            }
+            var headers = Self.objectHeaders(record, context: context)
+            let range = try ByteRange.parse(context.header("Range"), size: record.size)
+            var status = HTTPResponse.Status.ok
+            let bytes: Range<Int64>
+            if let range {
+                status = .partialContent
+                bytes = range
+                headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(record.size)"
+            } else {
+                bytes = 0..<record.size
+                if context.header("x-amz-checksum-mode")?.uppercased() == "ENABLED", let checksum = record.checksum,
+                   let algorithm = ChecksumAlgorithm(rawValue: checksum.algorithm),
+                   let name = HTTPField.Name(algorithm.headerName) {
+                    headers[name] = checksum.value
+                    headers[.amzChecksumType] = checksum.type
+                }
+            }
+            headers[.contentLength] = String(bytes.count)
+            guard !isHead, !bytes.isEmpty else {
+                await reader.close()
+                return S3Response(status: status, headers: headers)
+            }
+            let body = ResponseBody(contentLength: Int(bytes.count)) { writer in
+                do {
+                    try await reader.read(range: bytes, chunkSize: Self.readChunkSize) { try await writer.write($0) }
+                } catch {
+                    await reader.close()
+                    throw error
+                }
+                await reader.close()
+                try await writer.finish(nil)
+            }
+            return S3Response(status: status, headers: headers, body: body)
+        } catch {
+            await reader.close()
+            throw error
+        }
+    }
+
+    /// The stored headers of an object, with `response-*` query overrides applied.
+    static func objectHeaders(_ record: ObjectRecord, context: RequestContext) -> HTTPFields {
+        var headers = HTTPFields()
+        let m = record.metadata
+        headers[.eTag] = "\"\(record.etag)\""
+        headers[.lastModified] = HTTPDate.rfc1123(record.lastModified)
+        headers[.acceptRanges] = "bytes"
+        headers[.contentType] = context.query["response-content-type"] ?? m.contentType ?? "binary/octet-stream"
+        let optional: [(HTTPField.Name, String?, String)] = [
+            (.contentEncoding, m.contentEncoding, "response-content-encoding"),
+            (.contentDisposition, m.contentDisposition, "response-content-disposition"),
+            (.contentLanguage, m.contentLanguage, "response-content-language"),
+            (.cacheControl, m.cacheControl, "response-cache-control"),
+            (.expires, m.expires, "response-expires"),
+        ]
+        for (name, stored, override) in optional {
+            if let value = context.query[override] ?? stored { headers[name] = value }
+        }
+        for (name, value) in m.userMetadata.sorted(by: { $0.key < $1.key }) {
+            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
+        }
+        // AWS names the storage class only when it is not STANDARD.
+        if let storageClass = m.storageClass, storageClass != "STANDARD" {
+            headers[.amzStorageClass] = storageClass
+        }
+        return headers
+    }
+}
+
+extension Preconditions {
+    init(_ context: RequestContext) {
+        // An unparseable date is ignored, as HTTP says.
+        self.init(
+            ifMatch: context.nonEmptyHeader("If-Match"),
+            ifNoneMatch: context.nonEmptyHeader("If-None-Match"),
+            ifModifiedSince: context.nonEmptyHeader("If-Modified-Since").flatMap(HTTPDate.parse),
+            ifUnmodifiedSince: context.nonEmptyHeader("If-Unmodified-Since").flatMap(HTTPDate.parse))
+    }
+}

@@ -1,0 +1,141 @@
+import Digest
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import ObjectStore
+import S3Auth
+
+/// PutObject and DeleteObject.
+extension S3Handlers {
+    static let maxKeyBytes = 1024
+    static let maxUserMetadataBytes = 2048
+
+    func putObject(_ bucket: String, _ key: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
+        try Self.validateKey(key)
+        let metadata = try Self.objectMetadata(from: context)
+        let condition = try Self.writeCondition(from: context)
+        let expectations = try payloadExpectations(context)
+        _ = try await requireBucket(bucket)
+
+        let writer = try await storage.blobs.makeWriter()
+        let outcome = try await PayloadIngest.ingest(body, into: writer, expecting: expectations)
+        let record = ObjectRecord(
+            bucket: bucket, key: key, size: outcome.size, etag: outcome.md5.hexString, lastModified: Date(),
+            metadata: metadata, checksum: outcome.checksum,
+            segments: [BlobSegment(blobID: outcome.blobID, size: outcome.size)])
+        do {
+            try await storage.putObject(record, condition: condition)
+        } catch StoreError.preconditionFailed {
+            let header = condition == .ifAbsent ? "If-None-Match" : "If-Match"
+            throw S3Error(.preconditionFailed, details: [("Condition", header)])
+        }
+        var headers = HTTPFields()
+        headers[.eTag] = "\"\(record.etag)\""
+        if let checksum = record.checksum, let name = HTTPField.Name(ChecksumAlgorithm(rawValue: checksum.algorithm)?.headerName ?? "") {
+            headers[name] = checksum.value
+            headers[.amzChecksumType] = checksum.type
+        }
+        return .empty(.ok, headers: headers)
+    }
+
+    func deleteObject(_ bucket: String, _ key: String) async throws -> S3Response {
+        _ = try await requireBucket(bucket)
+        try await storage.deleteObject(bucket: bucket, key: key)
+        return .empty(.noContent)
+    }
+
+    /// Works out how the body is framed and what it must hash to, from the signature mode and headers.
+    private func payloadExpectations(_ context: RequestContext) throws -> PayloadIngest.Expectations {
+        let contentMD5 = try context.header("Content-MD5").map { value throws(S3Error) -> [UInt8] in
+            guard let digest = decodeBase64(value), digest.count == 16 else { throw S3Error(.invalidDigest) }
+            return digest
+        }
+        let contentLength = try context.header("Content-Length").map { value throws(S3Error) -> Int64 in
+            guard let length = Int64(value), length >= 0 else { throw S3Error(.invalidArgument, "Invalid Content-Length") }
+            return length
+        }
+        var trailerNames: [String] = []
+        let declaredLength: Int64?
+        if case .chunked(let config) = context.auth.payload {
+            trailerNames = config.trailerNames
+            guard let decoded = config.decodedContentLength else {
+                throw S3Error(.missingContentLength, "You must provide the x-amz-decoded-content-length header with aws-chunked uploads.")
+            }
+            declaredLength = decoded
+        } else {
+            guard contentLength != nil || context.header("Transfer-Encoding") != nil else { throw S3Error(.missingContentLength) }
+            declaredLength = contentLength
+        }
+        if let declaredLength, declaredLength > configuration.maxObjectSize {
+            throw S3Error(.entityTooLarge, details: [
+                ("ProposedSize", String(declaredLength)), ("MaxSizeAllowed", String(configuration.maxObjectSize)),
+            ])
+        }
+        return PayloadIngest.Expectations(
+            payload: context.auth.payload, contentMD5: contentMD5,
+            checksum: try ChecksumExpectation.from(context, trailerNames: trailerNames),
+            declaredLength: declaredLength, maxSize: configuration.maxObjectSize)
+    }
+
+    static func validateKey(_ key: String) throws(S3Error) {
+        if key.utf8.count > maxKeyBytes {
+            throw S3Error(.keyTooLongError, details: [("MaxSizeAllowed", String(maxKeyBytes)), ("Size", String(key.utf8.count))])
+        }
+    }
+
+    /// PutObject's `If-None-Match: *` and `If-Match: etag`, checked atomically with the write.
+    static func writeCondition(from context: RequestContext) throws(S3Error) -> WriteCondition {
+        if let noneMatch = context.nonEmptyHeader("If-None-Match") {
+            guard noneMatch.trimmingCharacters(in: .whitespaces) == "*" else {
+                throw S3Error(.notImplemented, "If-None-Match on PutObject supports only '*'.", details: [("Header", "If-None-Match")])
+            }
+            return .ifAbsent
+        }
+        if let match = context.nonEmptyHeader("If-Match") {
+            return .ifETagMatches(ETag.unquote(match))
+        }
+        return .always
+    }
+
+    static let storageClasses: Set<String> = [
+        "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
+        "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE",
+    ]
+
+    /// The headers S3 stores with an object.
+    static func objectMetadata(from context: RequestContext) throws(S3Error) -> ObjectMetadata {
+        var metadata = ObjectMetadata(
+            contentType: context.nonEmptyHeader("Content-Type"),
+            contentEncoding: context.nonEmptyHeader("Content-Encoding").flatMap(stripAWSChunked),
+            contentDisposition: context.nonEmptyHeader("Content-Disposition"),
+            contentLanguage: context.nonEmptyHeader("Content-Language"),
+            cacheControl: context.nonEmptyHeader("Cache-Control"),
+            expires: context.nonEmptyHeader("Expires"))
+        var userBytes = 0
+        for field in context.headers {
+            let name = field.name.canonicalName
+            guard name.hasPrefix("x-amz-meta-") else { continue }
+            let shortName = String(name.dropFirst("x-amz-meta-".count))
+            userBytes += shortName.utf8.count + field.value.utf8.count
+            if let existing = metadata.userMetadata[shortName] {
+                metadata.userMetadata[shortName] = existing + "," + field.value
+            } else {
+                metadata.userMetadata[shortName] = field.value
+            }
+        }
+        if userBytes > maxUserMetadataBytes {
+            throw S3Error(.metadataTooLarge, details: [("MaxSizeAllowed", String(maxUserMetadataBytes)), ("Size", String(userBytes))])
+        }
+        if let storageClass = context.nonEmptyHeader("x-amz-storage-class") {
+            guard storageClasses.contains(storageClass) else { throw S3Error(.invalidStorageClass, details: [("StorageClassRequested", storageClass)]) }
+            metadata.storageClass = storageClass
+        }
+        return metadata
+    }
+
+    /// `aws-chunked` is transfer framing, not the object's encoding; S3 stores what remains.
+    private static func stripAWSChunked(_ value: String) -> String? {
+        let codings = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.lowercased() != "aws-chunked" }
+        return codings.isEmpty ? nil : codings.joined(separator: ",")
+    }
+}

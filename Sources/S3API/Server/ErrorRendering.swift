@@ -1,0 +1,26 @@
+import HTTPTypes
+
+extension S3Error {
+    /// The `<Error>` document and status for this error. HEAD responses carry no body.
+    func response(resource: String, requestID: String, hostID: String, isHead: Bool) -> S3Response {
+        var headers = HTTPFields()
+        for (name, value) in self.headers {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        guard !isHead else {
+            return .empty(code.status, headers: headers)
+        }
+        var xml = XMLWriter()
+        xml.element("Error") { x in
+            x.element("Code", code.rawValue)
+            x.element("Message", message)
+            for (name, value) in details { x.element(name, value) }
+            x.element("Resource", resource)
+            x.element("RequestId", requestID)
+            x.element("HostId", hostID)
+        }
+        var response = S3Response.xml(xml, status: code.status)
+        for field in headers { response.headers.append(field) }
+        return response
+    }
+}

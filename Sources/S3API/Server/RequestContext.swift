@@ -1,0 +1,36 @@
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import S3Auth
+
+/// A request after parsing and authentication: what every handler gets.
+public struct RequestContext: Sendable {
+    public var requestID: String
+    public var method: HTTPRequest.Method
+    public var headers: HTTPFields
+    public var target: RequestTarget
+    public var query: QueryParameters
+    public var auth: VerifiedRequest
+    public var endpoint: S3Endpoint
+    public var receivedAt: Date
+
+    /// A request header's value, or nil.
+    public func header(_ name: String) -> String? {
+        HTTPField.Name(name).flatMap { headers[$0] }
+    }
+
+    /// A request header's value with an empty value counted as absent.
+    public func nonEmptyHeader(_ name: String) -> String? {
+        header(name).flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// Makes the `x-amz-request-id` values: 16 hex digits, unique per process.
+enum RequestID {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let hex = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

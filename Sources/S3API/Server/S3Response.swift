@@ -1,0 +1,48 @@
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+
+/// A response a handler builds: status, headers and a body that may stream.
+public struct S3Response: Sendable {
+    public var status: HTTPResponse.Status
+    public var headers: HTTPFields
+    public var body: ResponseBody
+
+    public init(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], body: ResponseBody = ResponseBody()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A 200 (or other status) carrying an XML document.
+    public static func xml(_ writer: XMLWriter, status: HTTPResponse.Status = .ok) -> S3Response {
+        var buffer = ByteBufferAllocator().buffer(capacity: writer.text.utf8.count)
+        buffer.writeString(writer.text)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/xml"
+        headers[.contentLength] = String(buffer.readableBytes)
+        return S3Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
+    }
+
+    /// A response with no body. `Content-Length: 0` keeps keep-alive clients from waiting for one.
+    public static func empty(_ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> S3Response {
+        var headers = headers
+        if headers[.contentLength] == nil { headers[.contentLength] = "0" }
+        return S3Response(status: status, headers: headers)
+    }
+}
+
+extension HTTPField.Name {
+    static let amzRequestID = HTTPField.Name("x-amz-request-id")!
+    static let amzID2 = HTTPField.Name("x-amz-id-2")!
+    static let amzContentSHA256 = HTTPField.Name("x-amz-content-sha256")!
+    static let amzDecodedContentLength = HTTPField.Name("x-amz-decoded-content-length")!
+    static let amzStorageClass = HTTPField.Name("x-amz-storage-class")!
+    static let amzBucketRegion = HTTPField.Name("x-amz-bucket-region")!
+    static let amzChecksumType = HTTPField.Name("x-amz-checksum-type")!
+    static let amzChecksumMode = HTTPField.Name("x-amz-checksum-mode")!
+    static let amzSDKChecksumAlgorithm = HTTPField.Name("x-amz-sdk-checksum-algorithm")!
+    static let amzTrailer = HTTPField.Name("x-amz-trailer")!
+    static let contentMD5 = HTTPField.Name("Content-MD5")!
+    static let expires = HTTPField.Name("Expires")!
+}

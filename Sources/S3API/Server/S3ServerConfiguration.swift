@@ -1,0 +1,28 @@
+import S3Auth
+
+/// Everything the HTTP face needs to know, built by the executable (or a test) from its options.
+public struct S3ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// The one region this server is; SigV4 credential scopes must name it.
+    public var region: String
+    /// Enables virtual-hosted-style requests (`bucket.domain`).
+    public var domain: String?
+    /// PEM files; when set, the port serves HTTPS.
+    public var tls: (certificateChain: String, privateKey: String)?
+    public var credentials: any CredentialStore
+    /// The largest single PUT body (S3: 5 GiB).
+    public var maxObjectSize: Int64 = 5 * 1024 * 1024 * 1024
+
+    public init(
+        host: String, port: Int, region: String, domain: String?,
+        tls: (certificateChain: String, privateKey: String)?, credentials: any CredentialStore
+    ) {
+        self.host = host
+        self.port = port
+        self.region = region
+        self.domain = domain
+        self.tls = tls
+        self.credentials = credentials
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Dates as S3 writes them: RFC 1123 in headers, ISO 8601 with milliseconds in XML.
+public enum HTTPDate {
+    private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    private static func components(_ date: Date) -> tm {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return parts
+    }
+
+    private static func pad(_ value: Int32, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+
+    /// `Wed, 21 Oct 2015 07:28:00 GMT`
+    public static func rfc1123(_ date: Date) -> String {
+        let t = components(date)
+        return "\(weekdays[Int(t.tm_wday)]), \(pad(t.tm_mday, 2)) \(months[Int(t.tm_mon)]) \(t.tm_year + 1900) "
+            + "\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2)) GMT"
+    }
+
+    /// `2015-10-21T07:28:00.123Z`
+    public static func iso8601(_ date: Date) -> String {
+        let t = components(date)
+        let millis = Int32((date.timeIntervalSince1970 * 1000).rounded(.down).truncatingRemainder(dividingBy: 1000))
+        return "\(t.tm_year + 1900)-\(pad(t.tm_mon + 1, 2))-\(pad(t.tm_mday, 2))T"
+            + "\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2)).\(pad(millis, 3))Z"
+    }
+
+    /// Parses the three HTTP date forms (RFC 1123, RFC 850, asctime); nil if none fits.
+    public static func parse(_ text: String) -> Date? {
+        let tokens = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "-" }).map(String.init)
+        var day: Int32?, month: Int32?, year: Int32?, clock: [Int32]?
+        // Skip the weekday; the rest identify themselves by shape.
+        for token in tokens.dropFirst() {
+            if let index = months.firstIndex(of: token) {
+                month = Int32(index)
+            } else if token.contains(":") {
+                let parts = token.split(separator: ":").compactMap { Int32($0) }
+                guard parts.count == 3 else { return nil }
+                clock = parts
+            } else if let number = Int32(token) {
+                if day == nil, token.count <= 2, month == nil || year == nil, !(month != nil && clock != nil) {
+                    day = number
+                } else {
+                    year = token.count == 2 ? (number < 70 ? 2000 + number : 1900 + number) : number
+                }
+            } else if token != "GMT" && token != "UTC" && token != "+0000" {
+                return nil
+            }
+        }
+        guard let day, let month, let year, let clock, (1...31).contains(day), clock[0] < 24, clock[1] < 60, clock[2] < 61 else {
+            return nil
+        }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month
+        parts.tm_mday = day
+        parts.tm_hour = clock[0]
+        parts.tm_min = clock[1]
+        parts.tm_sec = clock[2]
+        return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
+    }
+}

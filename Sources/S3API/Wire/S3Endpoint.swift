@@ -1,0 +1,107 @@
+import HTTPTypes
+
+/// Every S3 operation this server routes, parsed from method, target, query keys and headers before any
+/// handler runs; one exhaustive switch then dispatches it.
+public enum S3Endpoint: Sendable, Equatable {
+    case listBuckets
+    case createBucket(bucket: String)
+    case deleteBucket(bucket: String)
+    case headBucket(bucket: String)
+    case getBucketLocation(bucket: String)
+    case listObjectsV1(bucket: String)
+    case listObjectsV2(bucket: String)
+    case putObject(bucket: String, key: String)
+    case getObject(bucket: String, key: String)
+    case headObject(bucket: String, key: String)
+    case deleteObject(bucket: String, key: String)
+    /// A real S3 operation this server does not offer yet: answered 501 NotImplemented.
+    case notImplemented(operation: String)
+
+    /// Bucket sub-resources, by query key, with the operation family they name.
+    static let bucketSubresources: [String: String] = [
+        "accelerate": "BucketAccelerate", "acl": "BucketAcl", "analytics": "BucketAnalytics", "cors": "BucketCors",
+        "delete": "DeleteObjects", "encryption": "BucketEncryption", "intelligent-tiering": "BucketIntelligentTiering",
+        "inventory": "BucketInventory", "lifecycle": "BucketLifecycle", "logging": "BucketLogging",
+        "metadataTable": "BucketMetadataTable", "metrics": "BucketMetrics", "notification": "BucketNotification",
+        "object-lock": "ObjectLockConfiguration", "ownershipControls": "BucketOwnershipControls",
+        "policy": "BucketPolicy", "policyStatus": "BucketPolicyStatus", "publicAccessBlock": "PublicAccessBlock",
+        "replication": "BucketReplication", "requestPayment": "BucketRequestPayment", "session": "CreateSession",
+        "tagging": "BucketTagging", "uploads": "ListMultipartUploads", "versioning": "BucketVersioning",
+        "versions": "ListObjectVersions", "website": "BucketWebsite",
+    ]
+
+    /// Object sub-resources, by query key.
+    static let objectSubresources: [String: String] = [
+        "acl": "ObjectAcl", "attributes": "GetObjectAttributes", "legal-hold": "ObjectLegalHold",
+        "restore": "RestoreObject", "retention": "ObjectRetention", "select": "SelectObjectContent",
+        "tagging": "ObjectTagging", "torrent": "GetObjectTorrent", "uploadId": "MultipartUpload",
+        "uploads": "CreateMultipartUpload", "partNumber": "GetObjectPart",
+    ]
+
+    public static func parse(
+        method: HTTPRequest.Method, target: RequestTarget, query: QueryParameters, headers: HTTPFields
+    ) throws(S3Error) -> S3Endpoint {
+        guard let bucket = target.bucket else {
+            guard method == .get else { throw S3Error(.methodNotAllowed) }
+            return .listBuckets
+        }
+        guard let key = target.key else {
+            return try parseBucket(method: method, bucket: bucket, query: query)
+        }
+        return try parseObject(method: method, bucket: bucket, key: key, query: query, headers: headers)
+    }
+
+    private static func parseBucket(method: HTTPRequest.Method, bucket: String, query: QueryParameters) throws(S3Error) -> S3Endpoint {
+        let subresource = query.items.lazy.compactMap { bucketSubresources[$0.name] != nil ? $0.name : nil }.first
+        switch (method, subresource) {
+        case (.get, "location"): return .getBucketLocation(bucket: bucket)
+        case (.get, nil): return query["list-type"] == "2" ? .listObjectsV2(bucket: bucket) : .listObjectsV1(bucket: bucket)
+        case (.put, nil): return .createBucket(bucket: bucket)
+        case (.delete, nil): return .deleteBucket(bucket: bucket)
+        case (.head, _): return .headBucket(bucket: bucket)
+        case (.post, nil): return .notImplemented(operation: "PostObject")
+        case (.get, let name?), (.put, let name?), (.delete, let name?), (.post, let name?):
+            return .notImplemented(operation: "\(method.rawValue) \(bucketSubresources[name] ?? name)")
+        default: throw S3Error(.methodNotAllowed)
+        }
+    }
+
+    private static func parseObject(
+        method: HTTPRequest.Method, bucket: String, key: String, query: QueryParameters, headers: HTTPFields
+    ) throws(S3Error) -> S3Endpoint {
+        let subresource = query.items.lazy.compactMap { objectSubresources[$0.name] != nil ? $0.name : nil }.first
+        if let version = query["versionId"], version != "null" {
+            return .notImplemented(operation: "object versions")
+        }
+        switch (method, subresource) {
+        case (.put, nil):
+            if headers[HTTPField.Name("x-amz-copy-source")!] != nil { return .notImplemented(operation: "CopyObject") }
+            return .putObject(bucket: bucket, key: key)
+        case (.get, nil): return .getObject(bucket: bucket, key: key)
+        case (.head, nil): return .headObject(bucket: bucket, key: key)
+        case (.delete, nil): return .deleteObject(bucket: bucket, key: key)
+        case (.get, let name?), (.put, let name?), (.delete, let name?), (.post, let name?), (.head, let name?):
+            return .notImplemented(operation: "\(method.rawValue) \(objectSubresources[name] ?? name)")
+        case (.post, nil): throw S3Error(.methodNotAllowed)
+        default: throw S3Error(.methodNotAllowed)
+        }
+    }
+
+    /// Operations whose request body is object data, for which `Expect: 100-continue` is answered.
+    public var streamsRequestBody: Bool {
+        if case .putObject = self { return true }
+        return false
+    }
+
+    /// The bucket and key the operation names, for error `<Resource>` and logging.
+    public var bucketAndKey: (bucket: String?, key: String?) {
+        switch self {
+        case .listBuckets, .notImplemented: (nil, nil)
+        case .createBucket(let b), .deleteBucket(let b), .headBucket(let b), .getBucketLocation(let b),
+             .listObjectsV1(let b), .listObjectsV2(let b):
+            (b, nil)
+        case .putObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k), .deleteObject(let b, let k):
+            (b, k)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import HTTPTypes
+
+/// The S3 error codes this server answers with, each with its HTTP status and AWS's default message.
+/// https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList
+public enum S3ErrorCode: String, Sendable, CaseIterable {
+    case accessDenied = "AccessDenied"
+    case authorizationHeaderMalformed = "AuthorizationHeaderMalformed"
+    case authorizationQueryParametersError = "AuthorizationQueryParametersError"
+    case badDigest = "BadDigest"
+    case bucketAlreadyExists = "BucketAlreadyExists"
+    case bucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou"
+    case bucketNotEmpty = "BucketNotEmpty"
+    case entityTooLarge = "EntityTooLarge"
+    case entityTooSmall = "EntityTooSmall"
+    case incompleteBody = "IncompleteBody"
+    case internalError = "InternalError"
+    case invalidAccessKeyId = "InvalidAccessKeyId"
+    case invalidArgument = "InvalidArgument"
+    case invalidBucketName = "InvalidBucketName"
+    case invalidChunkSizeError = "InvalidChunkSizeError"
+    case invalidDigest = "InvalidDigest"
+    case invalidLocationConstraint = "InvalidLocationConstraint"
+    case invalidRange = "InvalidRange"
+    case invalidRequest = "InvalidRequest"
+    case invalidStorageClass = "InvalidStorageClass"
+    case keyTooLongError = "KeyTooLongError"
+    case malformedTrailerError = "MalformedTrailerError"
+    case malformedXML = "MalformedXML"
+    case metadataTooLarge = "MetadataTooLarge"
+    case methodNotAllowed = "MethodNotAllowed"
+    case missingContentLength = "MissingContentLength"
+    case missingSecurityHeader = "MissingSecurityHeader"
+    case noSuchBucket = "NoSuchBucket"
+    case noSuchKey = "NoSuchKey"
+    case notImplemented = "NotImplemented"
+    case preconditionFailed = "PreconditionFailed"
+    case requestTimeTooSkewed = "RequestTimeTooSkewed"
+    case requestTimeout = "RequestTimeout"
+    case signatureDoesNotMatch = "SignatureDoesNotMatch"
+    case xAmzContentSHA256Mismatch = "XAmzContentSHA256Mismatch"
+
+    public var status: HTTPResponse.Status {
+        switch self {
+        case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: .forbidden
+        case .noSuchBucket, .noSuchKey: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty: .conflict
+        case .missingContentLength: .lengthRequired
+        case .preconditionFailed: .preconditionFailed
+        case .invalidRange: .rangeNotSatisfiable
+        case .internalError: .internalServerError
+        case .notImplemented: .notImplemented
+        case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .entityTooLarge,
+             .entityTooSmall, .incompleteBody, .invalidArgument, .invalidBucketName, .invalidChunkSizeError,
+             .invalidDigest, .invalidLocationConstraint, .invalidRequest, .invalidStorageClass, .keyTooLongError,
+             .malformedTrailerError, .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
+             .xAmzContentSHA256Mismatch:
+            .badRequest
+        }
+    }
+
+    public var defaultMessage: String {
+        switch self {
+        case .accessDenied: "Access Denied"
+        case .authorizationHeaderMalformed: "The authorization header is malformed."
+        case .authorizationQueryParametersError: "Error parsing the X-Amz-Credential parameter."
+        case .badDigest: "The Content-MD5 you specified did not match what we received."
+        case .bucketAlreadyExists:
+            "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."
+        case .bucketAlreadyOwnedByYou: "Your previous request to create the named bucket succeeded and you already own it."
+        case .bucketNotEmpty: "The bucket you tried to delete is not empty"
+        case .entityTooLarge: "Your proposed upload exceeds the maximum allowed size"
+        case .entityTooSmall: "Your proposed upload is smaller than the minimum allowed object size."
+        case .incompleteBody: "You did not provide the number of bytes specified by the Content-Length HTTP header."
+        case .internalError: "We encountered an internal error. Please try again."
+        case .invalidAccessKeyId: "The AWS Access Key Id you provided does not exist in our records."
+        case .invalidArgument: "Invalid Argument"
+        case .invalidBucketName: "The specified bucket is not valid."
+        case .invalidChunkSizeError: "Only the last chunk is allowed to have a size less than 8192 bytes"
+        case .invalidDigest: "The Content-MD5 you specified was invalid."
+        case .invalidLocationConstraint: "The specified location-constraint is not valid"
+        case .invalidRange: "The requested range is not satisfiable"
+        case .invalidRequest: "Invalid Request"
+        case .invalidStorageClass: "The storage class you specified is not valid"
+        case .keyTooLongError: "Your key is too long"
+        case .malformedTrailerError: "The request contained trailing data that was not well-formed or did not conform to our published schema."
+        case .malformedXML: "The XML you provided was not well-formed or did not validate against our published schema"
+        case .metadataTooLarge: "Your metadata headers exceed the maximum allowed metadata size."
+        case .methodNotAllowed: "The specified method is not allowed against this resource."
+        case .missingContentLength: "You must provide the Content-Length HTTP header."
+        case .missingSecurityHeader: "Your request was missing a required header"
+        case .noSuchBucket: "The specified bucket does not exist"
+        case .noSuchKey: "The specified key does not exist."
+        case .notImplemented: "A header you provided implies functionality that is not implemented"
+        case .preconditionFailed: "At least one of the pre-conditions you specified did not hold"
+        case .requestTimeTooSkewed: "The difference between the request time and the current time is too large."
+        case .requestTimeout: "Your socket connection to the server was not read from or written to within the timeout period."
+        case .signatureDoesNotMatch:
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+        case .xAmzContentSHA256Mismatch: "The provided 'x-amz-content-sha256' header does not match what was computed."
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+
+/// The timestamp formats S3 authentication uses, parsed and printed without DateFormatter
+/// (which is slow and locale-sensitive). All times are UTC.
+enum AWSDate {
+    /// Parses ISO 8601 basic format, "20130524T000000Z" (x-amz-date, X-Amz-Date).
+    static func parseISO8601Basic(_ text: String) -> Date? {
+        let b = Array(text.utf8)
+        guard b.count == 16, b[8] == UInt8(ascii: "T"), b[15] == UInt8(ascii: "Z"),
+            let year = number(b, 0, 4), let month = number(b, 4, 2), let day = number(b, 6, 2),
+            let hour = number(b, 9, 2), let minute = number(b, 11, 2), let second = number(b, 13, 2)
+        else { return nil }
+        return makeDate(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+    }
+
+    private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+    /// Parses an HTTP date, "Fri, 24 May 2013 00:00:00 GMT" (RFC 7231 IMF-fixdate); the weekday is
+    /// not checked and "UTC" or "+0000" are accepted for the zone.
+    static func parseHTTPDate(_ text: String) -> Date? {
+        var parts = text.split(separator: " ", omittingEmptySubsequences: true)
+        if let first = parts.first, first.hasSuffix(",") { parts.removeFirst() }
+        guard parts.count == 5, ["GMT", "UTC", "+0000", "Z"].contains(parts[4]),
+            let day = Int(parts[0]), let monthIndex = months.firstIndex(of: parts[1].lowercased()),
+            let year = Int(parts[2])
+        else { return nil }
+        let clock = parts[3].split(separator: ":")
+        guard clock.count == 3, let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2])
+        else { return nil }
+        return makeDate(year: year, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second)
+    }
+
+    /// Parses whichever of the two formats `text` is in.
+    static func parseAny(_ text: String) -> Date? {
+        parseISO8601Basic(text) ?? parseHTTPDate(text)
+    }
+
+    /// "20130524T000000Z"
+    static func iso8601Basic(_ date: Date) -> String {
+        let c = components(date)
+        return pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2) + "T" + pad(c.hour, 2) + pad(c.minute, 2)
+            + pad(c.second, 2) + "Z"
+    }
+
+    /// "2013-05-24T00:00:00Z", the form S3 error documents use for ServerTime and Expires.
+    static func iso8601Extended(_ date: Date) -> String {
+        let c = components(date)
+        return pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2) + "T" + pad(c.hour, 2) + ":"
+            + pad(c.minute, 2) + ":" + pad(c.second, 2) + "Z"
+    }
+
+    private static func number(_ bytes: [UInt8], _ start: Int, _ count: Int) -> Int? {
+        var value = 0
+        for byte in bytes[start..<start + count] {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    private static func makeDate(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Date? {
+        guard (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour),
+            (0...59).contains(minute), (0...60).contains(second)
+        else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
+        return Date(timeIntervalSince1970: TimeInterval(seconds))
+    }
+
+    // Howard Hinnant's days_from_civil / civil_from_days: proleptic Gregorian calendar arithmetic.
+    // https://howardhinnant.github.io/date_algorithms.html
+    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    private static func components(_ date: Date) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
+        let total = Int(date.timeIntervalSince1970.rounded(.down))
+        var days = total / 86_400
+        var secondsOfDay = total % 86_400
+        if secondsOfDay < 0 {
+            secondsOfDay += 86_400
+            days -= 1
+        }
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return (year, month, day, secondsOfDay / 3_600, secondsOfDay % 3_600 / 60, secondsOfDay % 60)
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import LocalStore
+import NIOPosix
+import Logging
+import ObjectStore
+import S3API
+import S3Auth
+import ServiceLifecycle
+
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Serve the S3 API from a data folder.",
+        discussion: """
+            Credentials come from --access-key/--secret-key, else MARTLET_ACCESS_KEY/MARTLET_SECRET_KEY, \
+            else a development pair generated on first start and kept in <data>/credentials.json. \
+            SIGINT or SIGTERM stops the server gracefully: requests in flight finish first.
+            """
+    )
+
+    @Option(help: "Address to listen on, HOST:PORT.")
+    var address = "127.0.0.1:9000"
+
+    @Option(help: "Folder holding the index and object data.")
+    var data = "./data"
+
+    @Option(help: "The region this server is; clients must sign for it.")
+    var region = "us-east-1"
+
+    @Option(help: "Domain for virtual-hosted-style requests (bucket.DOMAIN).")
+    var domain: String?
+
+    @Option(help: "Folder with public.crt and private.key (PEM): serve HTTPS on the same port.")
+    var certsDir: String?
+
+    @Option(help: "Access key id (or MARTLET_ACCESS_KEY).")
+    var accessKey: String?
+
+    @Option(help: "Secret access key (or MARTLET_SECRET_KEY).")
+    var secretKey: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard ListenAddress(address) != nil else { throw ValidationError("--address must be HOST:PORT, e.g. 127.0.0.1:9000") }
+        if (accessKey == nil) != (secretKey == nil) {
+            throw ValidationError("--access-key and --secret-key go together")
+        }
+    }
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "martlet")
+        let listen = ListenAddress(address)!
+        let startedAt = Date()
+        // File I/O gets its own threads: an fsync waiting on the disk must not stall other requests' reads.
+        let ioThreads = NIOThreadPool(numberOfThreads: 16)
+        ioThreads.start()
+        let local = try LocalStorage.open(directory: data, threadPool: ioThreads)
+        let storage = Storage(index: local.index, blobs: local.blobs)
+        let credentials = try DevelopmentCredentials.resolve(
+            accessKey: accessKey ?? ProcessInfo.processInfo.environment["MARTLET_ACCESS_KEY"],
+            secretKey: secretKey ?? ProcessInfo.processInfo.environment["MARTLET_SECRET_KEY"],
+            dataDirectory: data)
+        let tls = certsDir.map { dir in
+            (certificateChain: dir + "/public.crt", privateKey: dir + "/private.key")
+        }
+        let configuration = S3ServerConfiguration(
+            host: listen.host, port: listen.port, region: region, domain: domain, tls: tls,
+            credentials: StaticCredentials(accessKey: credentials.accessKey, secretKey: credentials.secretKey))
+        let scheme = tls == nil ? "http" : "https"
+        let server = try S3Server(configuration: configuration, storage: storage, logger: logger).makeService { bound in
+            let port = bound?.port ?? listen.port
+            // Unbuffered, so scripts waiting for the banner see it at once.
+            FileHandle.standardOutput.write(Data("""
+                Martlet is serving S3 at \(scheme)://\(listen.host):\(port)  (region \(configuration.region))
+                  data folder: \(data)
+                  AWS_ACCESS_KEY_ID=\(credentials.accessKey)
+                  AWS_SECRET_ACCESS_KEY=\(credentials.secretKey)
+                  aws --endpoint-url \(scheme)://\(listen.host):\(port) s3 ls
+
+                """.utf8))
+        }
+        let sweep = OrphanSweep(local: local, startedAt: startedAt, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: server),
+                .init(service: sweep, successTerminationBehavior: .ignore),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+/// HOST:PORT, with IPv6 hosts in brackets.
+struct ListenAddress {
+    var host: String
+    var port: Int
+
+    init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.host = host
+        self.port = port
+    }
+}
+
+/// Removes blob files a crash left without an index record, in the background once the server runs.
+struct OrphanSweep: Service {
+    let local: LocalStorage
+    let startedAt: Date
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            let removed = try await local.removeOrphans(olderThan: startedAt)
+            if removed > 0 { logger.notice("removed \(removed) orphaned blob(s) left by an earlier crash") }
+        } catch {
+            logger.error("orphan sweep failed: \(error)")
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

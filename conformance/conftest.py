@@ -1,0 +1,365 @@
+"""Fixtures: the Martlet server processes under test and the clients that drive them.
+
+The binary is MARTLET_BIN, else <repo>/.build/release/martlet. A missing binary ends the run with an error (never a
+skip), so CI cannot go green without having tested anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from s3helpers import MartletServer, RawHTTP, RawS3, ServerStartError
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+ACCESS_KEY = "MARTLETCONFORMANCE01"
+# '/' and '+' as in real AWS secrets, to catch anything that escapes or decodes the secret.
+SECRET_KEY = "conformance/Secret+Key0123456789abcdefghij"
+REGION = "us-east-1"
+
+
+def pytest_configure(config):
+    # Keep the developer's ~/.aws config and any proxy settings out of every client the suite starts.
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+                "AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION", "AWS_CA_BUNDLE"):
+        os.environ.pop(var, None)
+    no_proxy = "127.0.0.1,localhost,.example.test,example.test"
+    for var in ("NO_PROXY", "no_proxy"):
+        os.environ[var] = (os.environ[var] + "," + no_proxy) if os.environ.get(var) else no_proxy
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The binary and server processes
+
+
+def _binary() -> Path:
+    return Path(os.environ.get("MARTLET_BIN") or REPO / ".build" / "release" / "martlet")
+
+
+@pytest.fixture(scope="session")
+def martlet_bin() -> Path:
+    path = _binary()
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.exit(
+            f"martlet binary not found or not executable at {path}. Build it first "
+            f"(swift build -c release) or point MARTLET_BIN at it.",
+            returncode=3,
+        )
+    return path
+
+
+class ServerPool:
+    """Starts extra Martlet servers, each with its own data folder, and stops them all at teardown."""
+
+    def __init__(self, binary: Path, base: Path):
+        self.binary = binary
+        self.base = base
+        self.servers: list[MartletServer] = []
+
+    def start(self, name: str = "extra", *, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY,
+              region: str = REGION, domain: str | None = None, tls: "Certs | None" = None,
+              data_dir: Path | None = None, credentials_in_env: bool = False, start: bool = True,
+              timeout: float = 20.0) -> MartletServer:
+        root = self.base / f"{name}-{len(self.servers)}"
+        server = MartletServer(
+            binary=self.binary,
+            data_dir=data_dir or root / "data",
+            log_dir=root / "logs",
+            access_key=access_key,
+            secret_key=secret_key,
+            region=region,
+            domain=domain,
+            certs_dir=tls.dir if tls else None,
+            ca_file=tls.ca_file if tls else None,
+            credentials_in_env=credentials_in_env,
+        )
+        self.servers.append(server)
+        if start:
+            failure = None
+            try:
+                server.start(timeout=timeout)
+            except ServerStartError as e:
+                failure = str(e)
+            if failure:
+                pytest.fail(failure, pytrace=False)
+        return server
+
+    def stop_all(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def session_pool(martlet_bin, tmp_path_factory):
+    pool = ServerPool(martlet_bin, tmp_path_factory.mktemp("servers"))
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture
+def server_factory(martlet_bin, tmp_path_factory):
+    """Starts dedicated servers for one test (crash, restart, other credentials or regions)."""
+    pool = ServerPool(martlet_bin, tmp_path_factory.mktemp("dedicated"))
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture(scope="session")
+def server(session_pool) -> MartletServer:
+    """The shared plain-HTTP server most tests talk to."""
+    return session_pool.start("main")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# TLS
+
+
+class Certs:
+    def __init__(self, directory: Path, ca_file: Path):
+        self.dir = directory
+        self.ca_file = ca_file
+
+
+def make_certs(directory: Path) -> Certs:
+    """A throwaway CA and a server certificate for 127.0.0.1/localhost signed by it.
+
+    The server gets `public.crt` and `private.key` (PEM) in `directory`; clients trust `ca.crt`.
+    """
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    directory.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.timezone.utc)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Martlet conformance test CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name).issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([
+            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        ]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    (directory / "public.crt").write_bytes(cert.public_bytes(pem))
+    (directory / "private.key").write_bytes(key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    ca_file = directory.parent / (directory.name + "-ca.crt")
+    ca_file.write_bytes(ca_cert.public_bytes(pem))
+    return Certs(directory, ca_file)
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory) -> Certs:
+    return make_certs(tmp_path_factory.mktemp("tls") / "certs")
+
+
+@pytest.fixture(scope="session")
+def tls_server(session_pool, certs) -> MartletServer:
+    """A second shared server that speaks HTTPS (--certs-dir)."""
+    return session_pool.start("tls", tls=certs)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Clients
+
+
+def make_client(server: MartletServer, **config_kwargs):
+    return boto3.client(
+        "s3",
+        endpoint_url=server.endpoint,
+        region_name=server.region,
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
+        verify=server.verify,
+        config=Config(**config_kwargs) if config_kwargs else None,
+    )
+
+
+@pytest.fixture(scope="session")
+def s3(server):
+    """boto3 with its default configuration (path-style for an IP endpoint, SigV4, CRC32 checksums)."""
+    return make_client(server)
+
+
+@pytest.fixture(scope="session")
+def s3_tls(tls_server):
+    """boto3 over HTTPS: PutObject then goes out as aws-chunked with an unsigned CRC32 trailer."""
+    return make_client(tls_server)
+
+
+@pytest.fixture(scope="session")
+def s3_noretry(server):
+    """boto3 that never retries: for tests where a retry would hide what the server did."""
+    return make_client(server, retries={"max_attempts": 1, "mode": "standard"})
+
+
+@pytest.fixture(scope="session")
+def raw(server) -> RawS3:
+    return server.raw()
+
+
+@pytest.fixture
+def sock(server):
+    """Opens raw sockets to a server (the main one by default); all are closed after the test."""
+    opened: list[RawHTTP] = []
+
+    def connect(target: MartletServer | None = None, timeout: float = 10.0) -> RawHTTP:
+        conn = RawHTTP.to(target or server, timeout=timeout)
+        opened.append(conn)
+        return conn
+
+    yield connect
+    for conn in opened:
+        conn.close()
+
+
+def bucket_name(request, prefix: str = "mt") -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
+    suffix = uuid.uuid4().hex[:10]
+    room = 63 - len(prefix) - len(suffix) - 2
+    return f"{prefix}-{slug[:room].strip('-')}-{suffix}".replace("--", "-")
+
+
+def empty_and_delete(client, name: str) -> None:
+    """Best effort: a clean-up failure must not mask the test's own result."""
+    try:
+        token = None
+        while True:
+            kwargs = {"Bucket": name}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = client.list_objects_v2(**kwargs)
+            for obj in page.get("Contents", []):
+                client.delete_object(Bucket=name, Key=obj["Key"])
+            if not page.get("IsTruncated"):
+                break
+            token = page["NextContinuationToken"]
+        client.delete_bucket(Bucket=name)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+@pytest.fixture
+def bucket(request, s3):
+    """A fresh, uniquely named bucket on the main server; emptied and deleted afterwards."""
+    name = bucket_name(request)
+    s3.create_bucket(Bucket=name)
+    yield name
+    empty_and_delete(s3, name)
+
+
+@pytest.fixture
+def tls_bucket(request, s3_tls):
+    name = bucket_name(request, "mts")
+    s3_tls.create_bucket(Bucket=name)
+    yield name
+    empty_and_delete(s3_tls, name)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# aws-cli
+
+
+@pytest.fixture
+def aws(request, server, tmp_path):
+    """Runs aws-cli (`python -m awscli` of this interpreter, i.e. the venv's) against a Martlet server.
+
+    aws("s3", "ls", tls=False, check=True) -> CompletedProcess with text stdout/stderr.
+    tls=True targets the HTTPS server and trusts its CA through AWS_CA_BUNDLE. target= picks any other server.
+    """
+
+    def run(*args: str, tls: bool = False, target: MartletServer | None = None, check: bool = True,
+            cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+        srv = target or (request.getfixturevalue("tls_server") if tls else server)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({
+            "AWS_ACCESS_KEY_ID": srv.access_key,
+            "AWS_SECRET_ACCESS_KEY": srv.secret_key,
+            "AWS_DEFAULT_REGION": srv.region,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_PAGER": "",
+            "PYTHONIOENCODING": "utf-8",
+        })
+        if srv.certs_dir:
+            env["AWS_CA_BUNDLE"] = str(srv.ca_file)
+        cmd = [sys.executable, "-m", "awscli", "--endpoint-url", srv.endpoint, *args]
+        proc = subprocess.run(cmd, env=env, cwd=cwd or tmp_path, capture_output=True, text=True,
+                              timeout=timeout)
+        if check and proc.returncode != 0:
+            pytest.fail(
+                f"aws-cli failed ({proc.returncode}): {' '.join(args)}\n--- stdout\n{proc.stdout}\n"
+                f"--- stderr\n{proc.stderr}\n--- server stderr (tail)\n{srv.log_tail(3000)}",
+                pytrace=False,
+            )
+        return proc
+
+    return run
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Diagnostics
+
+
+@pytest.fixture(autouse=True)
+def _main_server_alive(request):
+    """A crashed shared server would turn every later test into a connection error: say so plainly."""
+    yield
+    if "server" in request.fixturenames:
+        srv = request.getfixturevalue("server")
+        if not srv.running():
+            pytest.fail(f"the shared martlet server exited (status {srv.proc.returncode}) during this test\n"
+                        f"--- stderr (tail)\n{srv.log_tail()}", pytrace=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        for name in ("server", "tls_server"):
+            srv = item.funcargs.get(name)
+            if isinstance(srv, MartletServer):
+                report.sections.append((f"{name} stderr (tail)", srv.log_tail(3000)))

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks to build Martlet (system libraries) and, with --python,
+# the Python test tools into .venv. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in libssl-dev libsqlite3-dev zlib1g-dev libxml2; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
+fi
+
+if [ "${1:-}" = "--python" ]; then
+  if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv || {
+      sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+      $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv
+      python3 -m venv .venv
+    }
+  fi
+  stamp=.venv/.requirements-installed
+  if [ ! -f "$stamp" ] || [ conformance/requirements.txt -nt "$stamp" ]; then
+    .venv/bin/pip install -q --disable-pip-version-check -r conformance/requirements.txt
+    touch "$stamp"
+  fi
+fi
