@@ -10,7 +10,8 @@ serve: setup build
 	./.build/release/martlet server --address $(ADDRESS) --data $(DATA)
 
 ## Set up, build, and run every test: Swift unit tests, then the conformance suite against the release binary.
-test: setup build
+## `swift test -c release` builds and links .build/release/martlet too, so the code is compiled once.
+test: setup
 	./scripts/setup.sh --python
 	$(SWIFT) test -c release
 	.venv/bin/python -m pytest conformance

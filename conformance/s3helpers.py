@@ -437,10 +437,9 @@ class RawS3:
         resp = self.session.request(prepared.method, prepared.url, headers=headers, data=data,
                                     verify=self.verify, timeout=timeout, stream=True, allow_redirects=False)
         # Read the raw bytes: never let requests undo a Content-Encoding the object was stored with.
-        if prepared.method == "HEAD":
-            resp._content = b""
-        else:
-            resp._content = resp.raw.read(decode_content=False)
+        # For HEAD this reads nothing but still lets urllib3 finish the response, so the pooled
+        # connection can carry the next request.
+        resp._content = resp.raw.read(decode_content=False)
         resp._content_consumed = True
         resp.close()
         return resp

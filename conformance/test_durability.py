@@ -106,15 +106,15 @@ def test_interrupted_aws_chunked_upload_leaves_nothing(server_factory):
 def test_overwrite_and_delete_free_blobs(server_factory):
     srv = server_factory.start("gc")
     s3 = make_client(srv)
-    s3.create_bucket(Bucket="gc")
+    s3.create_bucket(Bucket="gc-bucket")
     for generation in range(3):
         for i in range(4):
-            s3.put_object(Bucket="gc", Key=f"k{i}", Body=random_bytes(10000 + generation))
-    s3.delete_object(Bucket="gc", Key="k3")
+            s3.put_object(Bucket="gc-bucket", Key=f"k{i}", Body=random_bytes(10000 + generation))
+    s3.delete_object(Bucket="gc-bucket", Key="k3")
     assert _wait_for(lambda: len(srv.files_under("blobs")) == 3), \
         f"{len(srv.files_under('blobs'))} blob files for 3 objects after overwrites and a delete"
     srv.restart()
-    _assert_no_leftovers(srv, make_client(srv), "gc")
+    _assert_no_leftovers(srv, make_client(srv), "gc-bucket")
 
 
 @pytest.mark.slow

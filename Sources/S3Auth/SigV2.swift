@@ -124,7 +124,7 @@ extension RequestAuthenticator {
     }
 
     /// Tries the path as sent, then the strictly re-encoded path (clients that sign a different
-    /// escaping than they send), and throws SignatureDoesNotMatch if neither matches.
+    /// escaping than they send), then a bucket path with its trailing slash, and throws SignatureDoesNotMatch if neither matches.
     private func verifyV2(
         _ request: HTTPRequestParts, query: QueryParameters, accessKey: String, secret: String, date: String,
         amzHeaders: [(name: String, value: String)], provided: String
@@ -133,8 +133,14 @@ extension RequestAuthenticator {
         let resourcePath = request.sigV2ResourcePath ?? request.rawPath
         let wirePath = resourcePath.isEmpty ? "/" : resourcePath
         let strictPath = SigV4.canonicalURI(rawPath: resourcePath)
+        var candidates = wirePath == strictPath ? [wirePath] : [wirePath, strictPath]
+        // A bucket's resource is "/bucket/" in AWS's spec (and botocore signs that), though the request
+        // line may say "/bucket".
+        if wirePath.dropFirst().firstIndex(of: "/") == nil, wirePath != "/" {
+            candidates.append(wirePath + "/")
+        }
         var firstStringToSign: String?
-        for path in wirePath == strictPath ? [wirePath] : [wirePath, strictPath] {
+        for path in candidates {
             let toSign = SigV2.stringToSign(
                 method: request.method,
                 contentMD5: request.value(of: "content-md5").map { String($0[...].trimmingSpaces) } ?? "",

@@ -26,8 +26,12 @@ extension S3Handlers {
         do {
             try await storage.putObject(record, condition: condition)
         } catch StoreError.preconditionFailed {
-            let header = condition == .ifAbsent ? "If-None-Match" : "If-Match"
-            throw S3Error(.preconditionFailed, details: [("Condition", header)])
+            guard condition == .ifAbsent else {
+                // If-Match names an object; when there is none, S3 says so rather than 412.
+                if try await storage.index.object(bucket: bucket, key: key) == nil { throw S3Error.noSuchKey(key) }
+                throw S3Error(.preconditionFailed, details: [("Condition", "If-Match")])
+            }
+            throw S3Error(.preconditionFailed, details: [("Condition", "If-None-Match")])
         }
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""

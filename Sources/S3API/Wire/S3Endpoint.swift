@@ -21,7 +21,7 @@ public enum S3Endpoint: Sendable, Equatable {
     static let bucketSubresources: [String: String] = [
         "accelerate": "BucketAccelerate", "acl": "BucketAcl", "analytics": "BucketAnalytics", "cors": "BucketCors",
         "delete": "DeleteObjects", "encryption": "BucketEncryption", "intelligent-tiering": "BucketIntelligentTiering",
-        "inventory": "BucketInventory", "lifecycle": "BucketLifecycle", "logging": "BucketLogging",
+        "inventory": "BucketInventory", "lifecycle": "BucketLifecycle", "location": "BucketLocation", "logging": "BucketLogging",
         "metadataTable": "BucketMetadataTable", "metrics": "BucketMetrics", "notification": "BucketNotification",
         "object-lock": "ObjectLockConfiguration", "ownershipControls": "BucketOwnershipControls",
         "policy": "BucketPolicy", "policyStatus": "BucketPolicyStatus", "publicAccessBlock": "PublicAccessBlock",
