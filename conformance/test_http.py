@@ -45,6 +45,29 @@ def test_expect_100_continue_refused_before_body(server, s3, raw, bucket, failur
         s3.head_object(Bucket=bucket, Key="refused")
 
 
+@pytest.mark.parametrize("failure", ["missing-bucket", "key-too-long", "bad-content-md5", "object-exists"])
+def test_expect_100_continue_refused_when_the_put_cannot_succeed(server, s3, raw, bucket, failure):
+    # A signed, well-formed PUT that will fail anyway must be refused before the client sends its body.
+    body = random_bytes(256 * 1024)
+    s3.put_object(Bucket=bucket, Key="exists", Body=b"already here")
+    path, headers = {
+        "missing-bucket": ("/no-such-bucket-" + bucket + "/k", {}),
+        "key-too-long": (key_path(bucket, "k" * 1025), {}),
+        "bad-content-md5": (key_path(bucket, "k"), {"Content-MD5": "not-base64-md5"}),
+        "object-exists": (key_path(bucket, "exists"), {"If-None-Match": "*"}),
+    }[failure]
+    expected = {"missing-bucket": (404, "NoSuchBucket"), "key-too-long": (400, "KeyTooLongError"),
+                "bad-content-md5": (400, "InvalidDigest"), "object-exists": (412, "PreconditionFailed")}[failure]
+    prepared = raw.prepare("PUT", path, headers={
+        "Content-Length": str(len(body)), "Expect": "100-continue", **headers}, body=body)
+    with RawHTTP.to(server) as conn:
+        conn.send_head("PUT", prepared.target, prepared.headers)
+        assert conn.wait_readable(2.0), "no answer to a PUT that cannot succeed"
+        resp = conn.read_response(timeout=2)
+    assert (resp.status, error_fields(resp.body)["Code"]) == expected, resp.head
+    assert s3.get_object(Bucket=bucket, Key="exists")["Body"].read() == b"already here"
+
+
 def test_many_small_boto3_puts_do_not_stall(s3, bucket):
     # botocore waits up to 1 s for "100 Continue" on every PutObject; a server that never sends it costs 20 s here.
     started = time.monotonic()

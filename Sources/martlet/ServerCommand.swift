@@ -65,10 +65,12 @@ struct ServerCommand: AsyncParsableCommand {
         ioThreads.start()
         let local = try LocalStorage.open(directory: data, threadPool: ioThreads)
         let storage = Storage(index: local.index, blobs: local.blobs)
+        let givenAccessKey = accessKey ?? ProcessInfo.processInfo.environment["MARTLET_ACCESS_KEY"]
+        let givenSecretKey = secretKey ?? ProcessInfo.processInfo.environment["MARTLET_SECRET_KEY"]
         let credentials = try DevelopmentCredentials.resolve(
-            accessKey: accessKey ?? ProcessInfo.processInfo.environment["MARTLET_ACCESS_KEY"],
-            secretKey: secretKey ?? ProcessInfo.processInfo.environment["MARTLET_SECRET_KEY"],
-            dataDirectory: data)
+            accessKey: givenAccessKey, secretKey: givenSecretKey, dataDirectory: data)
+        // Only the generated development secret is shown; one the operator chose stays out of logs.
+        let shownSecret = givenSecretKey == nil ? credentials.secretKey : "(as given)"
         let tls = certsDir.map { dir in
             (certificateChain: dir + "/public.crt", privateKey: dir + "/private.key")
         }
@@ -83,7 +85,7 @@ struct ServerCommand: AsyncParsableCommand {
                 Martlet is serving S3 at \(scheme)://\(listen.host):\(port)  (region \(configuration.region))
                   data folder: \(data)
                   AWS_ACCESS_KEY_ID=\(credentials.accessKey)
-                  AWS_SECRET_ACCESS_KEY=\(credentials.secretKey)
+                  AWS_SECRET_ACCESS_KEY=\(shownSecret)
                   aws --endpoint-url \(scheme)://\(listen.host):\(port) s3 ls
 
                 """.utf8))

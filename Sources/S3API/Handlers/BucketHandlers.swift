@@ -31,7 +31,7 @@ extension S3Handlers {
         if context.header("x-amz-bucket-object-lock-enabled")?.lowercased() == "true" {
             throw S3Error(.notImplemented, "Object lock is not implemented by this server yet.")
         }
-        let document = try await body.collectDocument()
+        let document = try await body.collectDocument(progress: context.bodyProgress)
         if !document.isEmpty {
             let root = try XMLReader.parse(document)
             guard root.name == "CreateBucketConfiguration" else { throw S3Error(.malformedXML) }

@@ -25,9 +25,11 @@ struct PayloadIngest {
         var checksum: StoredChecksum
     }
 
-    static func ingest(_ body: RequestBody, into writer: any BlobWriter, expecting expected: Expectations) async throws -> Outcome {
+    static func ingest(
+        _ body: RequestBody, into writer: any BlobWriter, expecting expected: Expectations, progress: BodyProgress
+    ) async throws -> Outcome {
         do {
-            let outcome = try await stream(body, into: writer, expecting: expected)
+            let outcome = try await stream(body, into: writer, expecting: expected, progress: progress)
             return outcome
         } catch {
             await writer.abort()
@@ -35,7 +37,9 @@ struct PayloadIngest {
         }
     }
 
-    private static func stream(_ body: RequestBody, into writer: any BlobWriter, expecting expected: Expectations) async throws -> Outcome {
+    private static func stream(
+        _ body: RequestBody, into writer: any BlobWriter, expecting expected: Expectations, progress: BodyProgress
+    ) async throws -> Outcome {
         var md5 = MD5()
         var checksum = expected.checksum.algorithm.makeDigest()
         var sha256: SHA256? = nil
@@ -50,7 +54,6 @@ struct PayloadIngest {
         func consume(_ piece: ByteBuffer) async throws {
             size += Int64(piece.readableBytes)
             guard size <= expected.maxSize else { throw S3Error(.entityTooLarge, details: [("MaxSizeAllowed", String(expected.maxSize))]) }
-            if let declared = expected.declaredLength, size > declared { throw S3Error(.incompleteBody) }
             piece.withUnsafeReadableBytes { bytes in
                 md5.update(bytes)
                 checksum.update(bytes)
@@ -66,6 +69,7 @@ struct PayloadIngest {
                 try await consume(buffer)
             }
         }
+        progress.markFinished()
         let trailers = try decoder?.finish() ?? [:]
         if let declared = expected.declaredLength, size != declared { throw S3Error(.incompleteBody) }
 
@@ -129,9 +133,16 @@ struct ChecksumExpectation {
     static func from(_ context: RequestContext, trailerNames: [String]) throws(S3Error) -> ChecksumExpectation {
         var found: [(ChecksumAlgorithm, String)] = []
         for field in context.headers {
-            if let algorithm = ChecksumAlgorithm(headerName: field.name.canonicalName) {
-                found.append((algorithm, field.value))
+            let name = field.name.canonicalName
+            guard name.hasPrefix("x-amz-checksum-"), !checksumControlHeaders.contains(name) else { continue }
+            // A checksum this server cannot compute must not pass unverified.
+            guard let algorithm = ChecksumAlgorithm(headerName: name) else {
+                throw S3Error(.invalidRequest, "The checksum algorithm of \(name) is not supported by this server.")
             }
+            found.append((algorithm, field.value))
+        }
+        for name in trailerNames where name.hasPrefix("x-amz-checksum-") && ChecksumAlgorithm(headerName: name) == nil {
+            throw S3Error(.invalidRequest, "The checksum algorithm of trailer \(name) is not supported by this server.")
         }
         let trailerChecksums = trailerNames.compactMap { name in ChecksumAlgorithm(headerName: name).map { ($0, name) } }
         guard found.count + trailerChecksums.count <= 1 else {
@@ -161,6 +172,9 @@ struct ChecksumExpectation {
         }
         return ChecksumExpectation(algorithm: declaredAlgorithm ?? .crc64nvme, source: .computed)
     }
+
+    /// `x-amz-checksum-*` headers that steer checksums rather than carry one.
+    static let checksumControlHeaders: Set<String> = ["x-amz-checksum-mode", "x-amz-checksum-type", "x-amz-checksum-algorithm"]
 
     static func isWellFormed(_ base64: String, for algorithm: ChecksumAlgorithm) -> Bool {
         decodeBase64(base64)?.count == algorithm.digestLength

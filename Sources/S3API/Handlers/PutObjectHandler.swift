@@ -10,15 +10,33 @@ extension S3Handlers {
     static let maxKeyBytes = 1024
     static let maxUserMetadataBytes = 2048
 
-    func putObject(_ bucket: String, _ key: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
+    /// Everything a PutObject checks before its body is read, so a doomed upload is refused before
+    /// `100 Continue` invites the client to send gigabytes.
+    struct PutPlan: Sendable {
+        var metadata: ObjectMetadata
+        var condition: WriteCondition
+        var expectations: PayloadIngest.Expectations
+    }
+
+    func planPut(_ bucket: String, _ key: String, _ context: RequestContext) async throws -> PutPlan {
         try Self.validateKey(key)
-        let metadata = try Self.objectMetadata(from: context)
-        let condition = try Self.writeCondition(from: context)
-        let expectations = try payloadExpectations(context)
         _ = try await requireBucket(bucket)
+        let plan = PutPlan(
+            metadata: try Self.objectMetadata(from: context), condition: try Self.writeCondition(from: context),
+            expectations: try payloadExpectations(context))
+        // The index checks the condition again, atomically, at commit; this only spares a doomed upload.
+        if plan.condition == .ifAbsent, try await storage.index.object(bucket: bucket, key: key) != nil {
+            throw S3Error(.preconditionFailed, details: [("Condition", "If-None-Match")])
+        }
+        return plan
+    }
+
+    func putObject(_ bucket: String, _ key: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
+        let plan = if let planned = context.putPlan { planned } else { try await planPut(bucket, key, context) }
+        let (metadata, condition, expectations) = (plan.metadata, plan.condition, plan.expectations)
 
         let writer = try await storage.blobs.makeWriter()
-        let outcome = try await PayloadIngest.ingest(body, into: writer, expecting: expectations)
+        let outcome = try await PayloadIngest.ingest(body, into: writer, expecting: expectations, progress: context.bodyProgress)
         let record = ObjectRecord(
             bucket: bucket, key: key, size: outcome.size, etag: outcome.md5.hexString, lastModified: Date(),
             metadata: metadata, checksum: outcome.checksum,

@@ -10,10 +10,8 @@ struct S3Handlers: Sendable {
     let logger: Logger
 
     /// The canonical owner every bucket and object reports: this server has one account.
-    var owner: (id: String, displayName: String) {
-        let accessKey = "martlet"
-        return (SHA256.hash(Array(accessKey.utf8)).hexString, accessKey)
-    }
+    var owner: (id: String, displayName: String) { Self.owner }
+    static let owner = (id: SHA256.hash(Array("martlet".utf8)).hexString, displayName: "martlet")
 
     func handle(_ context: RequestContext, body: RequestBody) async throws -> S3Response {
         switch context.endpoint {
@@ -33,6 +31,14 @@ struct S3Handlers: Sendable {
         }
     }
 
+    /// Checks a request whose body is object data before that body is read, so that `100 Continue` is
+    /// sent only to uploads that can succeed.
+    func planUpload(_ context: inout RequestContext) async throws {
+        if case .putObject(let bucket, let key) = context.endpoint {
+            context.putPlan = try await planPut(bucket, key, context)
+        }
+    }
+
     /// Throws NoSuchBucket unless the bucket exists.
     func requireBucket(_ name: String) async throws -> BucketInfo {
         guard let bucket = try await storage.index.bucket(named: name) else { throw S3Error.noSuchBucket(name) }
@@ -42,7 +48,7 @@ struct S3Handlers: Sendable {
 
 extension RequestBody {
     /// Collects a small request document (XML configuration), refusing more than `limit` bytes.
-    func collectDocument(limit: Int = 1 << 20) async throws -> [UInt8] {
+    func collectDocument(limit: Int = 1 << 20, progress: BodyProgress) async throws -> [UInt8] {
         var bytes: [UInt8] = []
         for try await buffer in self {
             guard bytes.count + buffer.readableBytes <= limit else {
@@ -50,6 +56,7 @@ extension RequestBody {
             }
             bytes.append(contentsOf: buffer.readableBytesView)
         }
+        progress.markFinished()
         return bytes
     }
 }

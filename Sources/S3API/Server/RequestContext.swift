@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdCore
 import S3Auth
+import Synchronization
 
 /// A request after parsing and authentication: what every handler gets.
 public struct RequestContext: Sendable {
@@ -12,7 +13,10 @@ public struct RequestContext: Sendable {
     public var query: QueryParameters
     public var auth: VerifiedRequest
     public var endpoint: S3Endpoint
-    public var receivedAt: Date
+    /// Whether the handler read the request body to its end.
+    let bodyProgress = BodyProgress()
+    /// A PutObject's checks, done before `100 Continue`.
+    var putPlan: S3Handlers.PutPlan?
 
     /// A request header's value, or nil.
     public func header(_ name: String) -> String? {
@@ -23,6 +27,15 @@ public struct RequestContext: Sendable {
     public func nonEmptyHeader(_ name: String) -> String? {
         header(name).flatMap { $0.isEmpty ? nil : $0 }
     }
+}
+
+/// Records that a request body was read to its end: an error sent before that leaves body bytes on the
+/// connection, which then cannot carry another request.
+public final class BodyProgress: Sendable {
+    private let finished = Atomic<Bool>(false)
+
+    func markFinished() { finished.store(true, ordering: .relaxed) }
+    var isFinished: Bool { finished.load(ordering: .relaxed) }
 }
 
 /// Makes the `x-amz-request-id` values: 16 hex digits, unique per process.

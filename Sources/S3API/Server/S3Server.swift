@@ -50,11 +50,10 @@ public struct S3Server: Sendable {
                 let exchange = await server.prepare(request)
                 var response: S3Response
                 switch exchange {
-                case .success(let context):
-                    if context.endpoint.streamsRequestBody, server.expectsContinue(request) {
+                case .success(var context):
+                    response = await server.respond(to: request, context: &context) {
                         try await writer.writeInformationalHead(HTTPResponse(status: .continue))
                     }
-                    response = await server.execute(context, request: request)
                 case .failure(let failure):
                     response = failure.response
                 }
@@ -81,7 +80,7 @@ public struct S3Server: Sendable {
             let endpoint = try S3Endpoint.parse(method: request.method, target: target, query: query, headers: request.headers)
             return .success(RequestContext(
                 requestID: requestID, method: request.method, headers: request.headers, target: target, query: query,
-                auth: auth, endpoint: endpoint, receivedAt: Date()))
+                auth: auth, endpoint: endpoint))
         } catch {
             let resource = Percent.decode(rawPath, plusIsSpace: false) ?? rawPath
             var response = finish(error.response(resource: resource, requestID: requestID, hostID: hostID, isHead: request.method == .head),
@@ -107,30 +106,39 @@ public struct S3Server: Sendable {
         }
     }
 
-    /// Runs a prepared request's handler and turns whatever it throws into an S3 error response.
-    func execute(_ context: RequestContext, request: Request) async -> S3Response {
-        var response: S3Response
+    /// Checks an upload before inviting its body (`sendContinue` answers `Expect: 100-continue`), then runs
+    /// the handler, turning whatever is thrown into an S3 error response.
+    func respond(
+        to request: Request, context: inout RequestContext, sendContinue: () async throws -> Void
+    ) async -> S3Response {
         do {
-            response = try await handlers.handle(context, body: request.body)
+            if context.endpoint.streamsRequestBody {
+                try await handlers.planUpload(&context)
+                if expectsContinue(request) { try await sendContinue() }
+            }
+            return finish(try await handlers.handle(context, body: request.body), requestID: context.requestID)
         } catch {
-            let (bucket, key) = context.endpoint.bucketAndKey
-            let s3Error: S3Error
-            switch error {
-            case let error as S3Error: s3Error = error
-            case let error as StoreError: s3Error = S3Error.from(error, bucket: bucket, key: key)
-            case let error as AuthFailure: s3Error = S3Error.from(error)
-            default:
-                logger.error("request failed", metadata: ["request-id": "\(context.requestID)", "error": "\(error)"])
-                s3Error = S3Error(.internalError)
-            }
-            if s3Error.code == .internalError, !(error is S3Error) {
-                logger.error("internal error", metadata: ["request-id": "\(context.requestID)", "error": "\(error)"])
-            }
-            let resource = "/" + [bucket, key].compactMap { $0 }.joined(separator: "/")
-            response = s3Error.response(resource: resource, requestID: context.requestID, hostID: hostID, isHead: context.method == .head)
-            closeIfBodyUnread(request, &response)
+            var response = errorResponse(for: error, context: context)
+            if !context.bodyProgress.isFinished { closeIfBodyUnread(request, &response) }
+            return finish(response, requestID: context.requestID)
         }
-        return finish(response, requestID: context.requestID)
+    }
+
+    /// The one place a handler's error becomes an S3 error document.
+    private func errorResponse(for error: any Error, context: RequestContext) -> S3Response {
+        let (bucket, key) = context.endpoint.bucketAndKey
+        let s3Error: S3Error
+        switch error {
+        case let error as S3Error: s3Error = error
+        case let error as StoreError: s3Error = S3Error.from(error, bucket: bucket, key: key)
+        case let error as AuthFailure: s3Error = S3Error.from(error)
+        default: s3Error = S3Error(.internalError)
+        }
+        if s3Error.code == .internalError {
+            logger.error("internal error", metadata: ["request-id": "\(context.requestID)", "error": "\(error)"])
+        }
+        let resource = "/" + [bucket, key].compactMap { $0 }.joined(separator: "/")
+        return s3Error.response(resource: resource, requestID: context.requestID, hostID: hostID, isHead: context.method == .head)
     }
 
     /// Adds the headers every S3 response carries.
@@ -144,7 +152,10 @@ public struct S3Server: Sendable {
     }
 
     /// An error answered before the body was read leaves the body on the wire (a client that sent
-    /// `Expect: 100-continue` never sends it), so the connection cannot carry another request.
+    /// `Expect: 100-continue` never sends it), so the connection cannot carry another request: the response
+    /// says `Connection: close`, and the client hangs up. Hummingbird meanwhile drains whatever body does
+    /// arrive; closing the socket under a client still sending risks a reset that destroys the error
+    /// response before the client reads it.
     private func closeIfBodyUnread(_ request: Request, _ response: inout S3Response) {
         let declaresBody = request.headers[.transferEncoding] != nil
             || (request.headers[.contentLength].flatMap { Int64($0) } ?? 0) > 0
