@@ -10,11 +10,19 @@ extension S3Handlers {
     static let readChunkSize = 1 << 20
 
     func getObject(_ bucket: String, _ key: String, _ context: RequestContext, isHead: Bool) async throws -> S3Response {
-        _ = try await requireBucket(bucket)
-        let (record, reader) = try await storage.openObject(bucket: bucket, key: key)
+        // HEAD is answered from the index alone (clients such as rclone and s3cmd send many); a GET opens the
+        // blob with its record, so the bytes sent are the record's even if a writer replaces it meanwhile.
+        let record: ObjectRecord
+        let reader: ObjectReader?
+        if isHead {
+            guard let found = try await storage.index.object(bucket: bucket, key: key) else { throw S3Error.noSuchKey(key) }
+            (record, reader) = (found, nil)
+        } else {
+            (record, reader) = try await storage.openObject(bucket: bucket, key: key)
+        }
         do {
             if try Preconditions(context).evaluate(etag: record.etag, lastModified: record.lastModified) == .notModified {
-                await reader.close()
+                await reader?.close()
                 var headers = HTTPFields()
                 headers[.eTag] = "\"\(record.etag)\""
                 headers[.lastModified] = HTTPDate.rfc1123(record.lastModified)
@@ -38,8 +46,8 @@ extension S3Handlers {
                 }
             }
             headers[.contentLength] = String(bytes.count)
-            guard !isHead, !bytes.isEmpty else {
-                await reader.close()
+            guard let reader, !bytes.isEmpty else {
+                await reader?.close()
                 return S3Response(status: status, headers: headers)
             }
             let body = ResponseBody(contentLength: Int(bytes.count)) { writer in
@@ -54,7 +62,7 @@ extension S3Handlers {
             }
             return S3Response(status: status, headers: headers, body: body)
         } catch {
-            await reader.close()
+            await reader?.close()
             throw error
         }
     }

@@ -35,14 +35,8 @@ public struct S3Response: Sendable {
 extension HTTPField.Name {
     static let amzRequestID = HTTPField.Name("x-amz-request-id")!
     static let amzID2 = HTTPField.Name("x-amz-id-2")!
-    static let amzContentSHA256 = HTTPField.Name("x-amz-content-sha256")!
-    static let amzDecodedContentLength = HTTPField.Name("x-amz-decoded-content-length")!
     static let amzStorageClass = HTTPField.Name("x-amz-storage-class")!
     static let amzBucketRegion = HTTPField.Name("x-amz-bucket-region")!
     static let amzChecksumType = HTTPField.Name("x-amz-checksum-type")!
-    static let amzChecksumMode = HTTPField.Name("x-amz-checksum-mode")!
-    static let amzSDKChecksumAlgorithm = HTTPField.Name("x-amz-sdk-checksum-algorithm")!
-    static let amzTrailer = HTTPField.Name("x-amz-trailer")!
-    static let contentMD5 = HTTPField.Name("Content-MD5")!
     static let expires = HTTPField.Name("Expires")!
 }

@@ -82,7 +82,6 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.delete, nil): return .deleteObject(bucket: bucket, key: key)
         case (.get, let name?), (.put, let name?), (.delete, let name?), (.post, let name?), (.head, let name?):
             return .notImplemented(operation: "\(method.rawValue) \(objectSubresources[name] ?? name)")
-        case (.post, nil): throw S3Error(.methodNotAllowed)
         default: throw S3Error(.methodNotAllowed)
         }
     }
