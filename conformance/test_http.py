@@ -45,7 +45,8 @@ def test_expect_100_continue_refused_before_body(server, s3, raw, bucket, failur
         s3.head_object(Bucket=bucket, Key="refused")
 
 
-@pytest.mark.parametrize("failure", ["missing-bucket", "key-too-long", "bad-content-md5", "object-exists"])
+@pytest.mark.parametrize("failure", ["missing-bucket", "key-too-long", "bad-content-md5", "object-exists",
+                                     "if-match-missing", "if-match-stale"])
 def test_expect_100_continue_refused_when_the_put_cannot_succeed(server, s3, raw, bucket, failure):
     # A signed, well-formed PUT that will fail anyway must be refused before the client sends its body.
     body = random_bytes(256 * 1024)
@@ -55,9 +56,12 @@ def test_expect_100_continue_refused_when_the_put_cannot_succeed(server, s3, raw
         "key-too-long": (key_path(bucket, "k" * 1025), {}),
         "bad-content-md5": (key_path(bucket, "k"), {"Content-MD5": "not-base64-md5"}),
         "object-exists": (key_path(bucket, "exists"), {"If-None-Match": "*"}),
+        "if-match-missing": (key_path(bucket, "absent"), {"If-Match": '"0123456789abcdef0123456789abcdef"'}),
+        "if-match-stale": (key_path(bucket, "exists"), {"If-Match": '"0123456789abcdef0123456789abcdef"'}),
     }[failure]
     expected = {"missing-bucket": (404, "NoSuchBucket"), "key-too-long": (400, "KeyTooLongError"),
-                "bad-content-md5": (400, "InvalidDigest"), "object-exists": (412, "PreconditionFailed")}[failure]
+                "bad-content-md5": (400, "InvalidDigest"), "object-exists": (412, "PreconditionFailed"),
+                "if-match-missing": (404, "NoSuchKey"), "if-match-stale": (412, "PreconditionFailed")}[failure]
     prepared = raw.prepare("PUT", path, headers={
         "Content-Length": str(len(body)), "Expect": "100-continue", **headers}, body=body)
     with RawHTTP.to(server) as conn:

@@ -54,6 +54,8 @@ struct PayloadIngest {
         func consume(_ piece: ByteBuffer) async throws {
             size += Int64(piece.readableBytes)
             guard size <= expected.maxSize else { throw S3Error(.entityTooLarge, details: [("MaxSizeAllowed", String(expected.maxSize))]) }
+            // Fail as soon as a body outgrows its declared length, rather than after writing it all to disk.
+            if let declared = expected.declaredLength, size > declared { throw S3Error(.incompleteBody) }
             piece.withUnsafeReadableBytes { bytes in
                 md5.update(bytes)
                 checksum.update(bytes)

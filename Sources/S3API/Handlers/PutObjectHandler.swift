@@ -25,8 +25,15 @@ extension S3Handlers {
             metadata: try Self.objectMetadata(from: context), condition: try Self.writeCondition(from: context),
             expectations: try payloadExpectations(context))
         // The index checks the condition again, atomically, at commit; this only spares a doomed upload.
-        if plan.condition == .ifAbsent, try await storage.index.object(bucket: bucket, key: key) != nil {
-            throw S3Error(.preconditionFailed, details: [("Condition", "If-None-Match")])
+        switch plan.condition {
+        case .always: break
+        case .ifAbsent:
+            if try await storage.index.object(bucket: bucket, key: key) != nil {
+                throw S3Error(.preconditionFailed, details: [("Condition", "If-None-Match")])
+            }
+        case .ifETagMatches(let etag):
+            guard let current = try await storage.index.object(bucket: bucket, key: key) else { throw S3Error.noSuchKey(key) }
+            if current.etag != etag { throw S3Error(.preconditionFailed, details: [("Condition", "If-Match")]) }
         }
         return plan
     }
