@@ -70,7 +70,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "DigestTests", dependencies: ["Digest"]),
+        .testTarget(name: "DigestTests", dependencies: ["Digest", "CMartletSystem"]),
         .testTarget(
             name: "S3AuthTests",
             dependencies: ["S3Auth", "Digest", .product(name: "NIOCore", package: "swift-nio")]

@@ -24,48 +24,48 @@ extension SQLiteIndex {
     /// Checks `condition` against the current record and stores `record` in its place, in one transaction, so
     /// a concurrent writer cannot slip between the check and the write. Updates the blob reference counts in the
     /// same transaction.
-    /// - Returns: The record it replaced, whose blobs the caller frees.
-    /// - Throws: ``StoreError/noSuchBucket`` or ``StoreError/preconditionFailed``.
-    public func putObject(_ record: ObjectRecord, condition: WriteCondition) async throws -> ObjectRecord? {
+    /// - Throws: ``StoreError/noSuchBucket``, ``StoreError/preconditionFailed`` or ``StoreError/sourceChanged``.
+    public func putObject(_ record: ObjectRecord, condition: WriteCondition, source: SharedSource?) async throws -> IndexChange {
         let encoded = try EncodedRecord(record)
         return try await write { db in
             try Self.requireBucket(record.bucket, db)
+            if let source { try Self.requireSource(source, db) }
             let current = try Self.currentRecord(bucket: record.bucket, key: encoded.key, db)
-            switch condition {
-            case .always:
-                break
-            case .ifAbsent:
-                if current != nil { throw StoreError.preconditionFailed }
-            case .ifETagMatches(let etag):
-                guard let current, current.etag == etag else { throw StoreError.preconditionFailed }
-            }
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO objects (bucket, key, size, etag, last_modified, metadata, checksum, segments)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (bucket, key) DO UPDATE SET
-                        size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified,
-                        metadata = excluded.metadata, checksum = excluded.checksum, segments = excluded.segments
-                    """
-            ).execute(arguments: encoded.arguments)
+            try Self.check(condition, current: current)
+            try Self.upsert(encoded, db)
             // Count the new references before dropping the old, so a blob kept across the replacement never
             // touches zero.
             try Self.addReferences(to: record.segments, db)
-            if let current { try Self.dropReferences(to: current.segments, db) }
-            return current
+            let freed = try current.map { try Self.dropReferences(to: $0.segments, db) } ?? []
+            return IndexChange(replaced: current, freedBlobs: freed)
         }
     }
 
-    /// Removes the record of `key` and returns it (nil if there was none). Throws ``StoreError/noSuchBucket``.
-    public func deleteObject(bucket: String, key: String) async throws -> ObjectRecord? {
+    /// Removes the record of `key`. Throws ``StoreError/noSuchBucket``.
+    public func deleteObject(bucket: String, key: String) async throws -> IndexChange {
         let keyData = Self.keyData(key)
         return try await write { db in
             try Self.requireBucket(bucket, db)
-            guard let current = try Self.currentRecord(bucket: bucket, key: keyData, db) else { return nil }
+            guard let current = try Self.currentRecord(bucket: bucket, key: keyData, db) else { return IndexChange() }
             try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?")
                 .execute(arguments: [bucket, keyData])
-            try Self.dropReferences(to: current.segments, db)
-            return current
+            return IndexChange(replaced: current, freedBlobs: try Self.dropReferences(to: current.segments, db))
+        }
+    }
+
+    /// Removes the records of many keys in one transaction, so a batch of 1,000 costs one commit.
+    public func deleteObjects(bucket: String, keys: [String]) async throws -> [BlobID] {
+        let keyData = keys.map(Self.keyData)
+        return try await write { db in
+            try Self.requireBucket(bucket, db)
+            let delete = try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?")
+            var freed: [BlobID] = []
+            for key in keyData {
+                guard let current = try Self.currentRecord(bucket: bucket, key: key, db) else { continue }
+                try delete.execute(arguments: [bucket, key])
+                freed += try Self.dropReferences(to: current.segments, db)
+            }
+            return freed
         }
     }
 
@@ -112,8 +112,41 @@ extension SQLiteIndex {
         return (sql, arguments)
     }
 
+    static func check(_ condition: WriteCondition, current: ObjectRecord?) throws {
+        switch condition {
+        case .always:
+            break
+        case .ifAbsent:
+            if current != nil { throw StoreError.preconditionFailed }
+        case .ifETagMatches(let etag):
+            guard let current, current.etag == etag else { throw StoreError.preconditionFailed }
+        }
+    }
+
+    static func upsert(_ encoded: EncodedRecord, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO objects (bucket, key, size, etag, last_modified, metadata, checksum, segments, parts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (bucket, key) DO UPDATE SET
+                    size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified,
+                    metadata = excluded.metadata, checksum = excluded.checksum, segments = excluded.segments,
+                    parts = excluded.parts
+                """
+        ).execute(arguments: encoded.arguments)
+    }
+
+    /// Throws ``StoreError/sourceChanged`` unless the source object still holds the shared segments, which
+    /// (holding references) cannot have been freed.
+    static func requireSource(_ source: SharedSource, _ db: Database) throws {
+        let current = try currentRecord(bucket: source.bucket, key: keyData(source.key), db)
+        guard let current else { throw StoreError.sourceChanged }
+        let held = Set(current.segments.map(\.blobID))
+        guard source.segments.allSatisfy({ held.contains($0.blobID) }) else { throw StoreError.sourceChanged }
+    }
+
     /// The current record of a key, read inside the caller's transaction.
-    private static func currentRecord(bucket: String, key: Data, _ db: Database) throws -> ObjectRecord? {
+    static func currentRecord(bucket: String, key: Data, _ db: Database) throws -> ObjectRecord? {
         let row = try Row.fetchOne(
             db.cachedStatement(
                 sql: "SELECT \(objectColumns(prefix: "")) FROM objects WHERE bucket = ? AND key = ?"),
@@ -122,7 +155,7 @@ extension SQLiteIndex {
     }
 
     /// Adds one reference to each segment's blob.
-    private static func addReferences(to segments: [BlobSegment], _ db: Database) throws {
+    static func addReferences(to segments: [BlobSegment], _ db: Database) throws {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO blob_refs (blob_id, ref_count) VALUES (?, 1)
@@ -134,15 +167,19 @@ extension SQLiteIndex {
     }
 
     /// Removes one reference to each segment's blob, forgetting blobs no row refers to any more.
-    private static func dropReferences(to segments: [BlobSegment], _ db: Database) throws {
+    /// - Returns: The blobs that lost their last reference.
+    static func dropReferences(to segments: [BlobSegment], _ db: Database) throws -> [BlobID] {
         let decrement = try db.cachedStatement(
             sql: "UPDATE blob_refs SET ref_count = ref_count - 1 WHERE blob_id = ? AND ref_count > 1")
         let remove = try db.cachedStatement(sql: "DELETE FROM blob_refs WHERE blob_id = ? AND ref_count = 1")
+        var freed: [BlobID] = []
         for segment in segments {
             try decrement.execute(arguments: [segment.blobID.rawValue])
             if db.changesCount == 0 {
                 try remove.execute(arguments: [segment.blobID.rawValue])
+                if db.changesCount > 0 { freed.append(segment.blobID) }
             }
         }
+        return freed
     }
 }

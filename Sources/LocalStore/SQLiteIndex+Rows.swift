@@ -6,7 +6,7 @@ import ObjectStore
 extension SQLiteIndex {
     /// The `objects` columns a record is read from, each named as itself even when taken from a join.
     static func objectColumns(prefix: String) -> String {
-        ["key", "size", "etag", "last_modified", "metadata", "checksum", "segments"]
+        ["key", "size", "etag", "last_modified", "metadata", "checksum", "segments", "parts"]
             .map { "\(prefix)\($0) AS \($0)" }
             .joined(separator: ", ")
     }
@@ -29,7 +29,7 @@ extension SQLiteIndex {
         let decoder = JSONDecoder()
         let keyBytes: Data = row["key"]
         let checksum: String? = row["checksum"]
-        let segments = try decoder.decode([StoredSegment].self, from: Data((row["segments"] as String).utf8))
+        let parts: String? = row["parts"]
         return ObjectRecord(
             bucket: bucket,
             key: String(decoding: keyBytes, as: UTF8.self),
@@ -38,16 +38,56 @@ extension SQLiteIndex {
             lastModified: date(milliseconds: row["last_modified"]),
             metadata: try decoder.decode(ObjectMetadata.self, from: Data((row["metadata"] as String).utf8)),
             checksum: try checksum.map { try decoder.decode(StoredChecksum.self, from: Data($0.utf8)) },
-            segments: segments.map { BlobSegment(blobID: BlobID($0.blob), size: $0.size) }
+            segments: try decodeSegments(row["segments"]),
+            parts: try parts.map { try decoder.decode([StoredPart].self, from: Data($0.utf8)).map(\.part) } ?? []
         )
+    }
+
+    static func decodeSegments(_ json: String) throws -> [BlobSegment] {
+        try JSONDecoder().decode([StoredSegment].self, from: Data(json.utf8)).map(\.segment)
+    }
+
+    static func encodeSegments(_ segments: [BlobSegment]) throws -> String {
+        try json(segments.map(StoredSegment.init))
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }
 
-/// A segment as stored in the `segments` JSON: `{"blob": "<id>", "size": n}`. Its own type, not
-/// ``BlobSegment``'s Codable form, so the on-disk format stays put if the model's property names change.
+/// A segment as stored in the `segments` JSON: `{"blob": "<id>", "offset": n, "size": n}`, `offset` left out
+/// when 0. Its own type, not ``BlobSegment``'s Codable form, so the on-disk format stays put if the model's
+/// property names change.
 struct StoredSegment: Codable {
     var blob: String
+    var offset: Int64?
     var size: Int64
+
+    init(_ segment: BlobSegment) {
+        blob = segment.blobID.rawValue
+        offset = segment.offset == 0 ? nil : segment.offset
+        size = segment.size
+    }
+
+    var segment: BlobSegment { BlobSegment(blobID: BlobID(blob), offset: offset ?? 0, size: size) }
+}
+
+/// A part as stored in the `objects.parts` JSON: `{"n": number, "size": n, "checksum": "base64"}`.
+struct StoredPart: Codable {
+    var n: Int
+    var size: Int64
+    var checksum: String?
+
+    init(_ part: ObjectPart) {
+        n = part.number
+        size = part.size
+        checksum = part.checksum
+    }
+
+    var part: ObjectPart { ObjectPart(number: n, size: size, checksum: checksum) }
 }
 
 /// A record turned into the values of an `objects` row, done before entering the write transaction so JSON
@@ -57,11 +97,6 @@ struct EncodedRecord {
     let arguments: StatementArguments
 
     init(_ record: ObjectRecord) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        func json(_ value: some Encodable) throws -> String {
-            String(decoding: try encoder.encode(value), as: UTF8.self)
-        }
         key = SQLiteIndex.keyData(record.key)
         arguments = [
             record.bucket,
@@ -69,9 +104,10 @@ struct EncodedRecord {
             record.size,
             record.etag,
             SQLiteIndex.milliseconds(record.lastModified),
-            try json(record.metadata),
-            try record.checksum.map(json),
-            try json(record.segments.map { StoredSegment(blob: $0.blobID.rawValue, size: $0.size) }),
+            try SQLiteIndex.json(record.metadata),
+            try record.checksum.map { try SQLiteIndex.json($0) },
+            try SQLiteIndex.encodeSegments(record.segments),
+            record.parts.isEmpty ? nil : try SQLiteIndex.json(record.parts.map(StoredPart.init)),
         ]
     }
 }

@@ -14,9 +14,11 @@ import ObjectStore
 ///   `(bucket, key)`, `WITHOUT ROWID`: the current record of each key, clustered in key order. `key` holds the
 ///   key's UTF-8 bytes as a BLOB, so SQLite's `memcmp` order is S3's byte order and a listing is one seek in the
 ///   primary key. `metadata`, `checksum` and `segments` are JSON.
-/// - `blob_refs(blob_id PK, ref_count)`: how many rows refer to each blob, kept in the same transactions as the
-///   rows themselves, so ``isBlobReferenced(_:)`` is one lookup. Any later table whose rows hold blobs
-///   (multipart parts, noncurrent versions) counts its references here too.
+/// - `blob_refs(blob_id PK, ref_count)`: how many segments of rows refer to each blob, kept in the same
+///   transactions as the rows themselves, so ``isBlobReferenced(_:)`` is one lookup and a write knows which
+///   blobs it freed. Every table whose rows hold blobs (objects, parts, later noncurrent versions) counts here.
+/// - `uploads` and `parts`: multipart uploads in progress; completing one moves its parts' segments into an
+///   `objects` row without copying bytes. `objects.parts` keeps the part sizes and checksums.
 ///
 /// Times are kept as milliseconds since 1970, rounded to the nearest millisecond.
 public final class SQLiteIndex: ObjectIndex {
@@ -79,6 +81,35 @@ public final class SQLiteIndex: ObjectIndex {
                     """
             )
         }
+        migrator.registerMigration("v2-multipart") { db in
+            try db.execute(
+                sql: """
+                    -- The parts of a completed multipart object (JSON), for ?partNumber= and GetObjectAttributes.
+                    ALTER TABLE objects ADD COLUMN parts TEXT;
+                    CREATE TABLE uploads (
+                        upload_id TEXT NOT NULL PRIMARY KEY,
+                        bucket TEXT NOT NULL REFERENCES buckets(name),
+                        key BLOB NOT NULL,
+                        initiated INTEGER NOT NULL,
+                        metadata TEXT NOT NULL,
+                        checksum_algorithm TEXT,
+                        checksum_type TEXT
+                    ) STRICT;
+                    -- ListMultipartUploads order: key, then initiation, then ID; one seek per page.
+                    CREATE INDEX uploads_by_key ON uploads (bucket, key, initiated, upload_id);
+                    CREATE TABLE parts (
+                        upload_id TEXT NOT NULL REFERENCES uploads(upload_id),
+                        part_number INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        etag TEXT NOT NULL,
+                        last_modified INTEGER NOT NULL,
+                        checksum TEXT,
+                        segments TEXT NOT NULL,
+                        PRIMARY KEY (upload_id, part_number)
+                    ) WITHOUT ROWID, STRICT;
+                    """
+            )
+        }
         return migrator
     }
 
@@ -110,14 +141,20 @@ public final class SQLiteIndex: ObjectIndex {
         }
     }
 
-    /// Deletes an empty bucket. Throws ``StoreError/noSuchBucket`` or ``StoreError/bucketNotEmpty``.
-    public func deleteBucket(named name: String) async throws {
+    /// Deletes a bucket with no objects, aborting its multipart uploads (S3 would otherwise leave them
+    /// unreachable). Throws ``StoreError/noSuchBucket`` or ``StoreError/bucketNotEmpty``.
+    /// - Returns: The blobs of the aborted uploads' parts.
+    public func deleteBucket(named name: String) async throws -> [BlobID] {
         try await write { db in
             try Self.requireBucket(name, db)
             let hasObjects = try Bool.fetchOne(
                 db, sql: "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?)", arguments: [name]) ?? false
             if hasObjects { throw StoreError.bucketNotEmpty }
+            var freed: [BlobID] = []
+            let uploadIDs = try String.fetchAll(db, sql: "SELECT upload_id FROM uploads WHERE bucket = ?", arguments: [name])
+            for uploadID in uploadIDs { freed += try Self.removeUpload(uploadID, db) }
             try db.execute(sql: "DELETE FROM buckets WHERE name = ?", arguments: [name])
+            return freed
         }
     }
 
@@ -148,6 +185,7 @@ public final class SQLiteIndex: ObjectIndex {
     private static func storeError(_ error: any Error) -> any Error {
         switch error {
         case is StoreError, is CancellationError: error
+        case let rejection as AssemblyRejection: rejection.underlying
         default: StoreError.ioFailure("index: \(error)")
         }
     }

@@ -64,14 +64,49 @@ public struct BlobID: Hashable, Sendable, Codable, CustomStringConvertible {
     public var description: String { rawValue }
 }
 
-/// One stretch of an object's bytes. A single-part object has one; a completed multipart upload one per part.
+/// One stretch of an object's bytes: `size` bytes of a blob from `offset`. A single-part object has one; a
+/// completed multipart upload one or more per part. Copies share blobs, and a part copied from a range of
+/// another object refers to that range of its blob, so server-side copies write no bytes.
 public struct BlobSegment: Sendable, Codable, Equatable {
     public var blobID: BlobID
+    public var offset: Int64
     public var size: Int64
 
-    public init(blobID: BlobID, size: Int64) {
+    public init(blobID: BlobID, offset: Int64 = 0, size: Int64) {
         self.blobID = blobID
+        self.offset = offset
         self.size = size
+    }
+}
+
+extension Array where Element == BlobSegment {
+    /// The segments covering `range` of the bytes these segments make up, in order.
+    public func slice(_ range: Range<Int64>) -> [BlobSegment] {
+        var result: [BlobSegment] = []
+        var start: Int64 = 0
+        for segment in self {
+            let end = start + segment.size
+            defer { start = end }
+            let lower = Swift.max(range.lowerBound, start)
+            let upper = Swift.min(range.upperBound, end)
+            guard lower < upper else { continue }
+            result.append(BlobSegment(blobID: segment.blobID, offset: segment.offset + (lower - start), size: upper - lower))
+        }
+        return result
+    }
+}
+
+/// One part of a completed multipart object, as GET `?partNumber=` and GetObjectAttributes report it.
+public struct ObjectPart: Sendable, Codable, Equatable {
+    public var number: Int
+    public var size: Int64
+    /// Base64 of the part's checksum in the object's algorithm, if the upload had one.
+    public var checksum: String?
+
+    public init(number: Int, size: Int64, checksum: String?) {
+        self.number = number
+        self.size = size
+        self.checksum = checksum
     }
 }
 
@@ -87,10 +122,12 @@ public struct ObjectRecord: Sendable, Equatable {
     public var checksum: StoredChecksum?
     /// The object's bytes, in order; their sizes add up to `size`.
     public var segments: [BlobSegment]
+    /// The parts of a completed multipart upload, in order; empty for an object stored whole.
+    public var parts: [ObjectPart]
 
     public init(
         bucket: String, key: String, size: Int64, etag: String, lastModified: Date,
-        metadata: ObjectMetadata, checksum: StoredChecksum?, segments: [BlobSegment]
+        metadata: ObjectMetadata, checksum: StoredChecksum?, segments: [BlobSegment], parts: [ObjectPart] = []
     ) {
         self.bucket = bucket
         self.key = key
@@ -100,6 +137,7 @@ public struct ObjectRecord: Sendable, Equatable {
         self.metadata = metadata
         self.checksum = checksum
         self.segments = segments
+        self.parts = parts
     }
 }
 
@@ -110,4 +148,65 @@ public enum WriteCondition: Sendable, Equatable {
     case ifAbsent
     /// `If-Match: etag`: only if an object exists and its ETag (unquoted) is this one.
     case ifETagMatches(String)
+}
+
+/// A multipart upload in progress.
+public struct MultipartUpload: Sendable, Equatable {
+    public var uploadID: String
+    public var bucket: String
+    public var key: String
+    public var initiated: Date
+    /// What the completed object will carry.
+    public var metadata: ObjectMetadata
+    /// The checksum algorithm named at creation (S3's name), and FULL_OBJECT or COMPOSITE.
+    public var checksumAlgorithm: String?
+    public var checksumType: String?
+
+    public init(
+        uploadID: String, bucket: String, key: String, initiated: Date, metadata: ObjectMetadata,
+        checksumAlgorithm: String? = nil, checksumType: String? = nil
+    ) {
+        self.uploadID = uploadID
+        self.bucket = bucket
+        self.key = key
+        self.initiated = initiated
+        self.metadata = metadata
+        self.checksumAlgorithm = checksumAlgorithm
+        self.checksumType = checksumType
+    }
+}
+
+/// A part uploaded to a multipart upload.
+public struct UploadedPart: Sendable, Equatable {
+    public var number: Int
+    public var size: Int64
+    /// MD5 hex of the part's bytes, without quotes.
+    public var etag: String
+    public var lastModified: Date
+    /// The part's checksum in the upload's algorithm (or the one the part was sent with).
+    public var checksum: StoredChecksum?
+    public var segments: [BlobSegment]
+
+    public init(number: Int, size: Int64, etag: String, lastModified: Date, checksum: StoredChecksum?, segments: [BlobSegment]) {
+        self.number = number
+        self.size = size
+        self.etag = etag
+        self.lastModified = lastModified
+        self.checksum = checksum
+        self.segments = segments
+    }
+}
+
+/// A record that shares blobs with another (a copy): the write goes ahead only if, in the same transaction,
+/// the source still exists with these segments, so its blobs cannot have been freed meanwhile.
+public struct SharedSource: Sendable, Equatable {
+    public var bucket: String
+    public var key: String
+    public var segments: [BlobSegment]
+
+    public init(bucket: String, key: String, segments: [BlobSegment]) {
+        self.bucket = bucket
+        self.key = key
+        self.segments = segments
+    }
 }

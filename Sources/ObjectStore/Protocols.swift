@@ -23,6 +23,19 @@ public struct KeyRange: Sendable, Equatable {
     }
 }
 
+/// What a write did to the index: the record it replaced, and the blobs no record refers to any more, which
+/// the caller deletes. Reference counts are kept in the write's transaction, so a blob is listed here exactly
+/// once, by the write that dropped its last reference.
+public struct IndexChange: Sendable {
+    public var replaced: ObjectRecord?
+    public var freedBlobs: [BlobID]
+
+    public init(replaced: ObjectRecord? = nil, freedBlobs: [BlobID] = []) {
+        self.replaced = replaced
+        self.freedBlobs = freedBlobs
+    }
+}
+
 /// The metadata index: buckets and the current record of each key.
 ///
 /// Implementations must make every method atomic and safe to call concurrently.
@@ -32,23 +45,79 @@ public protocol ObjectIndex: Sendable {
     func bucket(named name: String) async throws -> BucketInfo?
     /// All buckets, ordered by name.
     func listBuckets() async throws -> [BucketInfo]
+    /// Deletes a bucket holding no objects, aborting its multipart uploads; returns the blobs that freed.
     /// Throws ``StoreError/noSuchBucket`` or ``StoreError/bucketNotEmpty``.
-    func deleteBucket(named name: String) async throws
+    func deleteBucket(named name: String) async throws -> [BlobID]
 
     /// The record of a key, or nil. Throws ``StoreError/noSuchBucket``.
     func object(bucket: String, key: String) async throws -> ObjectRecord?
     /// Checks `condition` against the current record and, in the same transaction, stores `record` in its place.
-    /// Returns the record it replaced, whose blobs the caller frees.
-    /// Throws ``StoreError/noSuchBucket`` or ``StoreError/preconditionFailed``.
-    func putObject(_ record: ObjectRecord, condition: WriteCondition) async throws -> ObjectRecord?
-    /// Removes a key's record and returns it (nil if there was none). Throws ``StoreError/noSuchBucket``.
-    func deleteObject(bucket: String, key: String) async throws -> ObjectRecord?
+    /// With `source`, also checks that the source still has the segments `record` shares.
+    /// Throws ``StoreError/noSuchBucket``, ``StoreError/preconditionFailed`` or ``StoreError/sourceChanged``.
+    func putObject(_ record: ObjectRecord, condition: WriteCondition, source: SharedSource?) async throws -> IndexChange
+    /// Removes a key's record (`replaced` is nil if there was none). Throws ``StoreError/noSuchBucket``.
+    func deleteObject(bucket: String, key: String) async throws -> IndexChange
+    /// Removes the records of many keys in one transaction (missing keys are skipped); returns the blobs that
+    /// freed. Throws ``StoreError/noSuchBucket``.
+    func deleteObjects(bucket: String, keys: [String]) async throws -> [BlobID]
     /// Records whose keys fall in `range`, in byte order of key, at most `limit` of them.
     /// Must cost O(limit + log n): an index seek, never a scan of the bucket. Throws ``StoreError/noSuchBucket``.
     func scan(bucket: String, range: KeyRange, limit: Int) async throws -> [ObjectRecord]
     /// Whether any record still refers to a blob (used to collect orphans after a crash).
     func isBlobReferenced(_ id: BlobID) async throws -> Bool
 }
+
+extension ObjectIndex {
+    /// Stores a record that shares no blobs; returns the record it replaced.
+    @discardableResult
+    public func putObject(_ record: ObjectRecord, condition: WriteCondition) async throws -> ObjectRecord? {
+        try await putObject(record, condition: condition, source: nil).replaced
+    }
+}
+
+/// Where a listing of multipart uploads resumes: after this key, or after this upload of it.
+public struct UploadMarker: Sendable, Equatable {
+    public var key: String
+    public var uploadID: String?
+
+    public init(key: String, uploadID: String?) {
+        self.key = key
+        self.uploadID = uploadID
+    }
+}
+
+/// Multipart uploads in progress and their parts.
+///
+/// Implementations must make every method atomic and safe to call concurrently; part blobs are reference
+/// counted together with object records, so completing an upload moves its parts' blobs into the object.
+public protocol MultipartIndex: Sendable {
+    /// Throws ``StoreError/noSuchBucket``.
+    func createUpload(_ upload: MultipartUpload) async throws
+    /// The upload, if it is in progress under this bucket and key.
+    func upload(bucket: String, key: String, uploadID: String) async throws -> MultipartUpload?
+    /// Records a part, replacing any earlier one of the same number. With `source`, also checks that the source
+    /// object still has the segments the part shares.
+    /// Throws ``StoreError/noSuchUpload`` or ``StoreError/sourceChanged``.
+    func putPart(_ part: UploadedPart, bucket: String, key: String, uploadID: String, source: SharedSource?) async throws -> IndexChange
+    /// Parts numbered above `after`, in order, at most `limit`. Throws ``StoreError/noSuchUpload``.
+    func parts(bucket: String, key: String, uploadID: String, after: Int, limit: Int) async throws -> [UploadedPart]
+    /// Turns an upload into the object under its key, in one transaction: `assemble` builds the record from the
+    /// upload and all its parts (throwing to refuse), `condition` is checked against the current record, the
+    /// upload and its parts are removed, and blobs of parts `assemble` left out are freed.
+    /// Throws ``StoreError/noSuchUpload``, ``StoreError/preconditionFailed`` or what `assemble` throws.
+    func completeUpload(
+        bucket: String, key: String, uploadID: String, condition: WriteCondition,
+        assemble: @escaping @Sendable (MultipartUpload, [UploadedPart]) throws -> ObjectRecord
+    ) async throws -> (ObjectRecord, IndexChange)
+    /// Removes an upload and its parts. Throws ``StoreError/noSuchUpload``.
+    func abortUpload(bucket: String, key: String, uploadID: String) async throws -> IndexChange
+    /// Uploads of a bucket with keys in `range`, ordered by key, then initiation, then ID, after `marker`,
+    /// at most `limit`. Throws ``StoreError/noSuchBucket``.
+    func uploads(bucket: String, range: KeyRange, after marker: UploadMarker?, limit: Int) async throws -> [MultipartUpload]
+}
+
+/// The index a ``Storage`` needs.
+public typealias StorageIndex = ObjectIndex & MultipartIndex
 
 /// Writes one blob. Bytes become durable and visible to readers only through ``commit()``.
 public protocol BlobWriter: Sendable {

@@ -1,82 +1,131 @@
 import NIOCore
 
 /// The storage the API layer talks to: an index and a blob store, composed so that the index row is
-/// committed last and blobs are freed only once no record refers to them.
+/// committed last and blobs are deleted only once no record refers to them and no reader still needs them.
 public struct Storage: Sendable {
-    public let index: any ObjectIndex
+    public let index: any StorageIndex
     public let blobs: any BlobStore
+    let reclaimer: BlobReclaimer
 
-    public init(index: any ObjectIndex, blobs: any BlobStore) {
+    public init(index: any StorageIndex, blobs: any BlobStore) {
         self.index = index
         self.blobs = blobs
+        self.reclaimer = BlobReclaimer(blobs: blobs)
     }
 
     public var lister: Lister { Lister(index: index) }
+    public var uploadLister: UploadLister { UploadLister(index: index) }
 
-    /// Stores `record`, whose blobs are already committed, under its key if `condition` holds.
-    /// On failure the new blobs are freed; on success the replaced object's blobs are.
+    /// Stores `record`, whose blobs are already committed (or shared with `source`), if `condition` holds.
+    /// On failure blobs written for it are freed; on success those the replaced object alone held are.
     @discardableResult
-    public func putObject(_ record: ObjectRecord, condition: WriteCondition = .always) async throws -> ObjectRecord? {
-        let replaced: ObjectRecord?
+    public func putObject(
+        _ record: ObjectRecord, condition: WriteCondition = .always, source: SharedSource? = nil
+    ) async throws -> ObjectRecord? {
+        let change: IndexChange
         do {
-            replaced = try await index.putObject(record, condition: condition)
+            change = try await index.putObject(record, condition: condition, source: source)
         } catch {
-            await freeBlobs(of: record)
+            if source == nil { await reclaimer.free(record.segments.map(\.blobID)) }
             throw error
         }
-        if let replaced { await freeBlobs(of: replaced) }
-        return replaced
+        await reclaimer.free(change.freedBlobs)
+        return change.replaced
     }
 
     /// Removes a key. Deleting a missing key is not an error (S3 answers 204 either way).
-    public func deleteObject(bucket: String, key: String) async throws {
-        if let removed = try await index.deleteObject(bucket: bucket, key: key) {
-            await freeBlobs(of: removed)
+    /// - Returns: The record removed, if any.
+    @discardableResult
+    public func deleteObject(bucket: String, key: String) async throws -> ObjectRecord? {
+        let change = try await index.deleteObject(bucket: bucket, key: key)
+        await reclaimer.free(change.freedBlobs)
+        return change.replaced
+    }
+
+    /// Removes many keys at once; missing keys are not an error.
+    public func deleteObjects(bucket: String, keys: [String]) async throws {
+        await reclaimer.free(try await index.deleteObjects(bucket: bucket, keys: keys))
+    }
+
+    /// Deletes a bucket with no objects, aborting its multipart uploads.
+    public func deleteBucket(named name: String) async throws {
+        await reclaimer.free(try await index.deleteBucket(named: name))
+    }
+
+    /// Records an uploaded part. Blobs written for it are freed if it cannot be recorded.
+    public func putPart(
+        _ part: UploadedPart, bucket: String, key: String, uploadID: String, source: SharedSource? = nil
+    ) async throws {
+        let change: IndexChange
+        do {
+            change = try await index.putPart(part, bucket: bucket, key: key, uploadID: uploadID, source: source)
+        } catch {
+            if source == nil { await reclaimer.free(part.segments.map(\.blobID)) }
+            throw error
         }
+        await reclaimer.free(change.freedBlobs)
+    }
+
+    /// Completes an upload (see ``MultipartIndex/completeUpload(bucket:key:uploadID:condition:assemble:)``).
+    public func completeUpload(
+        bucket: String, key: String, uploadID: String, condition: WriteCondition = .always,
+        assemble: @escaping @Sendable (MultipartUpload, [UploadedPart]) throws -> ObjectRecord
+    ) async throws -> ObjectRecord {
+        let (record, change) = try await index.completeUpload(
+            bucket: bucket, key: key, uploadID: uploadID, condition: condition, assemble: assemble)
+        await reclaimer.free(change.freedBlobs)
+        return record
+    }
+
+    public func abortUpload(bucket: String, key: String, uploadID: String) async throws {
+        let change = try await index.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
+        await reclaimer.free(change.freedBlobs)
     }
 
     /// Opens the current object under a key for reading. Throws ``StoreError/noSuchKey`` or ``StoreError/noSuchBucket``.
-    ///
-    /// A writer may replace the object between the index lookup and opening its blobs; the old blobs are then
-    /// gone, so the lookup is retried and the reader sees the new object whole, never a mix.
     public func openObject(bucket: String, key: String) async throws -> (ObjectRecord, ObjectReader) {
-        var attempts = 0
-        while true {
-            guard let record = try await index.object(bucket: bucket, key: key) else { throw StoreError.noSuchKey }
-            do {
-                return (record, try await ObjectReader.open(record, blobs: blobs))
-            } catch StoreError.blobMissing(_) where attempts < 5 {
-                attempts += 1
-            }
-        }
+        try await open { try await index.object(bucket: bucket, key: key) }
     }
 
-    private func freeBlobs(of record: ObjectRecord) async {
-        for segment in record.segments {
-            // A blob may be shared (a copy); only an unreferenced one is deleted.
-            if (try? await index.isBlobReferenced(segment.blobID)) == false {
-                try? await blobs.delete(segment.blobID)
+    /// Reads a record through `lookup` and pins its blobs, so that a writer replacing it meanwhile cannot delete
+    /// them under the reader: the reader sees the object it looked up whole, never a mix.
+    public func open(_ lookup: () async throws -> ObjectRecord?) async throws -> (ObjectRecord, ObjectReader) {
+        var before = reclaimer.generation
+        guard var record = try await lookup() else { throw StoreError.noSuchKey }
+        while true {
+            let ids = record.segments.map(\.blobID)
+            let pinnedAt = reclaimer.pin(ids)
+            if pinnedAt == before {
+                return (record, ObjectReader(segments: record.segments, size: record.size, blobs: blobs, reclaimer: reclaimer))
             }
+            // Something was freed since the lookup: the record may be gone, so read it again while pinned.
+            before = pinnedAt
+            guard let current = try await lookup() else {
+                await reclaimer.unpin(ids)
+                throw StoreError.noSuchKey
+            }
+            if current.segments == record.segments {
+                return (record, ObjectReader(segments: record.segments, size: record.size, blobs: blobs, reclaimer: reclaimer))
+            }
+            await reclaimer.unpin(ids)
+            record = current
         }
     }
 }
 
-/// Reads an object's bytes across its segments, holding every segment open from the start.
-public struct ObjectReader: Sendable {
-    let segments: [(reader: any BlobReader, size: Int64)]
+/// Reads an object's bytes across its segments, opening each segment's blob only when the read reaches it.
+/// Its blobs stay pinned until ``close()``.
+public final class ObjectReader: Sendable {
+    let segments: [BlobSegment]
     public let size: Int64
+    let blobs: any BlobStore
+    let reclaimer: BlobReclaimer
 
-    static func open(_ record: ObjectRecord, blobs: any BlobStore) async throws -> ObjectReader {
-        var opened: [(reader: any BlobReader, size: Int64)] = []
-        do {
-            for segment in record.segments {
-                opened.append((try await blobs.openReader(segment.blobID), segment.size))
-            }
-        } catch {
-            for segment in opened { await segment.reader.close() }
-            throw error
-        }
-        return ObjectReader(segments: opened, size: record.size)
+    init(segments: [BlobSegment], size: Int64, blobs: any BlobStore, reclaimer: BlobReclaimer) {
+        self.segments = segments
+        self.size = size
+        self.blobs = blobs
+        self.reclaimer = reclaimer
     }
 
     /// Calls `body` with the bytes of `range` in order, in pieces of at most `chunkSize`.
@@ -84,26 +133,28 @@ public struct ObjectReader: Sendable {
         range: Range<Int64>, chunkSize: Int,
         _ body: (ByteBuffer) async throws -> Void
     ) async throws {
-        var segmentStart: Int64 = 0
-        for segment in segments {
-            let segmentEnd = segmentStart + segment.size
-            defer { segmentStart = segmentEnd }
-            let lower = max(range.lowerBound, segmentStart)
-            let upper = min(range.upperBound, segmentEnd)
-            guard lower < upper else { continue }
-            var offset = lower - segmentStart
-            let end = upper - segmentStart
-            while offset < end {
-                let want = Int(min(Int64(chunkSize), end - offset))
-                let buffer = try await segment.reader.read(offset: offset, maxLength: want)
-                guard buffer.readableBytes > 0 else { throw StoreError.ioFailure("blob shorter than its record") }
-                offset += Int64(buffer.readableBytes)
-                try await body(buffer)
+        for segment in segments.slice(range) {
+            let reader = try await blobs.openReader(segment.blobID)
+            do {
+                var offset = segment.offset
+                let end = segment.offset + segment.size
+                while offset < end {
+                    let want = Int(min(Int64(chunkSize), end - offset))
+                    let buffer = try await reader.read(offset: offset, maxLength: want)
+                    guard buffer.readableBytes > 0 else { throw StoreError.ioFailure("blob shorter than its record") }
+                    offset += Int64(buffer.readableBytes)
+                    try await body(buffer)
+                }
+            } catch {
+                await reader.close()
+                throw error
             }
+            await reader.close()
         }
     }
 
+    /// Releases the pins; call once, when done reading.
     public func close() async {
-        for segment in segments { await segment.reader.close() }
+        await reclaimer.unpin(segments.map(\.blobID))
     }
 }

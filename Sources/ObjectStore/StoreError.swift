@@ -5,6 +5,9 @@ public enum StoreError: Error, Sendable, Equatable {
     case bucketAlreadyExists
     case bucketNotEmpty
     case noSuchKey
+    case noSuchUpload
+    /// A ``SharedSource`` changed before the copy could be recorded; the caller reads it again and retries.
+    case sourceChanged
     /// A ``WriteCondition`` did not hold.
     case preconditionFailed
     /// The index names a blob the blob store does not have (it was replaced under a reader).

@@ -29,12 +29,13 @@ final class InMemoryIndex: ObjectIndex {
         state.withLock { $0.buckets.values.sorted { $0.name < $1.name } }
     }
 
-    func deleteBucket(named name: String) async throws {
+    func deleteBucket(named name: String) async throws -> [BlobID] {
         try state.withLock { s in
             guard let objects = s.objects[name] else { throw StoreError.noSuchBucket }
             guard objects.isEmpty else { throw StoreError.bucketNotEmpty }
             s.buckets[name] = nil
             s.objects[name] = nil
+            return []
         }
     }
 
@@ -45,7 +46,7 @@ final class InMemoryIndex: ObjectIndex {
         }
     }
 
-    func putObject(_ record: ObjectRecord, condition: WriteCondition) async throws -> ObjectRecord? {
+    func putObject(_ record: ObjectRecord, condition: WriteCondition, source: SharedSource?) async throws -> IndexChange {
         try state.withLock { s in
             guard var objects = s.objects[record.bucket] else { throw StoreError.noSuchBucket }
             let existing = objects.firstIndex { $0.key == record.key }
@@ -64,18 +65,23 @@ final class InMemoryIndex: ObjectIndex {
                 objects.sort { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
             }
             s.objects[record.bucket] = objects
-            return replaced
+            return IndexChange(replaced: replaced)
         }
     }
 
-    func deleteObject(bucket: String, key: String) async throws -> ObjectRecord? {
+    func deleteObject(bucket: String, key: String) async throws -> IndexChange {
         try state.withLock { s in
             guard var objects = s.objects[bucket] else { throw StoreError.noSuchBucket }
-            guard let index = objects.firstIndex(where: { $0.key == key }) else { return nil }
+            guard let index = objects.firstIndex(where: { $0.key == key }) else { return IndexChange() }
             let removed = objects.remove(at: index)
             s.objects[bucket] = objects
-            return removed
+            return IndexChange(replaced: removed)
         }
+    }
+
+    func deleteObjects(bucket: String, keys: [String]) async throws -> [BlobID] {
+        for key in keys { _ = try await deleteObject(bucket: bucket, key: key) }
+        return []
     }
 
     func scan(bucket: String, range: KeyRange, limit: Int) async throws -> [ObjectRecord] {

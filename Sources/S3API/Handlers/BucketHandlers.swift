@@ -60,7 +60,7 @@ extension S3Handlers {
 
     func deleteBucket(_ name: String) async throws -> S3Response {
         do {
-            try await storage.index.deleteBucket(named: name)
+            try await storage.deleteBucket(named: name)
         } catch let error as StoreError {
             throw S3Error.from(error, bucket: name, key: nil)
         }

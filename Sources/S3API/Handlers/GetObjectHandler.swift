@@ -29,30 +29,37 @@ extension S3Handlers {
                 return S3Response(status: .notModified, headers: headers)
             }
             var headers = Self.objectHeaders(record, context: context)
-            let range = try ByteRange.parse(context.header("Range"), size: record.size)
             var status = HTTPResponse.Status.ok
-            let bytes: Range<Int64>
-            if let range {
+            var bytes = 0..<record.size
+            var checksum: StoredChecksum? = nil
+            if let partNumber = try Self.requestedPart(context) {
+                let part = try Self.partRange(record, number: partNumber)
+                bytes = part.range
+                checksum = part.checksum
+                if !record.parts.isEmpty { headers[.amzMPPartsCount] = String(record.parts.count) }
+                if record.size > 0 {
+                    status = .partialContent
+                    headers[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound - 1)/\(record.size)"
+                }
+            } else if let range = try ByteRange.parse(context.header("Range"), size: record.size) {
                 status = .partialContent
                 bytes = range
                 headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(record.size)"
             } else {
-                bytes = 0..<record.size
-                if context.header("x-amz-checksum-mode")?.uppercased() == "ENABLED", let checksum = record.checksum,
-                   let algorithm = ChecksumAlgorithm(rawValue: checksum.algorithm),
-                   let name = HTTPField.Name(algorithm.headerName) {
-                    headers[name] = checksum.value
-                    headers[.amzChecksumType] = checksum.type
-                }
+                checksum = record.checksum
+            }
+            if context.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
+                Self.addChecksumHeader(checksum, to: &headers)
             }
             headers[.contentLength] = String(bytes.count)
             guard let reader, !bytes.isEmpty else {
                 await reader?.close()
                 return S3Response(status: status, headers: headers)
             }
-            let body = ResponseBody(contentLength: Int(bytes.count)) { writer in
+            let span = bytes
+            let body = ResponseBody(contentLength: Int(span.count)) { writer in
                 do {
-                    try await reader.read(range: bytes, chunkSize: Self.readChunkSize) { try await writer.write($0) }
+                    try await reader.read(range: span, chunkSize: Self.readChunkSize) { try await writer.write($0) }
                 } catch {
                     await reader.close()
                     throw error
@@ -65,6 +72,35 @@ extension S3Handlers {
             await reader?.close()
             throw error
         }
+    }
+
+    /// `?partNumber=N`, which may not be combined with a Range.
+    static func requestedPart(_ context: RequestContext) throws(S3Error) -> Int? {
+        guard let text = context.query["partNumber"] else { return nil }
+        let number = try partNumber(text)
+        if context.header("Range") != nil {
+            throw S3Error(.invalidRequest, "Cannot specify both Range header and partNumber query parameter")
+        }
+        return number
+    }
+
+    /// The bytes of the `number`th part (counting from 1) of a completed multipart object, and its checksum
+    /// when the object's is composite. An object stored whole is its own part 1.
+    static func partRange(_ record: ObjectRecord, number: Int) throws(S3Error) -> (range: Range<Int64>, checksum: StoredChecksum?) {
+        if record.parts.isEmpty {
+            guard number == 1 else { throw S3Error(.invalidPartNumber, details: [("PartNumberRequested", String(number)), ("ActualPartCount", "1")]) }
+            return (0..<record.size, nil)
+        }
+        guard number <= record.parts.count else {
+            throw S3Error(.invalidPartNumber, details: [("PartNumberRequested", String(number)), ("ActualPartCount", String(record.parts.count))])
+        }
+        let offset = record.parts[..<(number - 1)].reduce(Int64(0)) { $0 + $1.size }
+        let part = record.parts[number - 1]
+        var checksum: StoredChecksum? = nil
+        if let whole = record.checksum, whole.type == MultipartChecksumMode.composite, let value = part.checksum {
+            checksum = StoredChecksum(algorithm: whole.algorithm, value: value, type: whole.type)
+        }
+        return (offset..<(offset + part.size), checksum)
     }
 
     /// The stored headers of an object, with `response-*` query overrides applied.

@@ -131,8 +131,10 @@ struct ChecksumExpectation {
     }
 
     /// Reads the checksum a PUT or UploadPart asks for from its headers and announced trailers.
-    /// S3 computes CRC64NVME when the client names none.
-    static func from(_ context: RequestContext, trailerNames: [String]) throws(S3Error) -> ChecksumExpectation {
+    /// S3 computes `defaultAlgorithm` (CRC64NVME, or a multipart upload's algorithm) when the client names none.
+    static func from(
+        _ context: RequestContext, trailerNames: [String], defaultAlgorithm: ChecksumAlgorithm = .crc64nvme
+    ) throws(S3Error) -> ChecksumExpectation {
         var found: [(ChecksumAlgorithm, String)] = []
         for field in context.headers {
             let name = field.name.canonicalName
@@ -172,7 +174,7 @@ struct ChecksumExpectation {
         if let (algorithm, name) = trailerChecksums.first {
             return ChecksumExpectation(algorithm: algorithm, source: .trailer(name))
         }
-        return ChecksumExpectation(algorithm: declaredAlgorithm ?? .crc64nvme, source: .computed)
+        return ChecksumExpectation(algorithm: declaredAlgorithm ?? defaultAlgorithm, source: .computed)
     }
 
     /// `x-amz-checksum-*` headers that steer checksums rather than carry one.

@@ -60,21 +60,20 @@ extension S3Handlers {
         }
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
-        if let checksum = record.checksum, let name = HTTPField.Name(ChecksumAlgorithm(rawValue: checksum.algorithm)?.headerName ?? "") {
-            headers[name] = checksum.value
-            headers[.amzChecksumType] = checksum.type
-        }
+        Self.addChecksumHeader(record.checksum, to: &headers)
         return .empty(.ok, headers: headers)
     }
 
     func deleteObject(_ bucket: String, _ key: String) async throws -> S3Response {
-        _ = try await requireBucket(bucket)
         try await storage.deleteObject(bucket: bucket, key: key)
         return .empty(.noContent)
     }
 
     /// Works out how the body is framed and what it must hash to, from the signature mode and headers.
-    private func payloadExpectations(_ context: RequestContext) throws -> PayloadIngest.Expectations {
+    func payloadExpectations(
+        _ context: RequestContext, maxSize: Int64? = nil, defaultChecksum: ChecksumAlgorithm = .crc64nvme
+    ) throws -> PayloadIngest.Expectations {
+        let maxSize = maxSize ?? configuration.maxObjectSize
         let contentMD5 = try context.header("Content-MD5").map { value throws(S3Error) -> [UInt8] in
             guard let digest = decodeBase64(value), digest.count == 16 else { throw S3Error(.invalidDigest) }
             return digest
@@ -95,15 +94,15 @@ extension S3Handlers {
             guard contentLength != nil || context.header("Transfer-Encoding") != nil else { throw S3Error(.missingContentLength) }
             declaredLength = contentLength
         }
-        if let declaredLength, declaredLength > configuration.maxObjectSize {
+        if let declaredLength, declaredLength > maxSize {
             throw S3Error(.entityTooLarge, details: [
-                ("ProposedSize", String(declaredLength)), ("MaxSizeAllowed", String(configuration.maxObjectSize)),
+                ("ProposedSize", String(declaredLength)), ("MaxSizeAllowed", String(maxSize)),
             ])
         }
         return PayloadIngest.Expectations(
             payload: context.auth.payload, contentMD5: contentMD5,
-            checksum: try ChecksumExpectation.from(context, trailerNames: trailerNames),
-            declaredLength: declaredLength, maxSize: configuration.maxObjectSize)
+            checksum: try ChecksumExpectation.from(context, trailerNames: trailerNames, defaultAlgorithm: defaultChecksum),
+            declaredLength: declaredLength, maxSize: maxSize)
     }
 
     static func validateKey(_ key: String) throws(S3Error) {

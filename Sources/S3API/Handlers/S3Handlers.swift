@@ -2,6 +2,7 @@ import Digest
 import HummingbirdCore
 import Logging
 import ObjectStore
+import S3Auth
 
 /// The API handlers, one file per operation family; this file is the one exhaustive dispatch.
 struct S3Handlers: Sendable {
@@ -26,6 +27,17 @@ struct S3Handlers: Sendable {
         case .getObject(let bucket, let key): return try await getObject(bucket, key, context, isHead: false)
         case .headObject(let bucket, let key): return try await getObject(bucket, key, context, isHead: true)
         case .deleteObject(let bucket, let key): return try await deleteObject(bucket, key)
+        case .copyObject(let bucket, let key): return try await copyObject(bucket, key, context)
+        case .deleteObjects(let bucket): return try await deleteObjects(bucket, context, body: body)
+        case .getObjectAttributes(let bucket, let key): return try await getObjectAttributes(bucket, key, context)
+        case .createMultipartUpload(let bucket, let key): return try await createMultipartUpload(bucket, key, context)
+        case .uploadPart(let bucket, let key, let uploadID): return try await uploadPart(bucket, key, uploadID: uploadID, context, body: body)
+        case .uploadPartCopy(let bucket, let key, let uploadID): return try await uploadPartCopy(bucket, key, uploadID: uploadID, context)
+        case .completeMultipartUpload(let bucket, let key, let uploadID):
+            return try await completeMultipartUpload(bucket, key, uploadID: uploadID, context, body: body)
+        case .abortMultipartUpload(let bucket, let key, let uploadID): return try await abortMultipartUpload(bucket, key, uploadID: uploadID)
+        case .listParts(let bucket, let key, let uploadID): return try await listParts(bucket, key, uploadID: uploadID, context)
+        case .listMultipartUploads(let bucket): return try await listMultipartUploads(bucket, context)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by this server yet.")
         }
@@ -34,8 +46,10 @@ struct S3Handlers: Sendable {
     /// Checks a request whose body is object data before that body is read, so that `100 Continue` is
     /// sent only to uploads that can succeed.
     func planUpload(_ context: inout RequestContext) async throws {
-        if case .putObject(let bucket, let key) = context.endpoint {
-            context.putPlan = try await planPut(bucket, key, context)
+        switch context.endpoint {
+        case .putObject(let bucket, let key): context.putPlan = try await planPut(bucket, key, context)
+        case .uploadPart(let bucket, let key, let uploadID): context.partPlan = try await planPart(bucket, key, uploadID: uploadID, context)
+        default: break
         }
     }
 
@@ -57,6 +71,54 @@ extension RequestBody {
             bytes.append(contentsOf: buffer.readableBytesView)
         }
         progress.markFinished()
+        return bytes
+    }
+}
+
+extension RequestBody {
+    /// Collects a small request document, verifying what the request promised about it: the signed SHA-256,
+    /// Content-MD5, or an `x-amz-checksum-*` header or aws-chunked trailer (BadDigest on a mismatch).
+    /// `checksumHeadersDescribeBody` is false where those headers describe something else (CompleteMultipartUpload's
+    /// name the object's checksum).
+    func collectVerifiedDocument(_ context: RequestContext, limit: Int, checksumHeadersDescribeBody: Bool = true) async throws -> [UInt8] {
+        var decoder: AWSChunkedDecoder? = nil
+        if case .chunked(let config) = context.auth.payload { decoder = AWSChunkedDecoder(config: config) }
+        var bytes: [UInt8] = []
+        for try await buffer in self {
+            let pieces = if decoder != nil { try decoder!.decode(buffer) } else { [buffer] }
+            for piece in pieces {
+                guard bytes.count + piece.readableBytes <= limit else {
+                    throw S3Error(.malformedXML, "The XML you provided was larger than the maximum allowed size.")
+                }
+                bytes.append(contentsOf: piece.readableBytesView)
+            }
+        }
+        context.bodyProgress.markFinished()
+        let trailers = try decoder?.finish() ?? [:]
+        if case .sha256(let claimed) = context.auth.payload {
+            let computed = SHA256.hash(bytes).hexString
+            if computed != claimed.lowercased() {
+                throw S3Error(.xAmzContentSHA256Mismatch, details: [
+                    ("ClientComputedContentSHA256", claimed), ("S3ComputedContentSHA256", computed),
+                ])
+            }
+        }
+        if let contentMD5 = context.header("Content-MD5") {
+            guard let claimed = decodeBase64(contentMD5), claimed.count == 16 else { throw S3Error(.invalidDigest) }
+            var md5 = MD5()
+            md5.update(bytes)
+            if claimed != md5.finalize() { throw S3Error(.badDigest) }
+        }
+        guard checksumHeadersDescribeBody else { return bytes }
+        let trailerNames: [String] = if case .chunked(let config) = context.auth.payload { config.trailerNames } else { [] }
+        let expectation = try ChecksumExpectation.from(context, trailerNames: trailerNames)
+        if let claimed = try expectation.claimedValue(trailers: trailers) {
+            var digest = expectation.algorithm.makeDigest()
+            digest.update(bytes)
+            if digest.finalize().base64String != claimed {
+                throw S3Error(.badDigest, "The \(expectation.algorithm.rawValue) you specified did not match the calculated checksum.")
+            }
+        }
         return bytes
     }
 }

@@ -17,6 +17,8 @@ public struct RequestContext: Sendable {
     let bodyProgress = BodyProgress()
     /// A PutObject's checks, done before `100 Continue`.
     var putPlan: S3Handlers.PutPlan?
+    /// An UploadPart's checks, done before `100 Continue`.
+    var partPlan: S3Handlers.PartPlan?
 
     /// A request header's value, or nil.
     public func header(_ name: String) -> String? {

@@ -38,5 +38,6 @@ extension HTTPField.Name {
     static let amzStorageClass = HTTPField.Name("x-amz-storage-class")!
     static let amzBucketRegion = HTTPField.Name("x-amz-bucket-region")!
     static let amzChecksumType = HTTPField.Name("x-amz-checksum-type")!
+    static let amzMPPartsCount = HTTPField.Name("x-amz-mp-parts-count")!
     static let expires = HTTPField.Name("Expires")!
 }

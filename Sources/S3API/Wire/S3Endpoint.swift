@@ -14,6 +14,16 @@ public enum S3Endpoint: Sendable, Equatable {
     case getObject(bucket: String, key: String)
     case headObject(bucket: String, key: String)
     case deleteObject(bucket: String, key: String)
+    case copyObject(bucket: String, key: String)
+    case deleteObjects(bucket: String)
+    case getObjectAttributes(bucket: String, key: String)
+    case createMultipartUpload(bucket: String, key: String)
+    case uploadPart(bucket: String, key: String, uploadID: String)
+    case uploadPartCopy(bucket: String, key: String, uploadID: String)
+    case completeMultipartUpload(bucket: String, key: String, uploadID: String)
+    case abortMultipartUpload(bucket: String, key: String, uploadID: String)
+    case listParts(bucket: String, key: String, uploadID: String)
+    case listMultipartUploads(bucket: String)
     /// A real S3 operation this server does not offer yet: answered 501 NotImplemented.
     case notImplemented(operation: String)
 
@@ -35,7 +45,7 @@ public enum S3Endpoint: Sendable, Equatable {
         "acl": "ObjectAcl", "attributes": "GetObjectAttributes", "legal-hold": "ObjectLegalHold",
         "restore": "RestoreObject", "retention": "ObjectRetention", "select": "SelectObjectContent",
         "tagging": "ObjectTagging", "torrent": "GetObjectTorrent", "uploadId": "MultipartUpload",
-        "uploads": "CreateMultipartUpload", "partNumber": "GetObjectPart",
+        "uploads": "CreateMultipartUpload",
     ]
 
     public static func parse(
@@ -55,6 +65,8 @@ public enum S3Endpoint: Sendable, Equatable {
         let subresource = query.items.lazy.compactMap { bucketSubresources[$0.name] != nil ? $0.name : nil }.first
         switch (method, subresource) {
         case (.get, "location"): return .getBucketLocation(bucket: bucket)
+        case (.get, "uploads"): return .listMultipartUploads(bucket: bucket)
+        case (.post, "delete"): return .deleteObjects(bucket: bucket)
         case (.get, nil): return query["list-type"] == "2" ? .listObjectsV2(bucket: bucket) : .listObjectsV1(bucket: bucket)
         case (.put, nil): return .createBucket(bucket: bucket)
         case (.delete, nil): return .deleteBucket(bucket: bucket)
@@ -73,10 +85,24 @@ public enum S3Endpoint: Sendable, Equatable {
         if let version = query["versionId"], version != "null" {
             return .notImplemented(operation: "object versions")
         }
+        let copySource = headers[HTTPField.Name("x-amz-copy-source")!] != nil
+        if let uploadID = query["uploadId"] {
+            switch method {
+            case .put:
+                return copySource
+                    ? .uploadPartCopy(bucket: bucket, key: key, uploadID: uploadID)
+                    : .uploadPart(bucket: bucket, key: key, uploadID: uploadID)
+            case .post: return .completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID)
+            case .delete: return .abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID)
+            case .get: return .listParts(bucket: bucket, key: key, uploadID: uploadID)
+            default: throw S3Error(.methodNotAllowed)
+            }
+        }
         switch (method, subresource) {
         case (.put, nil):
-            if headers[HTTPField.Name("x-amz-copy-source")!] != nil { return .notImplemented(operation: "CopyObject") }
-            return .putObject(bucket: bucket, key: key)
+            return copySource ? .copyObject(bucket: bucket, key: key) : .putObject(bucket: bucket, key: key)
+        case (.post, "uploads"): return .createMultipartUpload(bucket: bucket, key: key)
+        case (.get, "attributes"): return .getObjectAttributes(bucket: bucket, key: key)
         case (.get, nil): return .getObject(bucket: bucket, key: key)
         case (.head, nil): return .headObject(bucket: bucket, key: key)
         case (.delete, nil): return .deleteObject(bucket: bucket, key: key)
@@ -88,8 +114,10 @@ public enum S3Endpoint: Sendable, Equatable {
 
     /// Operations whose request body is object data, for which `Expect: 100-continue` is answered.
     public var streamsRequestBody: Bool {
-        if case .putObject = self { return true }
-        return false
+        switch self {
+        case .putObject, .uploadPart: true
+        default: false
+        }
     }
 
     /// The bucket and key the operation names, for error `<Resource>` and logging.
@@ -97,9 +125,12 @@ public enum S3Endpoint: Sendable, Equatable {
         switch self {
         case .listBuckets, .notImplemented: (nil, nil)
         case .createBucket(let b), .deleteBucket(let b), .headBucket(let b), .getBucketLocation(let b),
-             .listObjectsV1(let b), .listObjectsV2(let b):
+             .listObjectsV1(let b), .listObjectsV2(let b), .deleteObjects(let b), .listMultipartUploads(let b):
             (b, nil)
-        case .putObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k), .deleteObject(let b, let k):
+        case .putObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k), .deleteObject(let b, let k),
+             .copyObject(let b, let k), .getObjectAttributes(let b, let k), .createMultipartUpload(let b, let k),
+             .uploadPart(let b, let k, _), .uploadPartCopy(let b, let k, _), .completeMultipartUpload(let b, let k, _),
+             .abortMultipartUpload(let b, let k, _), .listParts(let b, let k, _):
             (b, k)
         }
     }

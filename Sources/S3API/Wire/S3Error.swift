@@ -36,7 +36,8 @@ extension S3Error {
         case .bucketNotEmpty: S3Error(.bucketNotEmpty, details: [("BucketName", bucket ?? "")])
         case .noSuchKey: .noSuchKey(key ?? "")
         case .preconditionFailed: S3Error(.preconditionFailed, details: [("Condition", "If-Match")])
-        case .blobMissing, .ioFailure: S3Error(.internalError)
+        case .noSuchUpload: S3Error(.noSuchUpload)
+        case .blobMissing, .ioFailure, .sourceChanged: S3Error(.internalError)
         }
     }
 

@@ -19,6 +19,9 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case invalidBucketName = "InvalidBucketName"
     case invalidChunkSizeError = "InvalidChunkSizeError"
     case invalidDigest = "InvalidDigest"
+    case invalidPart = "InvalidPart"
+    case invalidPartNumber = "InvalidPartNumber"
+    case invalidPartOrder = "InvalidPartOrder"
     case invalidLocationConstraint = "InvalidLocationConstraint"
     case invalidRange = "InvalidRange"
     case invalidRequest = "InvalidRequest"
@@ -32,6 +35,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case missingSecurityHeader = "MissingSecurityHeader"
     case noSuchBucket = "NoSuchBucket"
     case noSuchKey = "NoSuchKey"
+    case noSuchUpload = "NoSuchUpload"
+    case noSuchVersion = "NoSuchVersion"
     case notImplemented = "NotImplemented"
     case preconditionFailed = "PreconditionFailed"
     case requestTimeTooSkewed = "RequestTimeTooSkewed"
@@ -42,17 +47,17 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     public var status: HTTPResponse.Status {
         switch self {
         case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: .forbidden
-        case .noSuchBucket, .noSuchKey: .notFound
+        case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty: .conflict
         case .missingContentLength: .lengthRequired
         case .preconditionFailed: .preconditionFailed
-        case .invalidRange: .rangeNotSatisfiable
+        case .invalidRange, .invalidPartNumber: .rangeNotSatisfiable
         case .internalError: .internalServerError
         case .notImplemented: .notImplemented
         case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .entityTooLarge,
              .entityTooSmall, .incompleteBody, .invalidArgument, .invalidBucketName, .invalidChunkSizeError,
-             .invalidDigest, .invalidLocationConstraint, .invalidRequest, .invalidStorageClass, .keyTooLongError,
+             .invalidDigest, .invalidPart, .invalidPartOrder, .invalidLocationConstraint, .invalidRequest, .invalidStorageClass, .keyTooLongError,
              .malformedTrailerError, .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
              .xAmzContentSHA256Mismatch:
             .badRequest
@@ -79,6 +84,10 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .invalidChunkSizeError: "Only the last chunk is allowed to have a size less than 8192 bytes"
         case .invalidDigest: "The Content-MD5 you specified was invalid."
         case .invalidLocationConstraint: "The specified location-constraint is not valid"
+        case .invalidPart:
+            "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
+        case .invalidPartNumber: "The requested partnumber is not satisfiable"
+        case .invalidPartOrder: "The list of parts was not in ascending order. Parts must be ordered by part number."
         case .invalidRange: "The requested range is not satisfiable"
         case .invalidRequest: "Invalid Request"
         case .invalidStorageClass: "The storage class you specified is not valid"
@@ -91,6 +100,9 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .missingSecurityHeader: "Your request was missing a required header"
         case .noSuchBucket: "The specified bucket does not exist"
         case .noSuchKey: "The specified key does not exist."
+        case .noSuchVersion: "The specified version does not exist."
+        case .noSuchUpload:
+            "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
         case .notImplemented: "A header you provided implies functionality that is not implemented"
         case .preconditionFailed: "At least one of the pre-conditions you specified did not hold"
         case .requestTimeTooSkewed: "The difference between the request time and the current time is too large."

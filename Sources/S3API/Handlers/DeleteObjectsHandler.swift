@@ -1,0 +1,65 @@
+import Digest
+import Foundation
+import HummingbirdCore
+import ObjectStore
+
+/// DeleteObjects: up to 1,000 keys in one request and one index transaction.
+extension S3Handlers {
+    static let maxDeleteKeys = 1000
+
+    func deleteObjects(_ bucket: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
+        // S3 insists on an integrity check for this request: Content-MD5 or (newer SDKs) an x-amz-checksum-*.
+        let hasChecksum = context.headers.contains { field in
+            ChecksumAlgorithm(headerName: field.name.canonicalName) != nil
+        }
+        let trailerChecksum: Bool = if case .chunked(let config) = context.auth.payload {
+            config.trailerNames.contains { ChecksumAlgorithm(headerName: $0) != nil }
+        } else { false }
+        guard context.header("Content-MD5") != nil || hasChecksum || trailerChecksum else {
+            throw S3Error(.invalidRequest, "Missing required header for this request: Content-MD5")
+        }
+        _ = try await requireBucket(bucket)
+        let document = try await body.collectVerifiedDocument(context, limit: 2 << 20)
+        let root = try XMLReader.parse(document)
+        guard root.name == "Delete" else { throw S3Error(.malformedXML) }
+        let quiet = root.child("Quiet")?.text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() == "true"
+        let objects = root.children("Object")
+        guard !objects.isEmpty, objects.count <= Self.maxDeleteKeys else { throw S3Error(.malformedXML) }
+
+        var deleted: [(key: String, version: String?)] = []
+        var errors: [(key: String, version: String?, code: S3ErrorCode, message: String)] = []
+        for object in objects {
+            guard let key = object.child("Key")?.text else { throw S3Error(.malformedXML) }
+            let version = object.child("VersionId")?.text
+            if key.utf8.count > Self.maxKeyBytes {
+                errors.append((key, version, .keyTooLongError, S3ErrorCode.keyTooLongError.defaultMessage))
+            } else if let version, version != "null" {
+                errors.append((key, version, .noSuchVersion, "The specified version does not exist."))
+            } else {
+                deleted.append((key, version))
+            }
+        }
+        try await storage.deleteObjects(bucket: bucket, keys: deleted.map(\.key))
+
+        var xml = XMLWriter()
+        xml.element("DeleteResult", namespace: XMLWriter.s3Namespace) { x in
+            if !quiet {
+                for entry in deleted {
+                    x.element("Deleted") { d in
+                        d.element("Key", entry.key)
+                        if let version = entry.version { d.element("VersionId", version) }
+                    }
+                }
+            }
+            for error in errors {
+                x.element("Error") { e in
+                    e.element("Key", error.key)
+                    if let version = error.version { e.element("VersionId", version) }
+                    e.element("Code", error.code.rawValue)
+                    e.element("Message", error.message)
+                }
+            }
+        }
+        return .xml(xml)
+    }
+}

@@ -1,0 +1,171 @@
+import Digest
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import ObjectStore
+
+/// CreateMultipartUpload, UploadPart, CompleteMultipartUpload and AbortMultipartUpload.
+extension S3Handlers {
+    static let maxPartSize: Int64 = 5 << 30
+    static let partNumbers = 1...10_000
+
+    func createMultipartUpload(_ bucket: String, _ key: String, _ context: RequestContext) async throws -> S3Response {
+        try Self.validateKey(key)
+        let metadata = try Self.objectMetadata(from: context)
+        let mode = try MultipartChecksumMode.fromCreateHeaders(
+            algorithm: context.nonEmptyHeader("x-amz-checksum-algorithm"), type: context.nonEmptyHeader("x-amz-checksum-type"))
+        let upload = MultipartUpload(
+            uploadID: Self.newUploadID(), bucket: bucket, key: key, initiated: Date(), metadata: metadata,
+            checksumAlgorithm: mode.requested ? mode.algorithm.rawValue : nil, checksumType: mode.requested ? mode.type : nil)
+        try await storage.index.createUpload(upload)
+        var xml = XMLWriter()
+        xml.element("InitiateMultipartUploadResult", namespace: XMLWriter.s3Namespace) { x in
+            x.element("Bucket", bucket)
+            x.element("Key", key)
+            x.element("UploadId", upload.uploadID)
+        }
+        var response = S3Response.xml(xml)
+        if mode.requested {
+            response.headers[.amzChecksumAlgorithm] = mode.algorithm.rawValue
+            response.headers[.amzChecksumType] = mode.type
+        }
+        return response
+    }
+
+    /// Everything an UploadPart checks before its body is read.
+    struct PartPlan: Sendable {
+        var number: Int
+        var upload: MultipartUpload
+        var expectations: PayloadIngest.Expectations
+    }
+
+    func planPart(_ bucket: String, _ key: String, uploadID: String, _ context: RequestContext) async throws -> PartPlan {
+        let number = try Self.partNumber(context.query["partNumber"])
+        guard let upload = try await storage.index.upload(bucket: bucket, key: key, uploadID: uploadID) else {
+            _ = try await requireBucket(bucket)
+            throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
+        }
+        let mode = MultipartChecksumMode(upload)
+        var expectations = try payloadExpectations(context, maxSize: Self.maxPartSize, defaultChecksum: mode.algorithm)
+        if mode.requested {
+            // A composite checksum is built from the client's part checksums, so each part must bring one.
+            let sent: String? = if case .computed = expectations.checksum.source { nil } else { expectations.checksum.algorithm.rawValue.lowercased() }
+            if expectations.checksum.algorithm != mode.algorithm || (sent == nil && mode.type == MultipartChecksumMode.composite) {
+                throw S3Error(.invalidRequest, "Checksum Type mismatch occurred, expected checksum Type: \(mode.algorithm.rawValue.lowercased()), actual checksum Type: \(sent ?? "null")")
+            }
+        }
+        expectations.maxSize = Self.maxPartSize
+        return PartPlan(number: number, upload: upload, expectations: expectations)
+    }
+
+    func uploadPart(_ bucket: String, _ key: String, uploadID: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
+        let plan = if let planned = context.partPlan { planned } else { try await planPart(bucket, key, uploadID: uploadID, context) }
+        let writer = try await storage.blobs.makeWriter()
+        let outcome = try await PayloadIngest.ingest(body, into: writer, expecting: plan.expectations, progress: context.bodyProgress)
+        let part = UploadedPart(
+            number: plan.number, size: outcome.size, etag: outcome.md5.hexString, lastModified: Date(),
+            checksum: outcome.checksum, segments: [BlobSegment(blobID: outcome.blobID, size: outcome.size)])
+        do {
+            try await storage.putPart(part, bucket: bucket, key: key, uploadID: uploadID)
+        } catch StoreError.noSuchUpload {
+            throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
+        }
+        var headers = HTTPFields()
+        headers[.eTag] = "\"\(part.etag)\""
+        Self.addChecksumHeader(outcome.checksum, to: &headers, withType: false)
+        return .empty(.ok, headers: headers)
+    }
+
+    func completeMultipartUpload(
+        _ bucket: String, _ key: String, uploadID: String, _ context: RequestContext, body: RequestBody
+    ) async throws -> S3Response {
+        let condition = try Self.writeCondition(from: context)
+        let objectSize = try context.nonEmptyHeader("x-amz-mp-object-size").map { text throws(S3Error) -> Int64 in
+            guard let size = Int64(text), size >= 0 else { throw S3Error(.invalidArgument, "Invalid x-amz-mp-object-size", details: [("ArgumentName", "x-amz-mp-object-size")]) }
+            return size
+        }
+        let checksumType = context.nonEmptyHeader("x-amz-checksum-type")?.uppercased()
+        var objectChecksum: (ChecksumAlgorithm, String)?
+        for algorithm in ChecksumAlgorithm.allCases {
+            if let value = context.nonEmptyHeader(algorithm.headerName) { objectChecksum = (algorithm, value) }
+        }
+        // S3 checks the upload exists before reading the parts list.
+        guard let upload = try await storage.index.upload(bucket: bucket, key: key, uploadID: uploadID) else {
+            _ = try await requireBucket(bucket)
+            throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
+        }
+        if let checksumType, checksumType != MultipartChecksumMode(upload).type {
+            throw S3Error(.invalidRequest, "The upload was created using the \(MultipartChecksumMode(upload).type) checksum mode. The complete request must use the same checksum mode.")
+        }
+        let document = try await body.collectVerifiedDocument(context, limit: 8 << 20, checksumHeadersDescribeBody: false)
+        let assembly = MultipartAssembly(
+            requested: try MultipartAssembly.parseRequest(document), objectChecksum: objectChecksum,
+            objectSize: objectSize, lastModified: Date())
+        let record: ObjectRecord
+        do {
+            record = try await storage.completeUpload(bucket: bucket, key: key, uploadID: uploadID, condition: condition) { upload, parts in
+                try assembly.assemble(upload, stored: parts)
+            }
+        } catch StoreError.noSuchUpload {
+            throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
+        } catch StoreError.preconditionFailed {
+            throw S3Error(.preconditionFailed, details: [("Condition", condition == .ifAbsent ? "If-None-Match" : "If-Match")])
+        }
+        var xml = XMLWriter()
+        xml.element("CompleteMultipartUploadResult", namespace: XMLWriter.s3Namespace) { x in
+            x.element("Location", "/\(bucket)/\(Percent.encode(key, keepSlash: true))")
+            x.element("Bucket", bucket)
+            x.element("Key", key)
+            x.element("ETag", "\"\(record.etag)\"")
+            Self.writeChecksumElements(record.checksum, into: &x)
+        }
+        return .xml(xml)
+    }
+
+    func abortMultipartUpload(_ bucket: String, _ key: String, uploadID: String) async throws -> S3Response {
+        do {
+            try await storage.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
+        } catch StoreError.noSuchUpload {
+            _ = try await requireBucket(bucket)
+            throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
+        }
+        return .empty(.noContent)
+    }
+
+    static func partNumber(_ text: String?) throws(S3Error) -> Int {
+        guard let text, let number = Int(text), partNumbers.contains(number) else {
+            throw S3Error(.invalidArgument, "Part number must be an integer between 1 and 10000, inclusive",
+                          details: [("ArgumentName", "partNumber"), ("ArgumentValue", text ?? "")])
+        }
+        return number
+    }
+
+    /// The creation time in milliseconds (12 hex digits), then 64 random bits: unguessable, safe in a query
+    /// string unencoded, and sorting in creation order as ListMultipartUploads lists uploads of one key.
+    static func newUploadID(now: Date = Date()) -> String {
+        var generator = SystemRandomNumberGenerator()
+        func hex(_ value: UInt64, digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        return hex(UInt64(now.timeIntervalSince1970 * 1000), digits: 12) + hex(generator.next(), digits: 16)
+    }
+
+    static func addChecksumHeader(_ checksum: StoredChecksum?, to headers: inout HTTPFields, withType: Bool = true) {
+        guard let checksum, let algorithm = ChecksumAlgorithm(rawValue: checksum.algorithm),
+              let name = HTTPField.Name(algorithm.headerName) else { return }
+        headers[name] = checksum.value
+        if withType { headers[.amzChecksumType] = checksum.type }
+    }
+
+    /// `<ChecksumCRC32>` (or another algorithm) and `<ChecksumType>`, as S3's result documents carry them.
+    static func writeChecksumElements(_ checksum: StoredChecksum?, into x: inout XMLWriter, withType: Bool = true) {
+        guard let checksum else { return }
+        x.element("Checksum" + checksum.algorithm, checksum.value)
+        if withType { x.element("ChecksumType", checksum.type) }
+    }
+}
+
+extension HTTPField.Name {
+    static let amzChecksumAlgorithm = HTTPField.Name("x-amz-checksum-algorithm")!
+}

@@ -1,0 +1,981 @@
+"""Multipart uploads: CreateMultipartUpload (stored headers and metadata), UploadPart (part-number limits,
+replacement, unknown uploads, interrupted bodies), UploadPartCopy, CompleteMultipartUpload (the multipart ETag,
+InvalidPart, InvalidPartOrder, EntityTooSmall, NoSuchUpload, MalformedXML, skipped part numbers, visibility and
+replacement of the key, two concurrent Completes), AbortMultipartUpload, ListParts and ListMultipartUploads
+(paging, prefixes, delimiters, markers, encoding-type=url), GET/HEAD of a multipart object by Range and by
+partNumber, and the real clients that use all this: boto3's upload_file/download_file over HTTP and HTTPS
+(aws-chunked parts), aws-cli `s3 cp`, and presigned UploadPart URLs driven like a browser.
+
+Tests marked `martlet` look inside the data folder or pin down behaviour AWS leaves open.
+"""
+
+import datetime as dt
+import email.utils
+import hashlib
+import threading
+import time
+from urllib.parse import parse_qsl, quote, unquote, urlencode
+
+import pytest
+import requests
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
+
+from conftest import make_client
+from s3helpers import RawHTTP, error_fields, key_path, md5_hex, parse_xml, quoted_etag, random_bytes
+
+MiB = 1024 * 1024
+MIN_PART = 5 * MiB  # S3's minimum size for every part but the last
+
+# One 3-part object shared by the GET/HEAD tests (built once per module run, 11 MiB in memory).
+P1, P2, P3 = 5 * MiB, 5 * MiB, MiB + 123
+THREE_PARTS = [random_bytes(P1, seed=31), random_bytes(P2, seed=32), random_bytes(P3, seed=33)]
+THREE = b"".join(THREE_PARTS)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _error(exc: ClientError) -> tuple[int, str]:
+    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
+
+
+def _status(resp) -> int:
+    return resp["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def _absent(s3, bucket, key) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as e:
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404, e.response
+        return True
+    return False
+
+
+def _mpu_etag(parts) -> str:
+    """S3's ETag for a completed multipart upload: md5 of the concatenated binary part md5s, then "-N"."""
+    digests = b"".join(hashlib.md5(p).digest() for p in parts)
+    return f'"{hashlib.md5(digests).hexdigest()}-{len(parts)}"'
+
+
+def _etag_for_chunks(data: bytes, chunk: int) -> str:
+    return _mpu_etag([data[i:i + chunk] for i in range(0, len(data), chunk)])
+
+
+def _create(s3, bucket, key, **kwargs) -> str:
+    resp = s3.create_multipart_upload(Bucket=bucket, Key=key, **kwargs)
+    assert _status(resp) == 200
+    assert resp["Bucket"] == bucket
+    assert resp["Key"] == key
+    assert resp["UploadId"]
+    return resp["UploadId"]
+
+
+def _upload(s3, bucket, key, upload_id, number: int, body: bytes) -> dict:
+    """Uploads one part, checks its ETag, and returns the CompletedPart entry for it."""
+    resp = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body)
+    assert _status(resp) == 200
+    assert resp["ETag"] == quoted_etag(body), f"part {number}"
+    return {"PartNumber": number, "ETag": resp["ETag"]}
+
+
+def _complete(s3, bucket, key, upload_id, parts: list[dict]) -> dict:
+    return s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
+                                        MultipartUpload={"Parts": parts})
+
+
+def _multipart_put(s3, bucket, key, bodies: list[bytes], **create_kwargs) -> dict:
+    """Create + UploadPart 1..N + Complete; returns the Complete response."""
+    upload_id = _create(s3, bucket, key, **create_kwargs)
+    parts = [_upload(s3, bucket, key, upload_id, i, body) for i, body in enumerate(bodies, 1)]
+    resp = _complete(s3, bucket, key, upload_id, parts)
+    assert _status(resp) == 200
+    return resp
+
+
+def _upload_ids(resp) -> list[tuple[str, str]]:
+    return [(u["Key"], u["UploadId"]) for u in resp.get("Uploads", [])]
+
+
+def _no_such_upload(call, **kwargs) -> None:
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    assert _error(info.value) == (404, "NoSuchUpload")
+
+
+def _wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def _stored_files(srv) -> list:
+    """Every file in the data folder except the SQLite index: blobs, parts, temporaries, wherever they live."""
+    return sorted(p for p in srv.data_dir.rglob("*") if p.is_file() and not p.name.startswith("index.sqlite"))
+
+
+def _complete_xml(parts: list[tuple[int, str]]) -> bytes:
+    body = "".join(f"<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag></Part>" for n, etag in parts)
+    return (f'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">{body}'
+            f"</CompleteMultipartUpload>").encode()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# CreateMultipartUpload
+
+
+def test_create_keeps_headers_and_metadata_on_the_completed_object(s3, bucket):
+    expires = dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
+    bodies = [random_bytes(MIN_PART), random_bytes(1000)]
+    resp = _multipart_put(
+        s3, bucket, "doc/report.pdf", bodies,
+        ContentType="application/pdf",
+        ContentEncoding="gzip",
+        ContentDisposition='attachment; filename="report.pdf"',
+        ContentLanguage="fr-CA",
+        CacheControl="max-age=60, private",
+        Expires=expires,
+        Metadata={"project": "martlet", "MixedCase-Name": "Value With Case"},
+    )
+    assert resp["Bucket"] == bucket
+    assert resp["Key"] == "doc/report.pdf"
+    assert resp["ETag"] == _mpu_etag(bodies)
+    assert "Location" in resp
+    for got in (s3.head_object(Bucket=bucket, Key="doc/report.pdf"),
+                s3.get_object(Bucket=bucket, Key="doc/report.pdf")):
+        headers = got["ResponseMetadata"]["HTTPHeaders"]
+        assert got["ContentType"] == "application/pdf"
+        assert got["ContentEncoding"] == "gzip"
+        assert got["ContentDisposition"] == 'attachment; filename="report.pdf"'
+        assert got["ContentLanguage"] == "fr-CA"
+        assert got["CacheControl"] == "max-age=60, private"
+        assert email.utils.parsedate_to_datetime(headers["expires"]) == expires
+        assert got["Metadata"] == {"project": "martlet", "mixedcase-name": "Value With Case"}
+        assert got["ContentLength"] == sum(map(len, bodies))
+        assert got["ETag"] == _mpu_etag(bodies)
+
+
+def test_create_without_content_type_defaults_like_put(s3, bucket):
+    _multipart_put(s3, bucket, "untyped", [b"tiny single part"])
+    got = s3.get_object(Bucket=bucket, Key="untyped")
+    assert got["ContentType"] == "binary/octet-stream"
+    assert got["Body"].read() == b"tiny single part"
+    assert got["ETag"] == _mpu_etag([b"tiny single part"])  # one part is still a multipart ETag: "-1"
+
+
+def test_create_in_missing_bucket(s3, bucket):
+    with pytest.raises(ClientError) as info:
+        s3.create_multipart_upload(Bucket="no-such-bucket-" + bucket[-10:], Key="k")
+    assert _error(info.value) == (404, "NoSuchBucket")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# UploadPart
+
+
+@pytest.mark.parametrize("number", [0, 10001, -1])
+def test_upload_part_number_out_of_range(s3, bucket, number):
+    upload_id = _create(s3, bucket, "k")
+    with pytest.raises(ClientError) as info:
+        s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=number, Body=b"x")
+    assert _error(info.value) == (400, "InvalidArgument")
+    assert s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id).get("Parts", []) == []
+
+
+def test_upload_part_number_limits_accepted(s3, bucket):
+    upload_id = _create(s3, bucket, "k")
+    _upload(s3, bucket, "k", upload_id, 1, b"first")
+    _upload(s3, bucket, "k", upload_id, 10000, b"last possible")
+    parts = s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id)["Parts"]
+    assert [p["PartNumber"] for p in parts] == [1, 10000]
+
+
+def test_upload_part_number_not_an_integer(raw, s3, bucket):
+    upload_id = _create(s3, bucket, "k")
+    resp = raw.request("PUT", key_path(bucket, "k"), {"partNumber": "one", "uploadId": upload_id}, body=b"x")
+    assert resp.status_code == 400, resp.content
+    assert error_fields(resp.content)["Code"] == "InvalidArgument"
+
+
+def test_upload_part_replaces_same_number(s3, bucket):
+    upload_id = _create(s3, bucket, "k")
+    first = random_bytes(1000)
+    second = random_bytes(2345)
+    old = _upload(s3, bucket, "k", upload_id, 1, first)
+    new = _upload(s3, bucket, "k", upload_id, 1, second)
+    parts = s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id)["Parts"]
+    assert [(p["PartNumber"], p["ETag"], p["Size"]) for p in parts] == [(1, quoted_etag(second), 2345)]
+
+    # The replaced part's ETag no longer names a part of this upload.
+    with pytest.raises(ClientError) as info:
+        _complete(s3, bucket, "k", upload_id, [old])
+    assert _error(info.value) == (400, "InvalidPart")
+
+    _complete(s3, bucket, "k", upload_id, [new])
+    got = s3.get_object(Bucket=bucket, Key="k")
+    assert got["Body"].read() == second
+    assert got["ETag"] == _mpu_etag([second])
+
+
+def test_upload_part_to_unknown_upload(s3, bucket):
+    _no_such_upload(s3.upload_part, Bucket=bucket, Key="k", UploadId="bogus-upload-id", PartNumber=1, Body=b"x")
+    # An upload ID belongs to its key: the right ID under another key is no such upload either.
+    upload_id = _create(s3, bucket, "k")
+    _no_such_upload(s3.upload_part, Bucket=bucket, Key="other", UploadId=upload_id, PartNumber=1, Body=b"x")
+    _no_such_upload(s3.list_parts, Bucket=bucket, Key="other", UploadId=upload_id)
+    assert s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id).get("Parts", []) == []
+
+
+def test_upload_part_bad_content_md5(s3, bucket):
+    import base64
+
+    upload_id = _create(s3, bucket, "k")
+    wrong = base64.b64encode(hashlib.md5(b"something else").digest()).decode()
+    with pytest.raises(ClientError) as info:
+        s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=1, Body=b"payload",
+                       ContentMD5=wrong)
+    assert _error(info.value) == (400, "BadDigest")
+    assert s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id).get("Parts", []) == []
+
+
+@pytest.mark.martlet  # looks inside the data folder
+def test_interrupted_upload_part_leaves_nothing(server_factory):
+    srv = server_factory.start("mpu-interrupted")
+    s3 = make_client(srv)
+    s3.create_bucket(Bucket="mpu")
+    upload_id = _create(s3, "mpu", "k")
+    kept = _upload(s3, "mpu", "k", upload_id, 2, b"part two stays")
+    first_version = random_bytes(MIN_PART)
+    original_one = _upload(s3, "mpu", "k", upload_id, 1, first_version)
+
+    full = random_bytes(2 * MiB)
+    for number in (1, 3):  # replacing an existing part, and a new part number
+        prepared = srv.raw().prepare("PUT", key_path("mpu", "k"), {"partNumber": str(number), "uploadId": upload_id},
+                                     body=full, headers={"Content-Length": str(len(full))})
+        conn = RawHTTP.to(srv)
+        conn.send_head("PUT", prepared.target, prepared.headers)
+        conn.send(full[:MiB])
+        time.sleep(0.2)
+        conn.close()
+
+    def settled():
+        parts = s3.list_parts(Bucket="mpu", Key="k", UploadId=upload_id)["Parts"]
+        return srv.files_under("tmp") == [] and [(p["PartNumber"], p["ETag"]) for p in parts] == [
+            (1, original_one["ETag"]), (2, kept["ETag"])]
+
+    assert _wait_for(settled, timeout=5), (
+        f"parts {s3.list_parts(Bucket='mpu', Key='k', UploadId=upload_id).get('Parts')}, "
+        f"tmp {srv.files_under('tmp')}")
+    assert srv.running(), srv.log_tail()
+    _complete(s3, "mpu", "k", upload_id, [original_one, kept])
+    assert s3.get_object(Bucket="mpu", Key="k")["Body"].read() == first_version + b"part two stays"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# UploadPartCopy
+
+
+def test_upload_part_copy_whole_and_range(s3, bucket):
+    source = random_bytes(MIN_PART + 4321)
+    s3.put_object(Bucket=bucket, Key="src/object", Body=source)
+    upload_id = _create(s3, bucket, "dst")
+    whole = s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=upload_id, PartNumber=1,
+                                CopySource={"Bucket": bucket, "Key": "src/object"})
+    assert whole["CopyPartResult"]["ETag"] == quoted_etag(source)
+    assert isinstance(whole["CopyPartResult"]["LastModified"], dt.datetime)
+    piece = s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=upload_id, PartNumber=2,
+                                CopySource={"Bucket": bucket, "Key": "src/object"},
+                                CopySourceRange="bytes=100-1099")
+    assert piece["CopyPartResult"]["ETag"] == quoted_etag(source[100:1100])
+    parts = s3.list_parts(Bucket=bucket, Key="dst", UploadId=upload_id)["Parts"]
+    assert [(p["PartNumber"], p["Size"]) for p in parts] == [(1, len(source)), (2, 1000)]
+    _complete(s3, bucket, "dst", upload_id, [
+        {"PartNumber": 1, "ETag": whole["CopyPartResult"]["ETag"]},
+        {"PartNumber": 2, "ETag": piece["CopyPartResult"]["ETag"]},
+    ])
+    got = s3.get_object(Bucket=bucket, Key="dst")
+    assert got["Body"].read() == source + source[100:1100]
+    assert got["ETag"] == _mpu_etag([source, source[100:1100]])
+    assert s3.get_object(Bucket=bucket, Key="src/object")["Body"].read() == source
+
+
+def test_upload_part_copy_missing_source(s3, bucket):
+    upload_id = _create(s3, bucket, "dst")
+    with pytest.raises(ClientError) as info:
+        s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=upload_id, PartNumber=1,
+                            CopySource={"Bucket": bucket, "Key": "missing"})
+    assert _error(info.value) == (404, "NoSuchKey")
+    assert s3.list_parts(Bucket=bucket, Key="dst", UploadId=upload_id).get("Parts", []) == []
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# CompleteMultipartUpload
+
+
+def test_complete_etag_size_and_bytes(s3, bucket):
+    bodies = [random_bytes(MIN_PART), random_bytes(MIN_PART + 1), random_bytes(777)]
+    resp = _multipart_put(s3, bucket, "assembled", bodies)
+    expected = _mpu_etag(bodies)
+    assert resp["ETag"] == expected
+    data = b"".join(bodies)
+    got = s3.get_object(Bucket=bucket, Key="assembled")
+    assert got["Body"].read() == data
+    assert got["ContentLength"] == len(data)
+    assert got["ETag"] == expected
+    listed = s3.list_objects_v2(Bucket=bucket)["Contents"]
+    assert [(o["Key"], o["Size"], o["ETag"]) for o in listed] == [("assembled", len(data), expected)]
+
+
+def test_complete_with_skipped_numbers_and_unlisted_parts(s3, bucket):
+    upload_id = _create(s3, bucket, "sparse")
+    p1, p2, p3, p7 = random_bytes(MIN_PART), random_bytes(500), random_bytes(MIN_PART), random_bytes(900)
+    parts = {n: _upload(s3, bucket, "sparse", upload_id, n, b) for n, b in [(1, p1), (2, p2), (3, p3), (7, p7)]}
+    # Part 2 was uploaded but is left out: only the listed parts make the object.
+    resp = _complete(s3, bucket, "sparse", upload_id, [parts[1], parts[3], parts[7]])
+    assert resp["ETag"] == _mpu_etag([p1, p3, p7])
+    got = s3.get_object(Bucket=bucket, Key="sparse")
+    assert got["Body"].read() == p1 + p3 + p7
+    assert got["ETag"] == _mpu_etag([p1, p3, p7])
+    _no_such_upload(s3.list_parts, Bucket=bucket, Key="sparse", UploadId=upload_id)
+
+
+@pytest.mark.parametrize("what", ["wrong-etag", "never-uploaded"])
+def test_complete_invalid_part(s3, bucket, what):
+    upload_id = _create(s3, bucket, "k")
+    part = _upload(s3, bucket, "k", upload_id, 1, random_bytes(MIN_PART))
+    if what == "wrong-etag":
+        listed = [{"PartNumber": 1, "ETag": quoted_etag(b"not the part")}]
+    else:
+        listed = [part, {"PartNumber": 2, "ETag": quoted_etag(b"never uploaded")}]
+    with pytest.raises(ClientError) as info:
+        _complete(s3, bucket, "k", upload_id, listed)
+    assert _error(info.value) == (400, "InvalidPart")
+    assert _absent(s3, bucket, "k")
+    # A failed Complete leaves the upload as it was.
+    assert [p["PartNumber"] for p in s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id)["Parts"]] == [1]
+
+
+def test_complete_parts_out_of_order(s3, bucket):
+    upload_id = _create(s3, bucket, "k")
+    one = _upload(s3, bucket, "k", upload_id, 1, random_bytes(MIN_PART))
+    two = _upload(s3, bucket, "k", upload_id, 2, random_bytes(MIN_PART))
+    with pytest.raises(ClientError) as info:
+        _complete(s3, bucket, "k", upload_id, [two, one])
+    assert _error(info.value) == (400, "InvalidPartOrder")
+    assert _absent(s3, bucket, "k")
+    _complete(s3, bucket, "k", upload_id, [one, two])
+    assert s3.head_object(Bucket=bucket, Key="k")["ContentLength"] == 2 * MIN_PART
+
+
+def test_complete_entity_too_small(s3, bucket):
+    upload_id = _create(s3, bucket, "k")
+    small = _upload(s3, bucket, "k", upload_id, 1, random_bytes(MIN_PART - 1))
+    last = _upload(s3, bucket, "k", upload_id, 2, b"z")
+    with pytest.raises(ClientError) as info:
+        _complete(s3, bucket, "k", upload_id, [small, last])
+    assert _error(info.value) == (400, "EntityTooSmall")
+    assert _absent(s3, bucket, "k")
+    # The upload survives the failed Complete; a 5 MiB first part makes it valid (the last part may be 1 byte).
+    body = random_bytes(MIN_PART)
+    exact = _upload(s3, bucket, "k", upload_id, 1, body)
+    _complete(s3, bucket, "k", upload_id, [exact, last])
+    got = s3.get_object(Bucket=bucket, Key="k")
+    assert got["Body"].read() == body + b"z"
+    assert got["ETag"] == _mpu_etag([body, b"z"])
+
+
+def test_complete_unknown_or_aborted_upload(s3, bucket):
+    _no_such_upload(s3.complete_multipart_upload, Bucket=bucket, Key="k", UploadId="bogus-upload-id",
+                    MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": quoted_etag(b"x")}]})
+    upload_id = _create(s3, bucket, "k")
+    part = _upload(s3, bucket, "k", upload_id, 1, b"x")
+    assert _status(s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id)) == 204
+    _no_such_upload(s3.complete_multipart_upload, Bucket=bucket, Key="k", UploadId=upload_id,
+                    MultipartUpload={"Parts": [part]})
+    assert _absent(s3, bucket, "k")
+
+
+def test_completed_upload_disappears(s3, bucket):
+    upload_id = _create(s3, bucket, "k")
+    part = _upload(s3, bucket, "k", upload_id, 1, b"once")
+    _complete(s3, bucket, "k", upload_id, [part])
+    # Completed uploads are gone from the upload listings and their part listings.
+    _no_such_upload(s3.list_parts, Bucket=bucket, Key="k", UploadId=upload_id)
+    assert _upload_ids(s3.list_multipart_uploads(Bucket=bucket)) == []
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"once"
+
+
+def test_complete_empty_parts_list_is_malformed(s3, bucket):
+    upload_id = _create(s3, bucket, "k")
+    _upload(s3, bucket, "k", upload_id, 1, b"x")
+    with pytest.raises(ClientError) as info:
+        _complete(s3, bucket, "k", upload_id, [])
+    assert _error(info.value) == (400, "MalformedXML")
+    assert _absent(s3, bucket, "k")
+
+
+@pytest.mark.parametrize("body", [
+    b"",
+    b"this is not xml",
+    b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>",
+], ids=["empty-body", "not-xml", "truncated"])
+def test_complete_garbage_body(raw, s3, bucket, body):
+    upload_id = _create(s3, bucket, "k")
+    _upload(s3, bucket, "k", upload_id, 1, b"x")
+    resp = raw.request("POST", key_path(bucket, "k"), {"uploadId": upload_id}, body=body)
+    assert resp.status_code == 400, resp.content
+    assert error_fields(resp.content)["Code"] == "MalformedXML"
+    assert _absent(s3, bucket, "k")
+    assert len(s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id)["Parts"]) == 1
+
+
+def test_complete_part_without_etag(raw, s3, bucket):
+    # AWS reports MalformedXML for a <Part> without <ETag>; InvalidPart is accepted as the lesser answer.
+    upload_id = _create(s3, bucket, "k")
+    _upload(s3, bucket, "k", upload_id, 1, b"x")
+    body = (b'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Part>'
+            b"<PartNumber>1</PartNumber></Part></CompleteMultipartUpload>")
+    resp = raw.request("POST", key_path(bucket, "k"), {"uploadId": upload_id}, body=body)
+    assert resp.status_code == 400, resp.content
+    assert error_fields(resp.content)["Code"] in ("MalformedXML", "InvalidPart")
+    assert _absent(s3, bucket, "k")
+
+
+def test_complete_with_raw_xml_and_unquoted_etags(raw, s3, bucket):
+    # Clients send ETags with or without the quotes; S3 accepts both.
+    upload_id = _create(s3, bucket, "k")
+    a, b = random_bytes(MIN_PART), random_bytes(10)
+    _upload(s3, bucket, "k", upload_id, 1, a)
+    _upload(s3, bucket, "k", upload_id, 2, b)
+    resp = raw.request("POST", key_path(bucket, "k"), {"uploadId": upload_id},
+                       body=_complete_xml([(1, md5_hex(a)), (2, quoted_etag(b))]))
+    assert resp.status_code == 200, resp.content
+    root = parse_xml(resp.content)
+    assert root.tag == "CompleteMultipartUploadResult"
+    assert root.findtext("Bucket") == bucket
+    assert root.findtext("Key") == "k"
+    assert root.findtext("ETag") == _mpu_etag([a, b])
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == a + b
+
+
+def test_nothing_visible_before_complete(s3, bucket):
+    upload_id = _create(s3, bucket, "pending")
+    one = _upload(s3, bucket, "pending", upload_id, 1, random_bytes(MIN_PART))
+    assert _absent(s3, bucket, "pending")
+    two = _upload(s3, bucket, "pending", upload_id, 2, b"tail")
+    assert _absent(s3, bucket, "pending")
+    with pytest.raises(ClientError) as info:
+        s3.get_object(Bucket=bucket, Key="pending")
+    assert _error(info.value) == (404, "NoSuchKey")
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    _complete(s3, bucket, "pending", upload_id, [one, two])
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
+
+
+def test_existing_object_readable_until_complete_then_replaced(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"old version", ContentType="text/plain", Metadata={"gen": "1"})
+    upload_id = _create(s3, bucket, "k", Metadata={"gen": "2"})
+    bodies = [random_bytes(MIN_PART), random_bytes(100)]
+    parts = [_upload(s3, bucket, "k", upload_id, i, b) for i, b in enumerate(bodies, 1)]
+    got = s3.get_object(Bucket=bucket, Key="k")
+    assert got["Body"].read() == b"old version"
+    assert got["ETag"] == quoted_etag(b"old version")
+    assert got["Metadata"] == {"gen": "1"}
+    _complete(s3, bucket, "k", upload_id, parts)
+    got = s3.get_object(Bucket=bucket, Key="k")
+    assert got["Body"].read() == b"".join(bodies)
+    assert got["ETag"] == _mpu_etag(bodies)
+    assert got["Metadata"] == {"gen": "2"}
+    assert got["ContentType"] == "binary/octet-stream"
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
+
+
+@pytest.mark.martlet  # AWS may answer a repeated Complete with 200; Martlet answers exactly one
+def test_concurrent_completes_of_one_upload(server, s3, bucket):
+    upload_id = _create(s3, bucket, "raced")
+    bodies = [random_bytes(MIN_PART), random_bytes(MIN_PART), random_bytes(3000)]
+    parts = [_upload(s3, bucket, "raced", upload_id, i, b) for i, b in enumerate(bodies, 1)]
+    barrier = threading.Barrier(2)
+    results: list = [None, None]
+
+    def complete(i: int):
+        client = make_client(server, retries={"max_attempts": 1, "mode": "standard"})
+        barrier.wait(5)
+        try:
+            results[i] = ("ok", _complete(client, bucket, "raced", upload_id, parts)["ETag"])
+        except ClientError as e:
+            results[i] = ("error", _error(e))
+
+    threads = [threading.Thread(target=complete, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    oks = [r for r in results if r and r[0] == "ok"]
+    errors = [r for r in results if r and r[0] == "error"]
+    assert len(oks) == 1 and len(errors) == 1, results
+    assert oks[0][1] == _mpu_etag(bodies)
+    assert errors[0][1] == (404, "NoSuchUpload")
+    got = s3.get_object(Bucket=bucket, Key="raced")
+    assert got["Body"].read() == b"".join(bodies)
+    assert got["ETag"] == _mpu_etag(bodies)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# AbortMultipartUpload
+
+
+def test_abort(s3, bucket):
+    upload_id = _create(s3, bucket, "k")
+    _upload(s3, bucket, "k", upload_id, 1, b"one")
+    _upload(s3, bucket, "k", upload_id, 2, b"two")
+    assert _upload_ids(s3.list_multipart_uploads(Bucket=bucket)) == [("k", upload_id)]
+    resp = s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id)
+    assert _status(resp) == 204
+    _no_such_upload(s3.list_parts, Bucket=bucket, Key="k", UploadId=upload_id)
+    _no_such_upload(s3.upload_part, Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=3, Body=b"3")
+    _no_such_upload(s3.abort_multipart_upload, Bucket=bucket, Key="k", UploadId=upload_id)
+    assert _upload_ids(s3.list_multipart_uploads(Bucket=bucket)) == []
+    assert _absent(s3, bucket, "k")
+
+
+def test_abort_unknown_upload(s3, bucket):
+    _no_such_upload(s3.abort_multipart_upload, Bucket=bucket, Key="k", UploadId="bogus-upload-id")
+
+
+def test_abort_leaves_existing_object(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"keep me")
+    upload_id = _create(s3, bucket, "k")
+    _upload(s3, bucket, "k", upload_id, 1, b"discard me")
+    s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"keep me"
+
+
+@pytest.mark.martlet  # looks inside the data folder
+def test_abort_frees_disk(server_factory):
+    srv = server_factory.start("mpu-abort-gc")
+    s3 = make_client(srv)
+    s3.create_bucket(Bucket="gc-bucket")
+    s3.put_object(Bucket="gc-bucket", Key="resident", Body=b"stays")
+    baseline = len(_stored_files(srv))
+    upload_id = _create(s3, "gc-bucket", "k")
+    for n in (1, 2, 3):
+        _upload(s3, "gc-bucket", "k", upload_id, n, random_bytes(300000))
+    assert len(_stored_files(srv)) > baseline, "uploaded parts take no files in the data folder?"
+    s3.abort_multipart_upload(Bucket="gc-bucket", Key="k", UploadId=upload_id)
+    assert _wait_for(lambda: len(_stored_files(srv)) == baseline), \
+        f"{len(_stored_files(srv))} files after abort, {baseline} before the upload: {_stored_files(srv)}"
+
+
+@pytest.mark.martlet  # looks inside the data folder
+def test_unlisted_parts_and_deleted_multipart_object_free_disk(server_factory):
+    srv = server_factory.start("mpu-complete-gc")
+    s3 = make_client(srv)
+    s3.create_bucket(Bucket="gc-bucket")
+    baseline = len(_stored_files(srv))
+    upload_id = _create(s3, "gc-bucket", "k")
+    one = _upload(s3, "gc-bucket", "k", upload_id, 1, random_bytes(MIN_PART))
+    _upload(s3, "gc-bucket", "k", upload_id, 2, random_bytes(1000))  # never listed in Complete
+    three = _upload(s3, "gc-bucket", "k", upload_id, 3, random_bytes(2000))
+    _complete(s3, "gc-bucket", "k", upload_id, [one, three])
+    # Overwrite with a multipart object, then delete it: nothing of either may remain.
+    _multipart_put(s3, "gc-bucket", "k", [random_bytes(MIN_PART), b"end"])
+    s3.delete_object(Bucket="gc-bucket", Key="k")
+    assert _wait_for(lambda: len(_stored_files(srv)) == baseline), \
+        f"{len(_stored_files(srv))} files left, {baseline} before: {_stored_files(srv)}"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# ListParts
+
+
+def test_list_parts_fields_and_paging(s3, bucket):
+    upload_id = _create(s3, bucket, "seven")
+    bodies = {n: random_bytes(100 * n) for n in range(1, 8)}
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(seconds=2)
+    for n, body in bodies.items():
+        _upload(s3, bucket, "seven", upload_id, n, body)
+    after = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2)
+
+    full = s3.list_parts(Bucket=bucket, Key="seven", UploadId=upload_id)
+    assert full["Bucket"] == bucket
+    assert full["Key"] == "seven"
+    assert full["UploadId"] == upload_id
+    assert full["IsTruncated"] is False
+    assert full["StorageClass"] == "STANDARD"
+    assert full["Initiator"].get("ID")
+    assert full["Owner"].get("ID")
+    assert [p["PartNumber"] for p in full["Parts"]] == list(range(1, 8))
+    for part in full["Parts"]:
+        body = bodies[part["PartNumber"]]
+        assert part["ETag"] == quoted_etag(body)
+        assert part["Size"] == len(body)
+        assert before <= part["LastModified"] <= after
+
+    page1 = s3.list_parts(Bucket=bucket, Key="seven", UploadId=upload_id, MaxParts=3)
+    assert [p["PartNumber"] for p in page1["Parts"]] == [1, 2, 3]
+    assert page1["MaxParts"] == 3
+    assert page1["IsTruncated"] is True
+    assert page1["NextPartNumberMarker"] == 3
+    page2 = s3.list_parts(Bucket=bucket, Key="seven", UploadId=upload_id, MaxParts=3,
+                          PartNumberMarker=page1["NextPartNumberMarker"])
+    assert page2["PartNumberMarker"] == 3
+    assert [p["PartNumber"] for p in page2["Parts"]] == [4, 5, 6]
+    assert page2["IsTruncated"] is True
+    assert page2["NextPartNumberMarker"] == 6
+    page3 = s3.list_parts(Bucket=bucket, Key="seven", UploadId=upload_id, MaxParts=3,
+                          PartNumberMarker=page2["NextPartNumberMarker"])
+    assert [p["PartNumber"] for p in page3["Parts"]] == [7]
+    assert page3["IsTruncated"] is False
+    # A marker between part numbers starts after it.
+    sparse = s3.list_parts(Bucket=bucket, Key="seven", UploadId=upload_id, PartNumberMarker=5)
+    assert [p["PartNumber"] for p in sparse["Parts"]] == [6, 7]
+
+
+def test_list_parts_boto3_paginator(s3, bucket):
+    upload_id = _create(s3, bucket, "k")
+    for n in (2, 4, 6, 8, 10):
+        _upload(s3, bucket, "k", upload_id, n, str(n).encode())
+    pages = list(s3.get_paginator("list_parts").paginate(
+        Bucket=bucket, Key="k", UploadId=upload_id, PaginationConfig={"PageSize": 2}))
+    assert [[p["PartNumber"] for p in page.get("Parts", [])] for page in pages] == [[2, 4], [6, 8], [10]]
+
+
+def test_list_parts_unknown_upload(s3, bucket):
+    _no_such_upload(s3.list_parts, Bucket=bucket, Key="k", UploadId="bogus-upload-id")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# ListMultipartUploads
+
+
+@pytest.fixture
+def uploads(s3, bucket):
+    """Pending uploads, created in this order; "c" has two. Returns (bucket, [(key, upload_id), ...]) in the
+    order S3 lists them: by key, then by initiation."""
+    created = []
+    for key in ["b/1", "a/2", "c", "a/1", "d/x/y", "c"]:
+        created.append((key, _create(s3, bucket, key)))
+    listed = sorted(created, key=lambda kv: kv[0].encode())  # stable: the two "c" stay in creation order
+    return bucket, listed
+
+
+def test_list_uploads_all(s3, uploads):
+    bucket, expected = uploads
+    resp = s3.list_multipart_uploads(Bucket=bucket)
+    assert resp["Bucket"] == bucket
+    assert resp["IsTruncated"] is False
+    assert _upload_ids(resp) == expected
+    for upload in resp["Uploads"]:
+        assert isinstance(upload["Initiated"], dt.datetime)
+        assert upload["StorageClass"] == "STANDARD"
+        assert upload["Initiator"].get("ID")
+        assert upload["Owner"].get("ID")
+
+
+def test_list_uploads_prefix_and_delimiter(s3, uploads):
+    bucket, expected = uploads
+    resp = s3.list_multipart_uploads(Bucket=bucket, Prefix="a/")
+    assert resp["Prefix"] == "a/"
+    assert _upload_ids(resp) == [kv for kv in expected if kv[0].startswith("a/")]
+
+    resp = s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
+    assert resp["Delimiter"] == "/"
+    assert _upload_ids(resp) == [kv for kv in expected if kv[0] == "c"]
+    assert [p["Prefix"] for p in resp["CommonPrefixes"]] == ["a/", "b/", "d/"]
+
+    resp = s3.list_multipart_uploads(Bucket=bucket, Prefix="d/", Delimiter="/")
+    assert _upload_ids(resp) == []
+    assert [p["Prefix"] for p in resp["CommonPrefixes"]] == ["d/x/"]
+
+
+def test_list_uploads_markers(s3, uploads):
+    bucket, expected = uploads
+    # key-marker alone: only keys after it.
+    resp = s3.list_multipart_uploads(Bucket=bucket, KeyMarker="b/1")
+    assert resp["KeyMarker"] == "b/1"
+    assert _upload_ids(resp) == [kv for kv in expected if kv[0].encode() > b"b/1"]
+    # key-marker + upload-id-marker: the uploads of that key after that upload, then later keys.
+    c_uploads = [kv for kv in expected if kv[0] == "c"]
+    resp = s3.list_multipart_uploads(Bucket=bucket, KeyMarker="c", UploadIdMarker=c_uploads[0][1])
+    assert resp["UploadIdMarker"] == c_uploads[0][1]
+    assert _upload_ids(resp) == [c_uploads[1], ("d/x/y", dict(expected)["d/x/y"])]
+
+
+def test_list_uploads_paging(s3, uploads):
+    bucket, expected = uploads
+    seen, kwargs, pages = [], {}, 0
+    while True:
+        resp = s3.list_multipart_uploads(Bucket=bucket, MaxUploads=2, **kwargs)
+        pages += 1
+        assert resp["MaxUploads"] == 2
+        page = _upload_ids(resp)
+        assert len(page) <= 2
+        seen += page
+        if not resp["IsTruncated"]:
+            break
+        assert resp["NextKeyMarker"] == page[-1][0]
+        assert resp["NextUploadIdMarker"] == page[-1][1]
+        kwargs = {"KeyMarker": resp["NextKeyMarker"], "UploadIdMarker": resp["NextUploadIdMarker"]}
+        assert pages < 10, "paging does not end"
+    assert seen == expected
+    assert pages == 3
+
+
+def test_list_uploads_same_key_in_initiation_order(s3, bucket):
+    ids = [_create(s3, bucket, "same") for _ in range(4)]
+    resp = s3.list_multipart_uploads(Bucket=bucket)
+    assert [u["UploadId"] for u in resp["Uploads"]] == ids
+    initiated = [u["Initiated"] for u in resp["Uploads"]]
+    assert initiated == sorted(initiated)
+    # Completing one removes just that one.
+    part = _upload(s3, bucket, "same", ids[1], 1, b"x")
+    _complete(s3, bucket, "same", ids[1], [part])
+    assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]] == [ids[0]] + ids[2:]
+
+
+def test_list_uploads_encoding_type_url(raw, s3, bucket):
+    keys = sorted(["odd dir/sp ace+plus.bin", "odd dir/ünï&<x>.bin"], key=str.encode)
+    for key in keys:
+        _create(s3, bucket, key)
+    resp = raw.request("GET", key_path(bucket), [("uploads", None), ("encoding-type", "url"),
+                                                 ("prefix", "odd dir/")])
+    assert resp.status_code == 200, resp.content
+    root = parse_xml(resp.content)
+    assert root.tag == "ListMultipartUploadsResult"
+    assert root.findtext("EncodingType") == "url"
+    listed = [u.findtext("Key") for u in root.findall("Upload")]
+    assert all(k.isascii() and " " not in k for k in listed), listed
+    assert [unquote(k) for k in listed] == keys
+    assert unquote(root.findtext("Prefix")) == "odd dir/"
+
+    # Without encoding-type the same names come back XML-escaped, as they are.
+    plain = parse_xml(raw.request("GET", key_path(bucket), [("uploads", None)]).content)
+    assert [u.findtext("Key") for u in plain.findall("Upload")] == keys
+
+
+def test_list_uploads_missing_bucket(s3, bucket):
+    with pytest.raises(ClientError) as info:
+        s3.list_multipart_uploads(Bucket="no-such-bucket-" + bucket[-10:])
+    assert _error(info.value) == (404, "NoSuchBucket")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Reading a multipart object: ranges and partNumber
+
+
+@pytest.fixture
+def three_part(s3, bucket):
+    """A completed 3-part object (5 MiB, 5 MiB, 1 MiB + 123 B); returns (bucket, key, etag)."""
+    resp = _multipart_put(s3, bucket, "three.bin", THREE_PARTS)
+    return bucket, "three.bin", resp["ETag"]
+
+
+def test_range_across_part_boundaries(s3, three_part):
+    bucket, key, etag = three_part
+    total = len(THREE)
+    cases = [
+        (f"bytes={P1 - 10}-{P1 + 9}", P1 - 10, P1 + 9),  # parts 1|2
+        (f"bytes={P1 - 1}-{P1 + P2}", P1 - 1, P1 + P2),  # last byte of 1, all of 2, first byte of 3
+        (f"bytes={P1 + P2}-", P1 + P2, total - 1),  # exactly part 3
+        (f"bytes=-{P3 + 5}", total - P3 - 5, total - 1),  # suffix reaching back into part 2
+        (f"bytes=0-{P1 - 1}", 0, P1 - 1),  # exactly part 1
+        (f"bytes={P1 + 7}-{P1 + 7}", P1 + 7, P1 + 7),
+    ]
+    for header, first, last in cases:
+        resp = s3.get_object(Bucket=bucket, Key=key, Range=header)
+        assert _status(resp) == 206, header
+        assert resp["ContentRange"] == f"bytes {first}-{last}/{total}", header
+        assert resp["ContentLength"] == last - first + 1, header
+        assert resp["Body"].read() == THREE[first:last + 1], header
+        assert resp["ETag"] == etag
+
+
+def test_get_whole_multipart_object(s3, three_part):
+    bucket, key, etag = three_part
+    resp = s3.get_object(Bucket=bucket, Key=key)
+    assert _status(resp) == 200
+    assert resp["Body"].read() == THREE
+    assert etag == _mpu_etag(THREE_PARTS)
+
+
+def test_get_and_head_by_part_number(s3, three_part):
+    bucket, key, etag = three_part
+    total = len(THREE)
+    offset = 0
+    for number, body in enumerate(THREE_PARTS, 1):
+        resp = s3.get_object(Bucket=bucket, Key=key, PartNumber=number)
+        assert _status(resp) == 206, number
+        assert resp["PartsCount"] == 3
+        assert resp["ContentLength"] == len(body)
+        assert resp["ContentRange"] == f"bytes {offset}-{offset + len(body) - 1}/{total}"
+        assert resp["ETag"] == etag  # the object's ETag, not the part's
+        assert resp["Body"].read() == body, number
+        offset += len(body)
+
+    head = s3.head_object(Bucket=bucket, Key=key, PartNumber=2)
+    assert _status(head) == 206
+    assert head["PartsCount"] == 3
+    assert head["ContentLength"] == P2
+    assert head["ContentRange"] == f"bytes {P1}-{P1 + P2 - 1}/{total}"
+
+
+def test_part_number_beyond_parts_count(s3, three_part):
+    bucket, key, _ = three_part
+    with pytest.raises(ClientError) as info:
+        s3.get_object(Bucket=bucket, Key=key, PartNumber=4)
+    assert _error(info.value) == (416, "InvalidPartNumber")
+    with pytest.raises(ClientError) as info:
+        s3.head_object(Bucket=bucket, Key=key, PartNumber=4)
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
+
+
+def test_part_number_on_single_part_object(s3, bucket):
+    body = random_bytes(4096)
+    s3.put_object(Bucket=bucket, Key="single", Body=body)
+    # AWS treats partNumber=1 of a PutObject object as a range covering all of it: 206 with a Content-Range.
+    resp = s3.get_object(Bucket=bucket, Key="single", PartNumber=1)
+    assert _status(resp) == 206
+    assert resp["Body"].read() == body
+    assert resp["ContentLength"] == len(body)
+    assert resp["ContentRange"] == f"bytes 0-{len(body) - 1}/{len(body)}"
+    assert resp["ETag"] == quoted_etag(body)
+    head = s3.head_object(Bucket=bucket, Key="single", PartNumber=1)
+    assert _status(head) == 206
+    assert head["ContentLength"] == len(body)
+    with pytest.raises(ClientError) as info:
+        s3.get_object(Bucket=bucket, Key="single", PartNumber=2)
+    assert _error(info.value) == (416, "InvalidPartNumber")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Real clients
+
+
+@pytest.mark.parametrize("size, config, chunk", [
+    (20 * MiB + 5, None, 8 * MiB),  # boto3's default: multipart above 8 MiB, 8 MiB parts
+    (12 * MiB + 3, TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB), 5 * MiB),
+], ids=["default-config-20MiB", "5MiB-parts-12MiB"])
+def test_boto3_upload_and_download_file(s3, bucket, tmp_path, size, config, chunk):
+    data = random_bytes(size)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    kwargs = {"Config": config} if config else {}
+    s3.upload_file(str(src), bucket, "big/file.bin", **kwargs)
+    head = s3.head_object(Bucket=bucket, Key="big/file.bin")
+    assert head["ContentLength"] == size
+    assert head["ETag"] == _etag_for_chunks(data, chunk)
+    assert head["ETag"].endswith('-3"')
+    dst = tmp_path / "dst.bin"
+    s3.download_file(bucket, "big/file.bin", str(dst), **kwargs)
+    assert dst.read_bytes() == data
+    assert _upload_ids(s3.list_multipart_uploads(Bucket=bucket)) == []
+
+
+def test_boto3_upload_file_over_https(s3_tls, tls_bucket, tmp_path):
+    # Over HTTPS boto3 sends every part as aws-chunked with an unsigned CRC32 trailer.
+    data = random_bytes(12 * MiB + 11)
+    src = tmp_path / "src.bin"
+    src.write_bytes(data)
+    config = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
+    s3_tls.upload_file(str(src), tls_bucket, "tls/file.bin", Config=config)
+    head = s3_tls.head_object(Bucket=tls_bucket, Key="tls/file.bin")
+    assert head["ContentLength"] == len(data)
+    assert head["ETag"] == _etag_for_chunks(data, 5 * MiB)
+    dst = tmp_path / "dst.bin"
+    s3_tls.download_file(tls_bucket, "tls/file.bin", str(dst), Config=config)
+    assert dst.read_bytes() == data
+
+
+def test_boto3_upload_part_over_https(s3_tls, tls_bucket):
+    bodies = [random_bytes(MIN_PART + 17), random_bytes(333)]
+    resp = _multipart_put(s3_tls, tls_bucket, "tls/parts", bodies)
+    assert resp["ETag"] == _mpu_etag(bodies)
+    assert s3_tls.get_object(Bucket=tls_bucket, Key="tls/parts")["Body"].read() == b"".join(bodies)
+
+
+def test_aws_cli_cp_multipart(aws, s3, bucket, tmp_path):
+    data = random_bytes(20 * MiB + 1)
+    src = tmp_path / "cli big.bin"
+    src.write_bytes(data)
+    aws("s3", "cp", str(src), f"s3://{bucket}/cli/big file.bin")
+    head = s3.head_object(Bucket=bucket, Key="cli/big file.bin")
+    assert head["ContentLength"] == len(data)
+    assert head["ETag"] == _etag_for_chunks(data, 8 * MiB)  # aws-cli: 8 MiB threshold and parts
+    aws("s3", "cp", f"s3://{bucket}/cli/big file.bin", str(tmp_path / "down.bin"))
+    assert (tmp_path / "down.bin").read_bytes() == data
+
+
+@pytest.mark.parametrize("signature", ["default", "s3v4"])
+def test_presigned_upload_part(server, s3, bucket, signature):
+    # As a browser would: the server hands out presigned UploadPart URLs, the page PUTs raw bytes to them and
+    # reports the ETags back, and the server completes the upload.
+    signer = s3 if signature == "default" else make_client(server, signature_version="s3v4")
+    key = "browser uploads/ünï+part.bin"
+    upload_id = _create(s3, bucket, key)
+    bodies = [random_bytes(MIN_PART), random_bytes(4321)]
+    parts = []
+    for number, body in enumerate(bodies, 1):
+        url = signer.generate_presigned_url("upload_part", Params={
+            "Bucket": bucket, "Key": key, "UploadId": upload_id, "PartNumber": number})
+        if signature == "s3v4":
+            assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
+        resp = requests.put(url, data=body, timeout=60)
+        assert resp.status_code == 200, resp.text
+        assert resp.headers["ETag"] == quoted_etag(body)
+        parts.append({"PartNumber": number, "ETag": resp.headers["ETag"]})
+    _complete(s3, bucket, key, upload_id, parts)
+    got = s3.get_object(Bucket=bucket, Key=key)
+    assert got["Body"].read() == b"".join(bodies)
+    assert got["ETag"] == _mpu_etag(bodies)
+
+
+def test_presigned_upload_part_for_other_upload_is_rejected(s3, bucket):
+    upload_id = _create(s3, bucket, "k")
+    other = _create(s3, bucket, "k")
+    url = s3.generate_presigned_url("upload_part", Params={
+        "Bucket": bucket, "Key": "k", "UploadId": upload_id, "PartNumber": 1})
+    base, _, query = url.partition("?")
+    pairs = [(k, other if k == "uploadId" else v) for k, v in parse_qsl(query, keep_blank_values=True)]
+    resp = requests.put(base + "?" + urlencode(pairs, quote_via=quote), data=b"x", timeout=30)
+    assert resp.status_code == 403, resp.text
+    assert error_fields(resp.content)["Code"] == "SignatureDoesNotMatch"
+    assert s3.list_parts(Bucket=bucket, Key="k", UploadId=other).get("Parts", []) == []
+    assert requests.put(url, data=b"x", timeout=30).status_code == 200  # the URL as signed works
+    assert [p["PartNumber"] for p in s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id)["Parts"]] == [1]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Buckets with uploads in progress
+
+
+@pytest.mark.martlet  # Martlet's decision: pending uploads do not keep an otherwise empty bucket alive
+def test_delete_bucket_aborts_pending_uploads(s3, bucket):
+    upload_id = _create(s3, bucket, "pending")
+    _upload(s3, bucket, "pending", upload_id, 1, b"part")
+    resp = s3.delete_bucket(Bucket=bucket)
+    assert _status(resp) == 204
+    with pytest.raises(ClientError) as info:
+        s3.head_bucket(Bucket=bucket)
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    # A new bucket of the same name starts without the old uploads.
+    s3.create_bucket(Bucket=bucket)
+    assert _upload_ids(s3.list_multipart_uploads(Bucket=bucket)) == []
+    _no_such_upload(s3.list_parts, Bucket=bucket, Key="pending", UploadId=upload_id)
+
+
+@pytest.mark.martlet
+def test_delete_bucket_with_objects_keeps_pending_uploads(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="resident", Body=b"1")
+    upload_id = _create(s3, bucket, "pending")
+    _upload(s3, bucket, "pending", upload_id, 1, b"part")
+    with pytest.raises(ClientError) as info:
+        s3.delete_bucket(Bucket=bucket)
+    assert _error(info.value) == (409, "BucketNotEmpty")
+    assert _upload_ids(s3.list_multipart_uploads(Bucket=bucket)) == [("pending", upload_id)]
+    assert len(s3.list_parts(Bucket=bucket, Key="pending", UploadId=upload_id)["Parts"]) == 1
