@@ -39,16 +39,16 @@ extension SQLiteIndex {
             metadata: try decoder.decode(ObjectMetadata.self, from: Data((row["metadata"] as String).utf8)),
             checksum: try checksum.map { try decoder.decode(StoredChecksum.self, from: Data($0.utf8)) },
             segments: try decodeSegments(row["segments"]),
-            parts: try parts.map { try decoder.decode([StoredPart].self, from: Data($0.utf8)).map(\.part) } ?? []
+            parts: try parts.map(CompactLists.decodeParts) ?? []
         )
     }
 
-    static func decodeSegments(_ json: String) throws -> [BlobSegment] {
-        try JSONDecoder().decode([StoredSegment].self, from: Data(json.utf8)).map(\.segment)
+    static func decodeSegments(_ text: String) throws -> [BlobSegment] {
+        try CompactLists.decodeSegments(text)
     }
 
     static func encodeSegments(_ segments: [BlobSegment]) throws -> String {
-        try json(segments.map(StoredSegment.init))
+        CompactLists.encode(segments)
     }
 
     static func json(_ value: some Encodable) throws -> String {
@@ -58,36 +58,13 @@ extension SQLiteIndex {
     }
 }
 
-/// A segment as stored in the `segments` JSON: `{"blob": "<id>", "offset": n, "size": n}`, `offset` left out
-/// when 0. Its own type, not ``BlobSegment``'s Codable form, so the on-disk format stays put if the model's
-/// property names change.
-struct StoredSegment: Codable {
+/// A segment as rows written before ``CompactLists`` store it, in JSON: `{"blob": "<id>", "size": n}`.
+struct StoredSegment: Decodable {
     var blob: String
     var offset: Int64?
     var size: Int64
 
-    init(_ segment: BlobSegment) {
-        blob = segment.blobID.rawValue
-        offset = segment.offset == 0 ? nil : segment.offset
-        size = segment.size
-    }
-
     var segment: BlobSegment { BlobSegment(blobID: BlobID(blob), offset: offset ?? 0, size: size) }
-}
-
-/// A part as stored in the `objects.parts` JSON: `{"n": number, "size": n, "checksum": "base64"}`.
-struct StoredPart: Codable {
-    var n: Int
-    var size: Int64
-    var checksum: String?
-
-    init(_ part: ObjectPart) {
-        n = part.number
-        size = part.size
-        checksum = part.checksum
-    }
-
-    var part: ObjectPart { ObjectPart(number: n, size: size, checksum: checksum) }
 }
 
 /// A record turned into the values of an `objects` row, done before entering the write transaction so JSON
@@ -107,7 +84,7 @@ struct EncodedRecord {
             try SQLiteIndex.json(record.metadata),
             try record.checksum.map { try SQLiteIndex.json($0) },
             try SQLiteIndex.encodeSegments(record.segments),
-            record.parts.isEmpty ? nil : try SQLiteIndex.json(record.parts.map(StoredPart.init)),
+            record.parts.isEmpty ? nil : CompactLists.encode(record.parts),
         ]
     }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// The storage the API layer talks to: an index and a blob store, composed so that the index row is
 /// committed last and blobs are deleted only once no record refers to them and no reader still needs them.
@@ -114,12 +115,14 @@ public struct Storage: Sendable {
 }
 
 /// Reads an object's bytes across its segments, opening each segment's blob only when the read reaches it.
-/// Its blobs stay pinned until ``close()``.
+/// Its blobs stay pinned until ``close()``, or until the reader is dropped unclosed (a response whose body was
+/// never written), so a forgotten reader cannot keep freed blobs on disk.
 public final class ObjectReader: Sendable {
     let segments: [BlobSegment]
     public let size: Int64
     let blobs: any BlobStore
     let reclaimer: BlobReclaimer
+    private let closed = Atomic<Bool>(false)
 
     init(segments: [BlobSegment], size: Int64, blobs: any BlobStore, reclaimer: BlobReclaimer) {
         self.segments = segments
@@ -153,8 +156,15 @@ public final class ObjectReader: Sendable {
         }
     }
 
-    /// Releases the pins; call once, when done reading.
+    /// Releases the pins; later calls do nothing.
     public func close() async {
+        guard closed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         await reclaimer.unpin(segments.map(\.blobID))
+    }
+
+    deinit {
+        guard !closed.load(ordering: .acquiring) else { return }
+        let (reclaimer, ids) = (reclaimer, segments.map(\.blobID))
+        Task { await reclaimer.unpin(ids) }
     }
 }
