@@ -50,6 +50,7 @@ struct PayloadIngest {
         case .unsigned: break
         }
         var size: Int64 = 0
+        var output = WriteBehind(writer)
 
         func consume(_ piece: ByteBuffer) async throws {
             size += Int64(piece.readableBytes)
@@ -61,15 +62,21 @@ struct PayloadIngest {
                 checksum.update(bytes)
                 sha256?.update(bytes)
             }
-            try await writer.write(piece)
+            try await output.write(piece)
         }
 
-        for try await buffer in body {
-            if decoder != nil {
-                for piece in try decoder!.decode(buffer) { try await consume(piece) }
-            } else {
-                try await consume(buffer)
+        do {
+            for try await buffer in body {
+                if decoder != nil {
+                    for piece in try decoder!.decode(buffer) { try await consume(piece) }
+                } else {
+                    try await consume(buffer)
+                }
             }
+            try await output.finish()
+        } catch {
+            await output.cancel()
+            throw error
         }
         progress.markFinished()
         let trailers = try decoder?.finish() ?? [:]

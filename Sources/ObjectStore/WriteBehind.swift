@@ -1,0 +1,59 @@
+import NIOCore
+
+/// Gathers a body's network-sized buffers into larger writes and runs each write behind the caller: while one
+/// write is on the I/O threads, the next is hashed and gathered. At most two chunks are held, so memory stays
+/// bounded at twice `chunkSize` per upload.
+public struct WriteBehind {
+    private let writer: any BlobWriter
+    private let chunkSize: Int
+    private var pending: ByteBuffer
+    private var inFlight: Task<Void, any Error>?
+
+    public init(_ writer: any BlobWriter, chunkSize: Int = 256 << 10) {
+        self.writer = writer
+        self.chunkSize = chunkSize
+        self.pending = ByteBufferAllocator().buffer(capacity: 0)
+    }
+
+    public mutating func write(_ piece: ByteBuffer) async throws {
+        if pending.readableBytes == 0 && piece.readableBytes >= chunkSize {
+            try await send(piece)
+            return
+        }
+        if pending.capacity == 0 { pending.reserveCapacity(chunkSize) }
+        var piece = piece
+        pending.writeBuffer(&piece)
+        if pending.readableBytes >= chunkSize {
+            let chunk = pending
+            pending = ByteBufferAllocator().buffer(capacity: 0)
+            try await send(chunk)
+        }
+    }
+
+    /// Writes what is gathered and waits for every write to land.
+    public mutating func finish() async throws {
+        if pending.readableBytes > 0 {
+            let chunk = pending
+            pending = ByteBufferAllocator().buffer(capacity: 0)
+            try await send(chunk)
+        }
+        try await waitForWrite()
+    }
+
+    /// Waits for a write in flight, ignoring its outcome: call before aborting the blob.
+    public mutating func cancel() async {
+        try? await waitForWrite()
+    }
+
+    private mutating func send(_ chunk: ByteBuffer) async throws {
+        try await waitForWrite()
+        let writer = self.writer
+        inFlight = Task { try await writer.write(chunk) }
+    }
+
+    private mutating func waitForWrite() async throws {
+        guard let task = inFlight else { return }
+        inFlight = nil
+        try await task.value
+    }
+}
