@@ -70,6 +70,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Digest throughput, run by hand (see bench/README.md).
+        .executableTarget(name: "digest-bench", dependencies: ["Digest"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest", "CMartletSystem"]),
         .testTarget(
             name: "S3AuthTests",
