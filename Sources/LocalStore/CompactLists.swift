@@ -42,6 +42,11 @@ enum CompactLists {
     }
 
     static func decodeParts(_ text: String) throws -> [ObjectPart] {
+        if text.hasPrefix("[") {
+            return try JSONDecoder().decode([JSONPart].self, from: Data(text.utf8)).map {
+                ObjectPart(number: $0.n, size: $0.size, checksum: $0.checksum)
+            }
+        }
         var parts: [ObjectPart] = []
         try forEachEntry(text) { number, size, checksum in
             guard let number = integer(number), let size = integer(size) else {
@@ -51,6 +56,13 @@ enum CompactLists {
                 number: Int(number), size: size, checksum: checksum.isEmpty ? nil : String(decoding: checksum, as: UTF8.self)))
         }
         return parts
+    }
+
+    /// A part as the first multipart rows stored it.
+    private struct JSONPart: Decodable {
+        var n: Int
+        var size: Int64
+        var checksum: String?
     }
 
     /// Calls `body` with the three fields of each `a:b:c` entry of `a:b:c;d:e:f`, working on UTF-8 bytes (Swift's

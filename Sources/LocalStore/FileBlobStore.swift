@@ -80,7 +80,9 @@ public final class FileBlobStore: BlobStore {
     /// The folder is not fsynced: a deletion lost to a power cut leaves an orphan for ``removeOrphans(olderThan:isReferenced:)``.
     public func delete(_ id: BlobID) async throws {
         guard let path = path(of: id) else { return }
-        try await threadPool.runIfActive { try POSIX.removeFile(path) }
+        // Runs even in a cancelled task: the index already forgot the blob, so a skipped delete would leak it.
+        // A failure here (not ENOENT, which removeFile ignores) leaves an orphan for the next start-up sweep.
+        await threadPool.runEvenIfCancelled { try? POSIX.removeFile(path) }
     }
 
     /// Where a blob's file lives, or nil if `id` is not one this store could have made (so a forged ID never

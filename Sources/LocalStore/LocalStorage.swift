@@ -54,10 +54,14 @@ public struct LocalStorage: Sendable {
 
     /// Deletes blobs no record refers to that were last written before `cutoff` (pass the time the server
     /// started), walking `blobs/` in the background while the server serves.
+    /// - Parameter isPinned: Whether a reader still holds a blob the index has just freed (``Storage/isPinned(_:)``);
+    ///   such a blob is deleted by the reader's unpin, not here.
     /// - Returns: How many blobs it deleted.
     /// - Throws: ``StoreError/ioFailure(_:)``.
-    public func removeOrphans(olderThan cutoff: Date) async throws -> Int {
+    public func removeOrphans(olderThan cutoff: Date, isPinned: @escaping @Sendable (BlobID) -> Bool = { _ in false }) async throws -> Int {
         let index = self.index
-        return try await blobs.removeOrphans(olderThan: cutoff) { try await index.isBlobReferenced($0) }
+        return try await blobs.removeOrphans(olderThan: cutoff) { id in
+            try await index.isBlobReferenced(id) || isPinned(id)
+        }
     }
 }

@@ -102,16 +102,12 @@ extension SQLiteIndex: MultipartIndex {
             var sql = "SELECT \(Self.uploadColumns) FROM uploads WHERE bucket = ?"
             var arguments: StatementArguments = [bucket]
             // Row values let SQLite seek in uploads_by_key to the first upload after the marker.
+            // The marker upload may be gone (aborted between pages); IDs still order the rest.
             if let marker {
                 let markerKey = Self.keyData(marker.key)
-                let initiated = try marker.uploadID.flatMap { id in
-                    try Int64.fetchOne(
-                        db, sql: "SELECT initiated FROM uploads WHERE bucket = ? AND key = ? AND upload_id = ?",
-                        arguments: [bucket, markerKey, id])
-                }
-                if let initiated, let id = marker.uploadID {
-                    sql += " AND (key, initiated, upload_id) > (?, ?, ?)"
-                    arguments += [markerKey, initiated, id]
+                if let id = marker.uploadID {
+                    sql += " AND (key, upload_id) > (?, ?)"
+                    arguments += [markerKey, id]
                 } else {
                     sql += " AND key > ?"
                     arguments += [markerKey]
@@ -125,7 +121,7 @@ extension SQLiteIndex: MultipartIndex {
                 sql += " AND key < ?"
                 arguments += [Data(upper)]
             }
-            sql += " ORDER BY key, initiated, upload_id LIMIT ?"
+            sql += " ORDER BY key, upload_id LIMIT ?"
             arguments += [limit]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.multipartUpload)
         }

@@ -90,7 +90,7 @@ extension SQLiteIndex {
     }
 
     private static func scanQuery(bucket: String, range: KeyRange, limit: Int) -> (String, StatementArguments) {
-        var sql = "SELECT \(objectColumns(prefix: "")) FROM objects WHERE bucket = ?"
+        var sql = "SELECT \(listingColumns) FROM objects WHERE bucket = ?"
         var arguments: StatementArguments = [bucket]
         switch (range.lower.isEmpty, range.lowerInclusive) {
         case (true, true):

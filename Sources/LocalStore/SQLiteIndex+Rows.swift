@@ -11,6 +11,10 @@ extension SQLiteIndex {
             .joined(separator: ", ")
     }
 
+    /// The columns a listing needs: a record without its segment and part lists, which a page of large
+    /// multipart objects would otherwise decode by the million.
+    static let listingColumns = "key, size, etag, last_modified, metadata, checksum, '' AS segments, NULL AS parts"
+
     /// A key as stored: its UTF-8 bytes, so comparisons are byte-wise.
     static func keyData(_ key: String) -> Data {
         Data(key.utf8)

@@ -95,8 +95,8 @@ public final class SQLiteIndex: ObjectIndex {
                         checksum_algorithm TEXT,
                         checksum_type TEXT
                     ) STRICT;
-                    -- ListMultipartUploads order: key, then initiation, then ID; one seek per page.
-                    CREATE INDEX uploads_by_key ON uploads (bucket, key, initiated, upload_id);
+                    -- ListMultipartUploads order: key, then upload ID, which starts with the creation time.
+                    CREATE INDEX uploads_by_key ON uploads (bucket, key, upload_id);
                     CREATE TABLE parts (
                         upload_id TEXT NOT NULL REFERENCES uploads(upload_id),
                         part_number INTEGER NOT NULL,

@@ -40,6 +40,10 @@ final class BlobReclaimer: Sendable {
         for id in now { try? await blobs.delete(id) }
     }
 
+    func isPinned(_ id: BlobID) -> Bool {
+        state.withLock { $0.pins[id] != nil }
+    }
+
     /// Keeps these blobs from being deleted until ``unpin(_:)``; returns the generation at pinning.
     func pin(_ ids: [BlobID]) -> UInt64 {
         state.withLock { state in

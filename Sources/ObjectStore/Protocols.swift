@@ -60,8 +60,8 @@ public protocol ObjectIndex: Sendable {
     /// Removes the records of many keys in one transaction (missing keys are skipped); returns the blobs that
     /// freed. Throws ``StoreError/noSuchBucket``.
     func deleteObjects(bucket: String, keys: [String]) async throws -> [BlobID]
-    /// Records whose keys fall in `range`, in byte order of key, at most `limit` of them.
-    /// Must cost O(limit + log n): an index seek, never a scan of the bucket. Throws ``StoreError/noSuchBucket``.
+    /// Records whose keys fall in `range`, in byte order of key, at most `limit` of them, for listings: their
+    /// `segments` and `parts` may be left empty. Must cost O(limit + log n): an index seek, never a scan of the bucket. Throws ``StoreError/noSuchBucket``.
     func scan(bucket: String, range: KeyRange, limit: Int) async throws -> [ObjectRecord]
     /// Whether any record still refers to a blob (used to collect orphans after a crash).
     func isBlobReferenced(_ id: BlobID) async throws -> Bool
@@ -111,7 +111,7 @@ public protocol MultipartIndex: Sendable {
     ) async throws -> (ObjectRecord, IndexChange)
     /// Removes an upload and its parts. Throws ``StoreError/noSuchUpload``.
     func abortUpload(bucket: String, key: String, uploadID: String) async throws -> IndexChange
-    /// Uploads of a bucket with keys in `range`, ordered by key, then initiation, then ID, after `marker`,
+    /// Uploads of a bucket with keys in `range`, ordered by key, then ID (IDs sort in creation order), after `marker`,
     /// at most `limit`. Throws ``StoreError/noSuchBucket``.
     func uploads(bucket: String, range: KeyRange, after marker: UploadMarker?, limit: Int) async throws -> [MultipartUpload]
 }

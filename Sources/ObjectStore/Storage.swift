@@ -83,6 +83,11 @@ public struct Storage: Sendable {
         await reclaimer.free(change.freedBlobs)
     }
 
+    /// Whether a reader holds a blob: the start-up orphan sweep leaves such blobs to the reader's unpin.
+    public func isPinned(_ id: BlobID) -> Bool {
+        reclaimer.isPinned(id)
+    }
+
     /// Opens the current object under a key for reading. Throws ``StoreError/noSuchKey`` or ``StoreError/noSuchBucket``.
     public func openObject(bucket: String, key: String) async throws -> (ObjectRecord, ObjectReader) {
         try await open { try await index.object(bucket: bucket, key: key) }
@@ -101,7 +106,12 @@ public struct Storage: Sendable {
             }
             // Something was freed since the lookup: the record may be gone, so read it again while pinned.
             before = pinnedAt
-            guard let current = try await lookup() else {
+            let found: ObjectRecord?
+            do { found = try await lookup() } catch {
+                await reclaimer.unpin(ids)
+                throw error
+            }
+            guard let current = found else {
                 await reclaimer.unpin(ids)
                 throw StoreError.noSuchKey
             }

@@ -90,7 +90,7 @@ struct ServerCommand: AsyncParsableCommand {
 
                 """.utf8))
         }
-        let sweep = OrphanSweep(local: local, startedAt: startedAt, logger: logger)
+        let sweep = OrphanSweep(local: local, storage: storage, startedAt: startedAt, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: server),
@@ -122,12 +122,13 @@ struct ListenAddress {
 /// Removes blob files a crash left without an index record, in the background once the server runs.
 struct OrphanSweep: Service {
     let local: LocalStorage
+    let storage: Storage
     let startedAt: Date
     let logger: Logger
 
     func run() async throws {
         do {
-            let removed = try await local.removeOrphans(olderThan: startedAt)
+            let removed = try await local.removeOrphans(olderThan: startedAt, isPinned: storage.isPinned)
             if removed > 0 { logger.notice("removed \(removed) orphaned blob(s) left by an earlier crash") }
         } catch {
             logger.error("orphan sweep failed: \(error)")
