@@ -116,7 +116,8 @@ public struct Storage: Sendable {
                 throw StoreError.noSuchKey
             }
             if current.segments == record.segments {
-                return (record, ObjectReader(segments: record.segments, size: record.size, blobs: blobs, reclaimer: reclaimer))
+                // Same bytes, but a copy onto itself may have changed the metadata: report the current record.
+                return (current, ObjectReader(segments: current.segments, size: current.size, blobs: blobs, reclaimer: reclaimer))
             }
             await reclaimer.unpin(ids)
             record = current

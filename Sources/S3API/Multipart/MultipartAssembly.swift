@@ -95,7 +95,9 @@ struct MultipartAssembly: Sendable {
                     checksums[algorithm] = value
                 }
             }
-            return RequestedPart(number: number, etag: ETag.unquote(etag.trimmingCharacters(in: .whitespacesAndNewlines)), checksums: checksums)
+            // Stored part ETags are lowercase MD5 hex; some clients send them uppercased.
+            let unquoted = ETag.unquote(etag.trimmingCharacters(in: .whitespacesAndNewlines)).lowercased()
+            return RequestedPart(number: number, etag: unquoted, checksums: checksums)
         }
     }
 
