@@ -15,7 +15,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from s3helpers import crc32_b64, crc32c_b64, error_fields, key_path, md5_b64, parse_xml, sha256_b64
+from checksum_helpers import crc32c_b64
+from s3helpers import crc32_b64, error_fields, key_path, md5_b64, parse_xml, sha256_b64
 
 S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 

@@ -1,10 +1,13 @@
 """Multipart uploads: CreateMultipartUpload (stored headers and metadata), UploadPart (part-number limits,
 replacement, unknown uploads, interrupted bodies), UploadPartCopy, CompleteMultipartUpload (the multipart ETag,
 InvalidPart, InvalidPartOrder, EntityTooSmall, NoSuchUpload, MalformedXML, skipped part numbers, visibility and
-replacement of the key, two concurrent Completes), AbortMultipartUpload, ListParts and ListMultipartUploads
-(paging, prefixes, delimiters, markers, encoding-type=url), GET/HEAD of a multipart object by Range and by
-partNumber, and the real clients that use all this: boto3's upload_file/download_file over HTTP and HTTPS
-(aws-chunked parts), aws-cli `s3 cp`, and presigned UploadPart URLs driven like a browser.
+replacement of the key, two concurrent Completes), AbortMultipartUpload (and the disk it frees), and deleting a bucket
+that has uploads in progress.
+
+Elsewhere: ListParts and ListMultipartUploads in test_multipart_listing.py; GET/HEAD of multipart objects and the
+real clients (boto3, aws-cli, presigned part URLs, HTTPS) in test_multipart_reads_and_clients.py; the rest of
+UploadPartCopy in test_upload_part_copy.py; multipart checksums in test_multipart_checksums.py; shared helpers in
+multipart_helpers.py.
 
 Tests marked `martlet` look inside the data folder or pin down behaviour AWS leaves open.
 """
@@ -14,35 +17,20 @@ import email.utils
 import hashlib
 import threading
 import time
-from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import pytest
-import requests
-from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from conftest import make_client
+from multipart_helpers import (
+    MIN_PART, MiB, _complete, _create, _error, _mpu_etag, _multipart_put, _no_such_upload, _status, _upload,
+    _upload_ids,
+)
 from s3helpers import RawHTTP, error_fields, key_path, md5_hex, parse_xml, quoted_etag, random_bytes
-
-MiB = 1024 * 1024
-MIN_PART = 5 * MiB  # S3's minimum size for every part but the last
-
-# One 3-part object shared by the GET/HEAD tests (built once per module run, 11 MiB in memory).
-P1, P2, P3 = 5 * MiB, 5 * MiB, MiB + 123
-THREE_PARTS = [random_bytes(P1, seed=31), random_bytes(P2, seed=32), random_bytes(P3, seed=33)]
-THREE = b"".join(THREE_PARTS)
 
 
 # --------------------------------------------------------------------------------------------------------------------
 # Helpers
-
-
-def _error(exc: ClientError) -> tuple[int, str]:
-    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
-
-
-def _status(resp) -> int:
-    return resp["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def _absent(s3, bucket, key) -> bool:
@@ -52,57 +40,6 @@ def _absent(s3, bucket, key) -> bool:
         assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404, e.response
         return True
     return False
-
-
-def _mpu_etag(parts) -> str:
-    """S3's ETag for a completed multipart upload: md5 of the concatenated binary part md5s, then "-N"."""
-    digests = b"".join(hashlib.md5(p).digest() for p in parts)
-    return f'"{hashlib.md5(digests).hexdigest()}-{len(parts)}"'
-
-
-def _etag_for_chunks(data: bytes, chunk: int) -> str:
-    return _mpu_etag([data[i:i + chunk] for i in range(0, len(data), chunk)])
-
-
-def _create(s3, bucket, key, **kwargs) -> str:
-    resp = s3.create_multipart_upload(Bucket=bucket, Key=key, **kwargs)
-    assert _status(resp) == 200
-    assert resp["Bucket"] == bucket
-    assert resp["Key"] == key
-    assert resp["UploadId"]
-    return resp["UploadId"]
-
-
-def _upload(s3, bucket, key, upload_id, number: int, body: bytes) -> dict:
-    """Uploads one part, checks its ETag, and returns the CompletedPart entry for it."""
-    resp = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body)
-    assert _status(resp) == 200
-    assert resp["ETag"] == quoted_etag(body), f"part {number}"
-    return {"PartNumber": number, "ETag": resp["ETag"]}
-
-
-def _complete(s3, bucket, key, upload_id, parts: list[dict]) -> dict:
-    return s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
-                                        MultipartUpload={"Parts": parts})
-
-
-def _multipart_put(s3, bucket, key, bodies: list[bytes], **create_kwargs) -> dict:
-    """Create + UploadPart 1..N + Complete; returns the Complete response."""
-    upload_id = _create(s3, bucket, key, **create_kwargs)
-    parts = [_upload(s3, bucket, key, upload_id, i, body) for i, body in enumerate(bodies, 1)]
-    resp = _complete(s3, bucket, key, upload_id, parts)
-    assert _status(resp) == 200
-    return resp
-
-
-def _upload_ids(resp) -> list[tuple[str, str]]:
-    return [(u["Key"], u["UploadId"]) for u in resp.get("Uploads", [])]
-
-
-def _no_such_upload(call, **kwargs) -> None:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    assert _error(info.value) == (404, "NoSuchUpload")
 
 
 def _wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
@@ -588,366 +525,6 @@ def test_unlisted_parts_and_deleted_multipart_object_free_disk(server_factory):
     s3.delete_object(Bucket="gc-bucket", Key="k")
     assert _wait_for(lambda: len(_stored_files(srv)) == baseline), \
         f"{len(_stored_files(srv))} files left, {baseline} before: {_stored_files(srv)}"
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# ListParts
-
-
-def test_list_parts_fields_and_paging(s3, bucket):
-    upload_id = _create(s3, bucket, "seven")
-    bodies = {n: random_bytes(100 * n) for n in range(1, 8)}
-    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(seconds=2)
-    for n, body in bodies.items():
-        _upload(s3, bucket, "seven", upload_id, n, body)
-    after = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2)
-
-    full = s3.list_parts(Bucket=bucket, Key="seven", UploadId=upload_id)
-    assert full["Bucket"] == bucket
-    assert full["Key"] == "seven"
-    assert full["UploadId"] == upload_id
-    assert full["IsTruncated"] is False
-    assert full["StorageClass"] == "STANDARD"
-    assert full["Initiator"].get("ID")
-    assert full["Owner"].get("ID")
-    assert [p["PartNumber"] for p in full["Parts"]] == list(range(1, 8))
-    for part in full["Parts"]:
-        body = bodies[part["PartNumber"]]
-        assert part["ETag"] == quoted_etag(body)
-        assert part["Size"] == len(body)
-        assert before <= part["LastModified"] <= after
-
-    page1 = s3.list_parts(Bucket=bucket, Key="seven", UploadId=upload_id, MaxParts=3)
-    assert [p["PartNumber"] for p in page1["Parts"]] == [1, 2, 3]
-    assert page1["MaxParts"] == 3
-    assert page1["IsTruncated"] is True
-    assert page1["NextPartNumberMarker"] == 3
-    page2 = s3.list_parts(Bucket=bucket, Key="seven", UploadId=upload_id, MaxParts=3,
-                          PartNumberMarker=page1["NextPartNumberMarker"])
-    assert page2["PartNumberMarker"] == 3
-    assert [p["PartNumber"] for p in page2["Parts"]] == [4, 5, 6]
-    assert page2["IsTruncated"] is True
-    assert page2["NextPartNumberMarker"] == 6
-    page3 = s3.list_parts(Bucket=bucket, Key="seven", UploadId=upload_id, MaxParts=3,
-                          PartNumberMarker=page2["NextPartNumberMarker"])
-    assert [p["PartNumber"] for p in page3["Parts"]] == [7]
-    assert page3["IsTruncated"] is False
-    # A marker between part numbers starts after it.
-    sparse = s3.list_parts(Bucket=bucket, Key="seven", UploadId=upload_id, PartNumberMarker=5)
-    assert [p["PartNumber"] for p in sparse["Parts"]] == [6, 7]
-
-
-def test_list_parts_boto3_paginator(s3, bucket):
-    upload_id = _create(s3, bucket, "k")
-    for n in (2, 4, 6, 8, 10):
-        _upload(s3, bucket, "k", upload_id, n, str(n).encode())
-    pages = list(s3.get_paginator("list_parts").paginate(
-        Bucket=bucket, Key="k", UploadId=upload_id, PaginationConfig={"PageSize": 2}))
-    assert [[p["PartNumber"] for p in page.get("Parts", [])] for page in pages] == [[2, 4], [6, 8], [10]]
-
-
-def test_list_parts_unknown_upload(s3, bucket):
-    _no_such_upload(s3.list_parts, Bucket=bucket, Key="k", UploadId="bogus-upload-id")
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# ListMultipartUploads
-
-
-@pytest.fixture
-def uploads(s3, bucket):
-    """Pending uploads, created in this order; "c" has two. Returns (bucket, [(key, upload_id), ...]) in the
-    order S3 lists them: by key, then by initiation."""
-    created = []
-    for key in ["b/1", "a/2", "c", "a/1", "d/x/y", "c"]:
-        created.append((key, _create(s3, bucket, key)))
-    listed = sorted(created, key=lambda kv: kv[0].encode())  # stable: the two "c" stay in creation order
-    return bucket, listed
-
-
-def test_list_uploads_all(s3, uploads):
-    bucket, expected = uploads
-    resp = s3.list_multipart_uploads(Bucket=bucket)
-    assert resp["Bucket"] == bucket
-    assert resp["IsTruncated"] is False
-    assert _upload_ids(resp) == expected
-    for upload in resp["Uploads"]:
-        assert isinstance(upload["Initiated"], dt.datetime)
-        assert upload["StorageClass"] == "STANDARD"
-        assert upload["Initiator"].get("ID")
-        assert upload["Owner"].get("ID")
-
-
-def test_list_uploads_prefix_and_delimiter(s3, uploads):
-    bucket, expected = uploads
-    resp = s3.list_multipart_uploads(Bucket=bucket, Prefix="a/")
-    assert resp["Prefix"] == "a/"
-    assert _upload_ids(resp) == [kv for kv in expected if kv[0].startswith("a/")]
-
-    resp = s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
-    assert resp["Delimiter"] == "/"
-    assert _upload_ids(resp) == [kv for kv in expected if kv[0] == "c"]
-    assert [p["Prefix"] for p in resp["CommonPrefixes"]] == ["a/", "b/", "d/"]
-
-    resp = s3.list_multipart_uploads(Bucket=bucket, Prefix="d/", Delimiter="/")
-    assert _upload_ids(resp) == []
-    assert [p["Prefix"] for p in resp["CommonPrefixes"]] == ["d/x/"]
-
-
-def test_list_uploads_markers(s3, uploads):
-    bucket, expected = uploads
-    # key-marker alone: only keys after it.
-    resp = s3.list_multipart_uploads(Bucket=bucket, KeyMarker="b/1")
-    assert resp["KeyMarker"] == "b/1"
-    assert _upload_ids(resp) == [kv for kv in expected if kv[0].encode() > b"b/1"]
-    # key-marker + upload-id-marker: the uploads of that key after that upload, then later keys.
-    c_uploads = [kv for kv in expected if kv[0] == "c"]
-    resp = s3.list_multipart_uploads(Bucket=bucket, KeyMarker="c", UploadIdMarker=c_uploads[0][1])
-    assert resp["UploadIdMarker"] == c_uploads[0][1]
-    assert _upload_ids(resp) == [c_uploads[1], ("d/x/y", dict(expected)["d/x/y"])]
-
-
-def test_list_uploads_paging(s3, uploads):
-    bucket, expected = uploads
-    seen, kwargs, pages = [], {}, 0
-    while True:
-        resp = s3.list_multipart_uploads(Bucket=bucket, MaxUploads=2, **kwargs)
-        pages += 1
-        assert resp["MaxUploads"] == 2
-        page = _upload_ids(resp)
-        assert len(page) <= 2
-        seen += page
-        if not resp["IsTruncated"]:
-            break
-        assert resp["NextKeyMarker"] == page[-1][0]
-        assert resp["NextUploadIdMarker"] == page[-1][1]
-        kwargs = {"KeyMarker": resp["NextKeyMarker"], "UploadIdMarker": resp["NextUploadIdMarker"]}
-        assert pages < 10, "paging does not end"
-    assert seen == expected
-    assert pages == 3
-
-
-def test_list_uploads_same_key_in_initiation_order(s3, bucket):
-    ids = [_create(s3, bucket, "same") for _ in range(4)]
-    resp = s3.list_multipart_uploads(Bucket=bucket)
-    assert [u["UploadId"] for u in resp["Uploads"]] == ids
-    initiated = [u["Initiated"] for u in resp["Uploads"]]
-    assert initiated == sorted(initiated)
-    # Completing one removes just that one.
-    part = _upload(s3, bucket, "same", ids[1], 1, b"x")
-    _complete(s3, bucket, "same", ids[1], [part])
-    assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]] == [ids[0]] + ids[2:]
-
-
-def test_list_uploads_encoding_type_url(raw, s3, bucket):
-    keys = sorted(["odd dir/sp ace+plus.bin", "odd dir/ünï&<x>.bin"], key=str.encode)
-    for key in keys:
-        _create(s3, bucket, key)
-    resp = raw.request("GET", key_path(bucket), [("uploads", None), ("encoding-type", "url"),
-                                                 ("prefix", "odd dir/")])
-    assert resp.status_code == 200, resp.content
-    root = parse_xml(resp.content)
-    assert root.tag == "ListMultipartUploadsResult"
-    assert root.findtext("EncodingType") == "url"
-    listed = [u.findtext("Key") for u in root.findall("Upload")]
-    assert all(k.isascii() and " " not in k for k in listed), listed
-    assert [unquote(k) for k in listed] == keys
-    assert unquote(root.findtext("Prefix")) == "odd dir/"
-
-    # Without encoding-type the same names come back XML-escaped, as they are.
-    plain = parse_xml(raw.request("GET", key_path(bucket), [("uploads", None)]).content)
-    assert [u.findtext("Key") for u in plain.findall("Upload")] == keys
-
-
-def test_list_uploads_missing_bucket(s3, bucket):
-    with pytest.raises(ClientError) as info:
-        s3.list_multipart_uploads(Bucket="no-such-bucket-" + bucket[-10:])
-    assert _error(info.value) == (404, "NoSuchBucket")
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Reading a multipart object: ranges and partNumber
-
-
-@pytest.fixture
-def three_part(s3, bucket):
-    """A completed 3-part object (5 MiB, 5 MiB, 1 MiB + 123 B); returns (bucket, key, etag)."""
-    resp = _multipart_put(s3, bucket, "three.bin", THREE_PARTS)
-    return bucket, "three.bin", resp["ETag"]
-
-
-def test_range_across_part_boundaries(s3, three_part):
-    bucket, key, etag = three_part
-    total = len(THREE)
-    cases = [
-        (f"bytes={P1 - 10}-{P1 + 9}", P1 - 10, P1 + 9),  # parts 1|2
-        (f"bytes={P1 - 1}-{P1 + P2}", P1 - 1, P1 + P2),  # last byte of 1, all of 2, first byte of 3
-        (f"bytes={P1 + P2}-", P1 + P2, total - 1),  # exactly part 3
-        (f"bytes=-{P3 + 5}", total - P3 - 5, total - 1),  # suffix reaching back into part 2
-        (f"bytes=0-{P1 - 1}", 0, P1 - 1),  # exactly part 1
-        (f"bytes={P1 + 7}-{P1 + 7}", P1 + 7, P1 + 7),
-    ]
-    for header, first, last in cases:
-        resp = s3.get_object(Bucket=bucket, Key=key, Range=header)
-        assert _status(resp) == 206, header
-        assert resp["ContentRange"] == f"bytes {first}-{last}/{total}", header
-        assert resp["ContentLength"] == last - first + 1, header
-        assert resp["Body"].read() == THREE[first:last + 1], header
-        assert resp["ETag"] == etag
-
-
-def test_get_whole_multipart_object(s3, three_part):
-    bucket, key, etag = three_part
-    resp = s3.get_object(Bucket=bucket, Key=key)
-    assert _status(resp) == 200
-    assert resp["Body"].read() == THREE
-    assert etag == _mpu_etag(THREE_PARTS)
-
-
-def test_get_and_head_by_part_number(s3, three_part):
-    bucket, key, etag = three_part
-    total = len(THREE)
-    offset = 0
-    for number, body in enumerate(THREE_PARTS, 1):
-        resp = s3.get_object(Bucket=bucket, Key=key, PartNumber=number)
-        assert _status(resp) == 206, number
-        assert resp["PartsCount"] == 3
-        assert resp["ContentLength"] == len(body)
-        assert resp["ContentRange"] == f"bytes {offset}-{offset + len(body) - 1}/{total}"
-        assert resp["ETag"] == etag  # the object's ETag, not the part's
-        assert resp["Body"].read() == body, number
-        offset += len(body)
-
-    head = s3.head_object(Bucket=bucket, Key=key, PartNumber=2)
-    assert _status(head) == 206
-    assert head["PartsCount"] == 3
-    assert head["ContentLength"] == P2
-    assert head["ContentRange"] == f"bytes {P1}-{P1 + P2 - 1}/{total}"
-
-
-def test_part_number_beyond_parts_count(s3, three_part):
-    bucket, key, _ = three_part
-    with pytest.raises(ClientError) as info:
-        s3.get_object(Bucket=bucket, Key=key, PartNumber=4)
-    assert _error(info.value) == (416, "InvalidPartNumber")
-    with pytest.raises(ClientError) as info:
-        s3.head_object(Bucket=bucket, Key=key, PartNumber=4)
-    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
-
-
-def test_part_number_on_single_part_object(s3, bucket):
-    body = random_bytes(4096)
-    s3.put_object(Bucket=bucket, Key="single", Body=body)
-    # AWS treats partNumber=1 of a PutObject object as a range covering all of it: 206 with a Content-Range.
-    resp = s3.get_object(Bucket=bucket, Key="single", PartNumber=1)
-    assert _status(resp) == 206
-    assert resp["Body"].read() == body
-    assert resp["ContentLength"] == len(body)
-    assert resp["ContentRange"] == f"bytes 0-{len(body) - 1}/{len(body)}"
-    assert resp["ETag"] == quoted_etag(body)
-    head = s3.head_object(Bucket=bucket, Key="single", PartNumber=1)
-    assert _status(head) == 206
-    assert head["ContentLength"] == len(body)
-    with pytest.raises(ClientError) as info:
-        s3.get_object(Bucket=bucket, Key="single", PartNumber=2)
-    assert _error(info.value) == (416, "InvalidPartNumber")
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Real clients
-
-
-@pytest.mark.parametrize("size, config, chunk", [
-    (20 * MiB + 5, None, 8 * MiB),  # boto3's default: multipart above 8 MiB, 8 MiB parts
-    (12 * MiB + 3, TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB), 5 * MiB),
-], ids=["default-config-20MiB", "5MiB-parts-12MiB"])
-def test_boto3_upload_and_download_file(s3, bucket, tmp_path, size, config, chunk):
-    data = random_bytes(size)
-    src = tmp_path / "src.bin"
-    src.write_bytes(data)
-    kwargs = {"Config": config} if config else {}
-    s3.upload_file(str(src), bucket, "big/file.bin", **kwargs)
-    head = s3.head_object(Bucket=bucket, Key="big/file.bin")
-    assert head["ContentLength"] == size
-    assert head["ETag"] == _etag_for_chunks(data, chunk)
-    assert head["ETag"].endswith('-3"')
-    dst = tmp_path / "dst.bin"
-    s3.download_file(bucket, "big/file.bin", str(dst), **kwargs)
-    assert dst.read_bytes() == data
-    assert _upload_ids(s3.list_multipart_uploads(Bucket=bucket)) == []
-
-
-def test_boto3_upload_file_over_https(s3_tls, tls_bucket, tmp_path):
-    # Over HTTPS boto3 sends every part as aws-chunked with an unsigned CRC32 trailer.
-    data = random_bytes(12 * MiB + 11)
-    src = tmp_path / "src.bin"
-    src.write_bytes(data)
-    config = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
-    s3_tls.upload_file(str(src), tls_bucket, "tls/file.bin", Config=config)
-    head = s3_tls.head_object(Bucket=tls_bucket, Key="tls/file.bin")
-    assert head["ContentLength"] == len(data)
-    assert head["ETag"] == _etag_for_chunks(data, 5 * MiB)
-    dst = tmp_path / "dst.bin"
-    s3_tls.download_file(tls_bucket, "tls/file.bin", str(dst), Config=config)
-    assert dst.read_bytes() == data
-
-
-def test_boto3_upload_part_over_https(s3_tls, tls_bucket):
-    bodies = [random_bytes(MIN_PART + 17), random_bytes(333)]
-    resp = _multipart_put(s3_tls, tls_bucket, "tls/parts", bodies)
-    assert resp["ETag"] == _mpu_etag(bodies)
-    assert s3_tls.get_object(Bucket=tls_bucket, Key="tls/parts")["Body"].read() == b"".join(bodies)
-
-
-def test_aws_cli_cp_multipart(aws, s3, bucket, tmp_path):
-    data = random_bytes(20 * MiB + 1)
-    src = tmp_path / "cli big.bin"
-    src.write_bytes(data)
-    aws("s3", "cp", str(src), f"s3://{bucket}/cli/big file.bin")
-    head = s3.head_object(Bucket=bucket, Key="cli/big file.bin")
-    assert head["ContentLength"] == len(data)
-    assert head["ETag"] == _etag_for_chunks(data, 8 * MiB)  # aws-cli: 8 MiB threshold and parts
-    aws("s3", "cp", f"s3://{bucket}/cli/big file.bin", str(tmp_path / "down.bin"))
-    assert (tmp_path / "down.bin").read_bytes() == data
-
-
-@pytest.mark.parametrize("signature", ["default", "s3v4"])
-def test_presigned_upload_part(server, s3, bucket, signature):
-    # As a browser would: the server hands out presigned UploadPart URLs, the page PUTs raw bytes to them and
-    # reports the ETags back, and the server completes the upload.
-    signer = s3 if signature == "default" else make_client(server, signature_version="s3v4")
-    key = "browser uploads/ünï+part.bin"
-    upload_id = _create(s3, bucket, key)
-    bodies = [random_bytes(MIN_PART), random_bytes(4321)]
-    parts = []
-    for number, body in enumerate(bodies, 1):
-        url = signer.generate_presigned_url("upload_part", Params={
-            "Bucket": bucket, "Key": key, "UploadId": upload_id, "PartNumber": number})
-        if signature == "s3v4":
-            assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url
-        resp = requests.put(url, data=body, timeout=60)
-        assert resp.status_code == 200, resp.text
-        assert resp.headers["ETag"] == quoted_etag(body)
-        parts.append({"PartNumber": number, "ETag": resp.headers["ETag"]})
-    _complete(s3, bucket, key, upload_id, parts)
-    got = s3.get_object(Bucket=bucket, Key=key)
-    assert got["Body"].read() == b"".join(bodies)
-    assert got["ETag"] == _mpu_etag(bodies)
-
-
-def test_presigned_upload_part_for_other_upload_is_rejected(s3, bucket):
-    upload_id = _create(s3, bucket, "k")
-    other = _create(s3, bucket, "k")
-    url = s3.generate_presigned_url("upload_part", Params={
-        "Bucket": bucket, "Key": "k", "UploadId": upload_id, "PartNumber": 1})
-    base, _, query = url.partition("?")
-    pairs = [(k, other if k == "uploadId" else v) for k, v in parse_qsl(query, keep_blank_values=True)]
-    resp = requests.put(base + "?" + urlencode(pairs, quote_via=quote), data=b"x", timeout=30)
-    assert resp.status_code == 403, resp.text
-    assert error_fields(resp.content)["Code"] == "SignatureDoesNotMatch"
-    assert s3.list_parts(Bucket=bucket, Key="k", UploadId=other).get("Parts", []) == []
-    assert requests.put(url, data=b"x", timeout=30).status_code == 200  # the URL as signed works
-    assert [p["PartNumber"] for p in s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id)["Parts"]] == [1]
 
 
 # --------------------------------------------------------------------------------------------------------------------
