@@ -75,16 +75,14 @@ extension SQLiteIndex: MultipartIndex {
             let parts = try Self.parts(uploadID: uploadID, after: 0, limit: Int.max, db)
             let record: ObjectRecord
             do { record = try assemble(upload, parts) } catch { throw AssemblyRejection(underlying: error) }
-            let encoded = try EncodedRecord(record)
-            let current = try Self.currentRecord(bucket: bucket, key: encoded.key, db)
+            let state = try Self.versioning(bucket, db)
+            let current = try Self.currentRecord(bucket: bucket, key: Self.keyData(key), db)
             try Self.check(condition, current: current)
-            try Self.upsert(encoded, db)
-            // The object's references first, then the parts' and the replaced object's: blobs moving from
-            // parts into the object never touch zero; parts left out of the object are freed.
-            try Self.addReferences(to: record.segments, db)
-            var freed = try Self.removeUpload(uploadID, parts: parts, db)
-            if let current { freed += try Self.dropReferences(to: current.segments, db) }
-            return (record, IndexChange(replaced: current, freedBlobs: freed))
+            // The object's references first, then the parts': blobs moving from parts into the object never
+            // touch zero; parts left out of the object are freed.
+            let (stored, replacedFreed) = try Self.storeCurrent(record, replacing: current, versioning: state, db)
+            let freed = try Self.removeUpload(uploadID, parts: parts, db) + replacedFreed
+            return (stored, IndexChange(replaced: current, freedBlobs: freed, stored: stored))
         }
     }
 

@@ -23,49 +23,39 @@ extension SQLiteIndex {
 
     /// Checks `condition` against the current record and stores `record` in its place, in one transaction, so
     /// a concurrent writer cannot slip between the check and the write. Updates the blob reference counts in the
-    /// same transaction.
+    /// same transaction. In a versioned bucket the record becomes a new version.
     /// - Throws: ``StoreError/noSuchBucket``, ``StoreError/preconditionFailed`` or ``StoreError/sourceChanged``.
     public func putObject(_ record: ObjectRecord, condition: WriteCondition, source: SharedSource?) async throws -> IndexChange {
-        let encoded = try EncodedRecord(record)
+        let keyData = Self.keyData(record.key)
         return try await write { db in
-            try Self.requireBucket(record.bucket, db)
+            let state = try Self.versioning(record.bucket, db)
             if let source { try Self.requireSource(source, db) }
-            let current = try Self.currentRecord(bucket: record.bucket, key: encoded.key, db)
+            let current = try Self.currentRecord(bucket: record.bucket, key: keyData, db)
             try Self.check(condition, current: current)
-            try Self.upsert(encoded, db)
-            // Count the new references before dropping the old, so a blob kept across the replacement never
-            // touches zero.
-            try Self.addReferences(to: record.segments, db)
-            let freed = try current.map { try Self.dropReferences(to: $0.segments, db) } ?? []
-            return IndexChange(replaced: current, freedBlobs: freed)
+            let (stored, freed) = try Self.storeCurrent(record, replacing: current, versioning: state, db)
+            return IndexChange(replaced: current, freedBlobs: freed, stored: stored)
         }
     }
 
-    /// Removes the record of `key`. Throws ``StoreError/noSuchBucket``.
+    /// Deletes the current object of `key`, or in a versioned bucket puts a delete marker on top of it.
+    /// Throws ``StoreError/noSuchBucket``.
     public func deleteObject(bucket: String, key: String) async throws -> IndexChange {
-        let keyData = Self.keyData(key)
-        return try await write { db in
-            try Self.requireBucket(bucket, db)
-            guard let current = try Self.currentRecord(bucket: bucket, key: keyData, db) else { return IndexChange() }
-            try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?")
-                .execute(arguments: [bucket, keyData])
-            return IndexChange(replaced: current, freedBlobs: try Self.dropReferences(to: current.segments, db))
+        try await write { db in
+            let state = try Self.versioning(bucket, db)
+            return try Self.deleteCurrent(bucket: bucket, key: key, versioning: state, db)
         }
     }
 
-    /// Removes the records of many keys in one transaction, so a batch of 1,000 costs one commit.
-    public func deleteObjects(bucket: String, keys: [String]) async throws -> [BlobID] {
-        let keyData = keys.map(Self.keyData)
-        return try await write { db in
-            try Self.requireBucket(bucket, db)
-            let delete = try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?")
-            var freed: [BlobID] = []
-            for key in keyData {
-                guard let current = try Self.currentRecord(bucket: bucket, key: key, db) else { continue }
-                try delete.execute(arguments: [bucket, key])
-                freed += try Self.dropReferences(to: current.segments, db)
+    /// Deletes many keys or versions in one transaction, so a batch of 1,000 costs one commit.
+    public func deleteObjects(bucket: String, requests: [DeleteRequest]) async throws -> [IndexChange] {
+        try await write { db in
+            let state = try Self.versioning(bucket, db)
+            return try requests.map { request in
+                if let versionID = request.versionID {
+                    return try Self.deleteVersion(bucket: bucket, key: request.key, versionID: versionID, versioning: state, db)
+                }
+                return try Self.deleteCurrent(bucket: bucket, key: request.key, versioning: state, db)
             }
-            return freed
         }
     }
 
@@ -126,12 +116,12 @@ extension SQLiteIndex {
     static func upsert(_ encoded: EncodedRecord, _ db: Database) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO objects (bucket, key, size, etag, last_modified, metadata, checksum, segments, parts)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO objects (bucket, key, size, etag, last_modified, metadata, checksum, segments, parts, version_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (bucket, key) DO UPDATE SET
                     size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified,
                     metadata = excluded.metadata, checksum = excluded.checksum, segments = excluded.segments,
-                    parts = excluded.parts
+                    parts = excluded.parts, version_id = excluded.version_id
                 """
         ).execute(arguments: encoded.arguments)
     }
@@ -139,7 +129,13 @@ extension SQLiteIndex {
     /// Throws ``StoreError/sourceChanged`` unless the source object still holds the shared segments, which
     /// (holding references) cannot have been freed.
     static func requireSource(_ source: SharedSource, _ db: Database) throws {
-        let current = try currentRecord(bucket: source.bucket, key: keyData(source.key), db)
+        let key = keyData(source.key)
+        let current: ObjectRecord?
+        if let version = source.versionID, try versioning(source.bucket, db) != nil {
+            current = try versionRecord(bucket: source.bucket, key: key, versionID: version, db)
+        } else {
+            current = try currentRecord(bucket: source.bucket, key: key, db)
+        }
         guard let current else { throw StoreError.sourceChanged }
         let held = Set(current.segments.map(\.blobID))
         guard source.segments.allSatisfy({ held.contains($0.blobID) }) else { throw StoreError.sourceChanged }

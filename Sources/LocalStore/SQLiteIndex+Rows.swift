@@ -6,14 +6,14 @@ import ObjectStore
 extension SQLiteIndex {
     /// The `objects` columns a record is read from, each named as itself even when taken from a join.
     static func objectColumns(prefix: String) -> String {
-        ["key", "size", "etag", "last_modified", "metadata", "checksum", "segments", "parts"]
+        ["key", "size", "etag", "last_modified", "metadata", "checksum", "segments", "parts", "version_id"]
             .map { "\(prefix)\($0) AS \($0)" }
             .joined(separator: ", ")
     }
 
     /// The columns a listing needs: a record without its segment and part lists, which a page of large
     /// multipart objects would otherwise decode by the million.
-    static let listingColumns = "key, size, etag, last_modified, metadata, checksum, '' AS segments, NULL AS parts"
+    static let listingColumns = "key, size, etag, last_modified, metadata, checksum, '' AS segments, NULL AS parts, version_id"
 
     /// A key as stored: its UTF-8 bytes, so comparisons are byte-wise.
     static func keyData(_ key: String) -> Data {
@@ -43,7 +43,10 @@ extension SQLiteIndex {
             metadata: try decoder.decode(ObjectMetadata.self, from: Data((row["metadata"] as String).utf8)),
             checksum: try checksum.map { try decoder.decode(StoredChecksum.self, from: Data($0.utf8)) },
             segments: try decodeSegments(row["segments"]),
-            parts: try parts.map(CompactLists.decodeParts) ?? []
+            parts: try parts.map(CompactLists.decodeParts) ?? [],
+            versionID: row["version_id"],
+            // Only rows of `versions` have the column.
+            isDeleteMarker: (row["delete_marker"] as Int64?).map { $0 != 0 } ?? false
         )
     }
 
@@ -75,11 +78,16 @@ struct StoredSegment: Decodable {
 /// encoding does not lengthen the time the write lock is held.
 struct EncodedRecord {
     let key: Data
-    let arguments: StatementArguments
+    let versionID: String?
+    /// The `objects` columns in order: bucket, key, size, etag, last_modified, metadata, checksum, segments,
+    /// parts, version_id.
+    let values: [(any DatabaseValueConvertible)?]
+    var arguments: StatementArguments { StatementArguments(values) }
 
     init(_ record: ObjectRecord) throws {
         key = SQLiteIndex.keyData(record.key)
-        arguments = [
+        versionID = record.versionID
+        values = [
             record.bucket,
             key,
             record.size,
@@ -89,6 +97,7 @@ struct EncodedRecord {
             try record.checksum.map { try SQLiteIndex.json($0) },
             try SQLiteIndex.encodeSegments(record.segments),
             record.parts.isEmpty ? nil : CompactLists.encode(record.parts),
+            record.versionID,
         ]
     }
 }

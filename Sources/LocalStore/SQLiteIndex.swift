@@ -110,6 +110,33 @@ public final class SQLiteIndex: ObjectIndex {
                     """
             )
         }
+        migrator.registerMigration("v3-versioning") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE buckets ADD COLUMN versioning TEXT;
+                    -- The current object's version ID; NULL for the null version.
+                    ALTER TABLE objects ADD COLUMN version_id TEXT;
+                    -- Every version of every key of a bucket that has had versioning, newest first within a key,
+                    -- so ListObjectVersions is one seek; the current object is also in `objects`.
+                    CREATE TABLE versions (
+                        bucket TEXT NOT NULL REFERENCES buckets(name),
+                        key BLOB NOT NULL,
+                        seq INTEGER NOT NULL,
+                        version_id TEXT NOT NULL,
+                        delete_marker INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        etag TEXT NOT NULL,
+                        last_modified INTEGER NOT NULL,
+                        metadata TEXT NOT NULL,
+                        checksum TEXT,
+                        segments TEXT NOT NULL,
+                        parts TEXT,
+                        PRIMARY KEY (bucket, key, seq DESC)
+                    ) WITHOUT ROWID, STRICT;
+                    CREATE UNIQUE INDEX versions_by_id ON versions (bucket, key, version_id);
+                    """
+            )
+        }
         return migrator
     }
 
@@ -129,7 +156,7 @@ public final class SQLiteIndex: ObjectIndex {
     /// The bucket named `name`, or nil.
     public func bucket(named name: String) async throws -> BucketInfo? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT name, created_at, region FROM buckets WHERE name = ?", arguments: [name])
+            try Row.fetchOne(db, sql: "SELECT name, created_at, region, versioning FROM buckets WHERE name = ?", arguments: [name])
                 .map(Self.bucketInfo)
         }
     }
@@ -137,7 +164,7 @@ public final class SQLiteIndex: ObjectIndex {
     /// All buckets, ordered by name.
     public func listBuckets() async throws -> [BucketInfo] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT name, created_at, region FROM buckets ORDER BY name").map(Self.bucketInfo)
+            try Row.fetchAll(db, sql: "SELECT name, created_at, region, versioning FROM buckets ORDER BY name").map(Self.bucketInfo)
         }
     }
 
@@ -148,7 +175,9 @@ public final class SQLiteIndex: ObjectIndex {
         try await write { db in
             try Self.requireBucket(name, db)
             let hasObjects = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?)", arguments: [name]) ?? false
+                db, sql: """
+                    SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?) OR EXISTS (SELECT 1 FROM versions WHERE bucket = ?)
+                    """, arguments: [name, name]) ?? false
             if hasObjects { throw StoreError.bucketNotEmpty }
             var freed: [BlobID] = []
             let uploadIDs = try String.fetchAll(db, sql: "SELECT upload_id FROM uploads WHERE bucket = ?", arguments: [name])
@@ -201,6 +230,8 @@ public final class SQLiteIndex: ObjectIndex {
     }
 
     private static func bucketInfo(_ row: Row) -> BucketInfo {
-        BucketInfo(name: row["name"], creationDate: date(milliseconds: row["created_at"]), region: row["region"])
+        BucketInfo(
+            name: row["name"], creationDate: date(milliseconds: row["created_at"]), region: row["region"],
+            versioning: (row["versioning"] as String?).flatMap(VersioningState.init(rawValue:)))
     }
 }

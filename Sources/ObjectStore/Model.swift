@@ -1,15 +1,39 @@
 import Foundation
 
+/// A bucket's versioning state once it has had one; a bucket never versioned has none (S3 cannot go back).
+public enum VersioningState: String, Sendable, Equatable {
+    case enabled = "Enabled"
+    case suspended = "Suspended"
+}
+
 /// A bucket as the index records it.
 public struct BucketInfo: Sendable, Equatable {
     public var name: String
     public var creationDate: Date
     public var region: String
+    public var versioning: VersioningState?
 
-    public init(name: String, creationDate: Date, region: String) {
+    public init(name: String, creationDate: Date, region: String, versioning: VersioningState? = nil) {
         self.name = name
         self.creationDate = creationDate
         self.region = region
+        self.versioning = versioning
+    }
+}
+
+/// Makes version IDs: the time in milliseconds (12 hex digits) and 80 random bits, 32 characters safe in a
+/// query string. `null` names the version an unversioned or suspended bucket writes.
+public enum VersionID {
+    public static let null = "null"
+
+    public static func make(now: Date = Date()) -> String {
+        var generator = SystemRandomNumberGenerator()
+        func hex(_ value: UInt64, digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + String(text.suffix(digits))
+        }
+        return hex(UInt64(now.timeIntervalSince1970 * 1000), digits: 12) + hex(generator.next(), digits: 16)
+            + hex(generator.next() & 0xFFFF, digits: 4)
     }
 }
 
@@ -124,10 +148,15 @@ public struct ObjectRecord: Sendable, Equatable {
     public var segments: [BlobSegment]
     /// The parts of a completed multipart upload, in order; empty for an object stored whole.
     public var parts: [ObjectPart]
+    /// The version's ID; nil for the `null` version. The index assigns it when it stores the record.
+    public var versionID: String?
+    /// A delete marker: a version with no bytes saying the key was deleted.
+    public var isDeleteMarker: Bool
 
     public init(
         bucket: String, key: String, size: Int64, etag: String, lastModified: Date,
-        metadata: ObjectMetadata, checksum: StoredChecksum?, segments: [BlobSegment], parts: [ObjectPart] = []
+        metadata: ObjectMetadata, checksum: StoredChecksum?, segments: [BlobSegment], parts: [ObjectPart] = [],
+        versionID: String? = nil, isDeleteMarker: Bool = false
     ) {
         self.bucket = bucket
         self.key = key
@@ -138,7 +167,12 @@ public struct ObjectRecord: Sendable, Equatable {
         self.checksum = checksum
         self.segments = segments
         self.parts = parts
+        self.versionID = versionID
+        self.isDeleteMarker = isDeleteMarker
     }
+
+    /// The version ID as S3 writes it: `null` for the null version.
+    public var versionName: String { versionID ?? VersionID.null }
 }
 
 /// What must hold about the current object for a write to go ahead, checked atomically with the write.
@@ -202,11 +236,14 @@ public struct UploadedPart: Sendable, Equatable {
 public struct SharedSource: Sendable, Equatable {
     public var bucket: String
     public var key: String
+    /// The source version, if the copy named one; otherwise the current object.
+    public var versionID: String?
     public var segments: [BlobSegment]
 
-    public init(bucket: String, key: String, segments: [BlobSegment]) {
+    public init(bucket: String, key: String, versionID: String? = nil, segments: [BlobSegment]) {
         self.bucket = bucket
         self.key = key
+        self.versionID = versionID
         self.segments = segments
     }
 }

@@ -27,12 +27,28 @@ public struct KeyRange: Sendable, Equatable {
 /// the caller deletes. Reference counts are kept in the write's transaction, so a blob is listed here exactly
 /// once, by the write that dropped its last reference.
 public struct IndexChange: Sendable {
+    /// The record the write replaced or removed (a delete of a version names that version).
     public var replaced: ObjectRecord?
     public var freedBlobs: [BlobID]
+    /// The record the write stored, with the version ID the index gave it; a delete in a versioned bucket
+    /// stores a delete marker.
+    public var stored: ObjectRecord?
 
-    public init(replaced: ObjectRecord? = nil, freedBlobs: [BlobID] = []) {
+    public init(replaced: ObjectRecord? = nil, freedBlobs: [BlobID] = [], stored: ObjectRecord? = nil) {
         self.replaced = replaced
         self.freedBlobs = freedBlobs
+        self.stored = stored
+    }
+}
+
+/// One key (and optionally version) of a DeleteObjects request, and what deleting it did.
+public struct DeleteRequest: Sendable, Equatable {
+    public var key: String
+    public var versionID: String?
+
+    public init(key: String, versionID: String? = nil) {
+        self.key = key
+        self.versionID = versionID
     }
 }
 
@@ -55,11 +71,12 @@ public protocol ObjectIndex: Sendable {
     /// With `source`, also checks that the source still has the segments `record` shares.
     /// Throws ``StoreError/noSuchBucket``, ``StoreError/preconditionFailed`` or ``StoreError/sourceChanged``.
     func putObject(_ record: ObjectRecord, condition: WriteCondition, source: SharedSource?) async throws -> IndexChange
-    /// Removes a key's record (`replaced` is nil if there was none). Throws ``StoreError/noSuchBucket``.
+    /// Deletes a key's current object (`replaced` is nil if there was none); in a versioned bucket, stores a
+    /// delete marker as the latest version instead (`stored`). Throws ``StoreError/noSuchBucket``.
     func deleteObject(bucket: String, key: String) async throws -> IndexChange
-    /// Removes the records of many keys in one transaction (missing keys are skipped); returns the blobs that
-    /// freed. Throws ``StoreError/noSuchBucket``.
-    func deleteObjects(bucket: String, keys: [String]) async throws -> [BlobID]
+    /// Deletes many keys or versions in one transaction, each as ``deleteObject(bucket:key:)`` or
+    /// ``VersionIndex/deleteVersion(bucket:key:versionID:)`` would. Throws ``StoreError/noSuchBucket``.
+    func deleteObjects(bucket: String, requests: [DeleteRequest]) async throws -> [IndexChange]
     /// Records whose keys fall in `range`, in byte order of key, at most `limit` of them, for listings: their
     /// `segments` and `parts` may be left empty. Must cost O(limit + log n): an index seek, never a scan of the bucket. Throws ``StoreError/noSuchBucket``.
     func scan(bucket: String, range: KeyRange, limit: Int) async throws -> [ObjectRecord]
@@ -116,8 +133,51 @@ public protocol MultipartIndex: Sendable {
     func uploads(bucket: String, range: KeyRange, after marker: UploadMarker?, limit: Int) async throws -> [MultipartUpload]
 }
 
+/// A version in a ListObjectVersions page.
+public struct VersionEntry: Sendable, Equatable {
+    public var record: ObjectRecord
+    public var isLatest: Bool
+
+    public init(record: ObjectRecord, isLatest: Bool) {
+        self.record = record
+        self.isLatest = isLatest
+    }
+}
+
+/// Where a listing of versions resumes: after this key, or after this version of it.
+public struct VersionMarker: Sendable, Equatable {
+    public var key: String
+    public var versionID: String?
+
+    public init(key: String, versionID: String?) {
+        self.key = key
+        self.versionID = versionID
+    }
+}
+
+/// Bucket versioning and the history of each key.
+///
+/// Once a bucket has a versioning state, every version of every key (delete markers included) is kept, newest
+/// first; the current object stays one lookup away in ``ObjectIndex/object(bucket:key:)``.
+public protocol VersionIndex: Sendable {
+    /// Sets a bucket's versioning. The first time, the bucket's objects become its `null` versions.
+    /// Throws ``StoreError/noSuchBucket``.
+    func setVersioning(_ state: VersioningState, bucket: String) async throws
+    /// A version of a key (`null` names the null version, in any bucket), delete markers included.
+    /// Throws ``StoreError/noSuchBucket``.
+    func objectVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord?
+    /// The newest version of a key in a versioned bucket, delete markers included. Throws ``StoreError/noSuchBucket``.
+    func latestVersion(bucket: String, key: String) async throws -> ObjectRecord?
+    /// Removes one version (`replaced`); if it was the latest, the next newest becomes current.
+    /// Removing a missing version is not an error. Throws ``StoreError/noSuchBucket``.
+    func deleteVersion(bucket: String, key: String, versionID: String) async throws -> IndexChange
+    /// Versions with keys in `range`, by key, newest first, after `marker`, at most `limit`; a bucket never
+    /// versioned lists its objects as null versions. Throws ``StoreError/noSuchBucket``.
+    func versions(bucket: String, range: KeyRange, after marker: VersionMarker?, limit: Int) async throws -> [VersionEntry]
+}
+
 /// The index a ``Storage`` needs.
-public typealias StorageIndex = ObjectIndex & MultipartIndex
+public typealias StorageIndex = ObjectIndex & MultipartIndex & VersionIndex
 
 /// Writes one blob. Bytes become durable and visible to readers only through ``commit()``.
 public protocol BlobWriter: Sendable {

@@ -16,13 +16,15 @@ public struct Storage: Sendable {
 
     public var lister: Lister { Lister(index: index) }
     public var uploadLister: UploadLister { UploadLister(index: index) }
+    public var versionLister: VersionLister { VersionLister(index: index) }
 
     /// Stores `record`, whose blobs are already committed (or shared with `source`), if `condition` holds.
     /// On failure blobs written for it are freed; on success those the replaced object alone held are.
+    /// - Returns: What changed: `stored` carries the version ID the index gave the record.
     @discardableResult
     public func putObject(
         _ record: ObjectRecord, condition: WriteCondition = .always, source: SharedSource? = nil
-    ) async throws -> ObjectRecord? {
+    ) async throws -> IndexChange {
         let change: IndexChange
         do {
             change = try await index.putObject(record, condition: condition, source: source)
@@ -31,21 +33,31 @@ public struct Storage: Sendable {
             throw error
         }
         await reclaimer.free(change.freedBlobs)
-        return change.replaced
+        return change
     }
 
-    /// Removes a key. Deleting a missing key is not an error (S3 answers 204 either way).
-    /// - Returns: The record removed, if any.
+    /// Deletes a key's current object, or in a versioned bucket puts a delete marker (`stored`) on it.
+    /// Deleting a missing key is not an error (S3 answers 204 either way).
     @discardableResult
-    public func deleteObject(bucket: String, key: String) async throws -> ObjectRecord? {
+    public func deleteObject(bucket: String, key: String) async throws -> IndexChange {
         let change = try await index.deleteObject(bucket: bucket, key: key)
         await reclaimer.free(change.freedBlobs)
-        return change.replaced
+        return change
     }
 
-    /// Removes many keys at once; missing keys are not an error.
-    public func deleteObjects(bucket: String, keys: [String]) async throws {
-        await reclaimer.free(try await index.deleteObjects(bucket: bucket, keys: keys))
+    /// Deletes one version of a key (`replaced`); a missing version is not an error.
+    @discardableResult
+    public func deleteVersion(bucket: String, key: String, versionID: String) async throws -> IndexChange {
+        let change = try await index.deleteVersion(bucket: bucket, key: key, versionID: versionID)
+        await reclaimer.free(change.freedBlobs)
+        return change
+    }
+
+    /// Deletes many keys or versions at once; missing ones are not an error.
+    public func deleteObjects(bucket: String, requests: [DeleteRequest]) async throws -> [IndexChange] {
+        let changes = try await index.deleteObjects(bucket: bucket, requests: requests)
+        await reclaimer.free(changes.flatMap(\.freedBlobs))
+        return changes
     }
 
     /// Deletes a bucket with no objects, aborting its multipart uploads.

@@ -78,7 +78,7 @@ struct MemoryBlobReader: BlobReader {
 }
 
 /// An index for tests of ``Storage`` that only read through ``Storage/open(_:)``: it refuses every call.
-struct RefusingIndex: ObjectIndex, MultipartIndex {
+struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex {
     static let refusal = StoreError.ioFailure("RefusingIndex")
 
     func createBucket(_ bucket: BucketInfo) async throws { throw Self.refusal }
@@ -88,7 +88,14 @@ struct RefusingIndex: ObjectIndex, MultipartIndex {
     func object(bucket: String, key: String) async throws -> ObjectRecord? { throw Self.refusal }
     func putObject(_ record: ObjectRecord, condition: WriteCondition, source: SharedSource?) async throws -> IndexChange { throw Self.refusal }
     func deleteObject(bucket: String, key: String) async throws -> IndexChange { throw Self.refusal }
-    func deleteObjects(bucket: String, keys: [String]) async throws -> [BlobID] { throw Self.refusal }
+    func deleteObjects(bucket: String, requests: [DeleteRequest]) async throws -> [IndexChange] { throw Self.refusal }
+    func setVersioning(_ state: VersioningState, bucket: String) async throws { throw Self.refusal }
+    func objectVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? { throw Self.refusal }
+    func latestVersion(bucket: String, key: String) async throws -> ObjectRecord? { throw Self.refusal }
+    func deleteVersion(bucket: String, key: String, versionID: String) async throws -> IndexChange { throw Self.refusal }
+    func versions(bucket: String, range: KeyRange, after marker: VersionMarker?, limit: Int) async throws -> [VersionEntry] {
+        throw Self.refusal
+    }
     func scan(bucket: String, range: KeyRange, limit: Int) async throws -> [ObjectRecord] { throw Self.refusal }
     func isBlobReferenced(_ id: BlobID) async throws -> Bool { throw Self.refusal }
     func createUpload(_ upload: MultipartUpload) async throws { throw Self.refusal }

@@ -79,9 +79,10 @@ final class InMemoryIndex: ObjectIndex {
         }
     }
 
-    func deleteObjects(bucket: String, keys: [String]) async throws -> [BlobID] {
-        for key in keys { _ = try await deleteObject(bucket: bucket, key: key) }
-        return []
+    func deleteObjects(bucket: String, requests: [DeleteRequest]) async throws -> [IndexChange] {
+        var changes: [IndexChange] = []
+        for request in requests { changes.append(try await deleteObject(bucket: bucket, key: request.key)) }
+        return changes
     }
 
     func scan(bucket: String, range: KeyRange, limit: Int) async throws -> [ObjectRecord] {

@@ -40,9 +40,11 @@ struct CopySourceHeaderTests {
         #expect(source.key == key)
     }
 
-    @Test("a version other than null is InvalidArgument, since nothing is versioned")
-    func otherVersions() {
-        #expect(s3ErrorCode { try S3Handlers.CopySource(header: "/bucket/key?versionId=3HL4kqtJlcpXroDTDmJ") } == .invalidArgument)
+    @Test("a named version is kept; an empty one is InvalidArgument")
+    func otherVersions() throws {
+        #expect(try S3Handlers.CopySource(header: "/bucket/key?versionId=3HL4kqtJlcpXroDTDmJ").versionID == "3HL4kqtJlcpXroDTDmJ")
+        #expect(try S3Handlers.CopySource(header: "bucket/key").versionID == nil)
+        #expect(s3ErrorCode { try S3Handlers.CopySource(header: "/bucket/key?versionId=") } == .invalidArgument)
     }
 
     @Test(

@@ -10,15 +10,17 @@ extension S3Handlers {
     struct CopySource: Equatable {
         var bucket: String
         var key: String
+        /// The version the copy names, if any.
+        var versionID: String?
 
         init(header: String) throws(S3Error) {
             var text = Substring(header)
-            var versionID: String?
+            var named: String?
             if let mark = text.firstIndex(of: "?") {
                 let query = text[text.index(after: mark)...]
                 text = text[..<mark]
                 for item in query.split(separator: "&") where item.hasPrefix("versionId=") {
-                    versionID = Percent.decode(item.dropFirst("versionId=".count), plusIsSpace: false)
+                    named = Percent.decode(item.dropFirst("versionId=".count), plusIsSpace: false)
                 }
             }
             if text.hasPrefix("/") { text = text.dropFirst() }
@@ -28,11 +30,11 @@ extension S3Handlers {
             bucket = String(decoded[..<slash])
             key = String(decoded[decoded.index(after: slash)...])
             guard !bucket.isEmpty, !key.isEmpty else { throw Self.malformed }
-            // Without versioning every object is the `null` version.
-            if let versionID, versionID != "null" {
+            if let named, named.isEmpty {
                 throw S3Error(.invalidArgument, "Invalid version id specified",
                               details: [("ArgumentName", "x-amz-copy-source"), ("ArgumentValue", header)])
             }
+            versionID = named
         }
 
         static let malformed = S3Error(
@@ -61,7 +63,8 @@ extension S3Handlers {
             // The destination's storage class is the request's, STANDARD unless named, whatever the directive.
             metadata.storageClass = newMetadata.storageClass
             let changesChecksum = requestedChecksum.map { $0.rawValue != original.checksum?.algorithm } ?? false
-            if source.bucket == bucket, source.key == key, !replaceMetadata, !changesChecksum,
+            // Copying an older version onto its own key is how a version is restored: allowed.
+            if source.bucket == bucket, source.key == key, source.versionID == nil, !replaceMetadata, !changesChecksum,
                (metadata.storageClass ?? "STANDARD") == (original.metadata.storageClass ?? "STANDARD") {
                 throw S3Error(.invalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
             }
@@ -78,10 +81,11 @@ extension S3Handlers {
             let record = ObjectRecord(
                 bucket: bucket, key: key, size: original.size, etag: original.etag, lastModified: Date(),
                 metadata: metadata, checksum: checksum, segments: original.segments, parts: original.parts)
+            let change: IndexChange
             do {
-                try await storage.putObject(
+                change = try await storage.putObject(
                     record, condition: condition,
-                    source: SharedSource(bucket: source.bucket, key: source.key, segments: original.segments))
+                    source: SharedSource(bucket: source.bucket, key: source.key, versionID: source.versionID, segments: original.segments))
             } catch StoreError.sourceChanged where attempt < 5 {
                 continue
             } catch StoreError.preconditionFailed {
@@ -94,7 +98,10 @@ extension S3Handlers {
                 x.element("LastModified", HTTPDate.iso8601(record.lastModified))
                 Self.writeChecksumElements(record.checksum, into: &x)
             }
-            return .xml(xml)
+            var response = S3Response.xml(xml)
+            Self.addVersionHeader(change.stored, to: &response.headers)
+            if let version = source.versionID { response.headers[.amzCopySourceVersionID] = version }
+            return response
         }
         throw S3Error(.internalError)
     }
@@ -132,7 +139,7 @@ extension S3Handlers {
             do {
                 try await storage.putPart(
                     part, bucket: bucket, key: key, uploadID: uploadID,
-                    source: SharedSource(bucket: source.bucket, key: source.key, segments: part.segments))
+                    source: SharedSource(bucket: source.bucket, key: source.key, versionID: source.versionID, segments: part.segments))
             } catch StoreError.sourceChanged where attempt < 5 {
                 continue
             } catch StoreError.noSuchUpload {
@@ -153,11 +160,19 @@ extension S3Handlers {
     private func copySourceRecord(_ source: CopySource, _ context: RequestContext) async throws -> ObjectRecord {
         let found: ObjectRecord?
         do {
-            found = try await storage.index.object(bucket: source.bucket, key: source.key)
+            if let version = source.versionID {
+                found = try await storage.index.objectVersion(bucket: source.bucket, key: source.key, versionID: version)
+                if found == nil { throw S3Error(.noSuchVersion, details: [("Key", source.key), ("VersionId", version)]) }
+            } else {
+                found = try await storage.index.object(bucket: source.bucket, key: source.key)
+            }
         } catch StoreError.noSuchBucket {
             throw S3Error.noSuchBucket(source.bucket)
         }
         guard let record = found else { throw S3Error.noSuchKey(source.key) }
+        if record.isDeleteMarker {
+            throw S3Error(.invalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.")
+        }
         let conditions = Preconditions(
             ifMatch: context.nonEmptyHeader("x-amz-copy-source-if-match"),
             ifNoneMatch: context.nonEmptyHeader("x-amz-copy-source-if-none-match"),
@@ -175,7 +190,12 @@ extension S3Handlers {
     private func digestObject(
         _ source: CopySource, record: ObjectRecord, range: Range<Int64>, checksum algorithm: ChecksumAlgorithm
     ) async throws -> (md5: [UInt8], checksum: [UInt8]) {
-        let (opened, reader) = try await storage.openObject(bucket: source.bucket, key: source.key)
+        let (opened, reader) = try await storage.open { [storage] in
+            if let version = source.versionID {
+                return try await storage.index.objectVersion(bucket: source.bucket, key: source.key, versionID: version)
+            }
+            return try await storage.index.object(bucket: source.bucket, key: source.key)
+        }
         guard opened.segments == record.segments else {
             await reader.close()
             throw StoreError.sourceChanged
@@ -222,4 +242,8 @@ extension S3Handlers {
                           details: [("ArgumentName", name), ("ArgumentValue", other)])
         }
     }
+}
+
+extension HTTPField.Name {
+    static let amzCopySourceVersionID = HTTPField.Name("x-amz-copy-source-version-id")!
 }

@@ -26,28 +26,37 @@ extension S3Handlers {
         let objects = root.children("Object")
         guard !objects.isEmpty, objects.count <= Self.maxDeleteKeys else { throw S3Error(.malformedXML) }
 
-        var deleted: [(key: String, version: String?)] = []
+        var requests: [DeleteRequest] = []
         var errors: [(key: String, version: String?, code: S3ErrorCode, message: String)] = []
         for object in objects {
             guard let key = object.child("Key")?.text else { throw S3Error(.malformedXML) }
             let version = object.child("VersionId")?.text
             if key.utf8.count > Self.maxKeyBytes {
                 errors.append((key, version, .keyTooLongError, S3ErrorCode.keyTooLongError.defaultMessage))
-            } else if let version, version != "null" {
-                errors.append((key, version, .noSuchVersion, "The specified version does not exist."))
+            } else if let version, version.isEmpty {
+                errors.append((key, version, .invalidArgument, "Invalid version id specified"))
             } else {
-                deleted.append((key, version))
+                requests.append(DeleteRequest(key: key, versionID: version))
             }
         }
-        try await storage.deleteObjects(bucket: bucket, keys: deleted.map(\.key))
+        let changes = try await storage.deleteObjects(bucket: bucket, requests: requests)
 
         var xml = XMLWriter()
         xml.element("DeleteResult", namespace: XMLWriter.s3Namespace) { x in
             if !quiet {
-                for entry in deleted {
+                for (request, change) in zip(requests, changes) {
                     x.element("Deleted") { d in
-                        d.element("Key", entry.key)
-                        if let version = entry.version { d.element("VersionId", version) }
+                        d.element("Key", request.key)
+                        if let version = request.versionID {
+                            d.element("VersionId", version)
+                            if change.replaced?.isDeleteMarker == true {
+                                d.element("DeleteMarker", true)
+                                d.element("DeleteMarkerVersionId", version)
+                            }
+                        } else if let marker = change.stored {
+                            d.element("DeleteMarker", true)
+                            d.element("DeleteMarkerVersionId", marker.versionName)
+                        }
                     }
                 }
             }

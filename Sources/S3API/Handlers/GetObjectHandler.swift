@@ -12,13 +12,27 @@ extension S3Handlers {
     func getObject(_ bucket: String, _ key: String, _ context: RequestContext, isHead: Bool) async throws -> S3Response {
         // HEAD is answered from the index alone (clients such as rclone and s3cmd send many); a GET opens the
         // blob with its record, so the bytes sent are the record's even if a writer replaces it meanwhile.
-        let record: ObjectRecord
+        let version = try Self.requestedVersion(context)
+        let lookup: @Sendable () async throws -> ObjectRecord? = { [storage] in
+            if let version { return try await storage.index.objectVersion(bucket: bucket, key: key, versionID: version) }
+            return try await storage.index.object(bucket: bucket, key: key)
+        }
+        let found: ObjectRecord
         let reader: ObjectReader?
-        if isHead {
-            guard let found = try await storage.index.object(bucket: bucket, key: key) else { throw S3Error.noSuchKey(key) }
-            (record, reader) = (found, nil)
-        } else {
-            (record, reader) = try await storage.openObject(bucket: bucket, key: key)
+        do {
+            if isHead {
+                guard let record = try await lookup() else { throw StoreError.noSuchKey }
+                (found, reader) = (record, nil)
+            } else {
+                (found, reader) = try await storage.open(lookup)
+            }
+        } catch StoreError.noSuchKey {
+            throw try await missingObjectError(bucket, key, version: version)
+        }
+        let record = found
+        if record.isDeleteMarker {
+            await reader?.close()
+            throw Self.deleteMarkerError(record, named: true, key: key)
         }
         do {
             if try Preconditions(context).evaluate(etag: record.etag, lastModified: record.lastModified) == .notModified {
@@ -74,6 +88,17 @@ extension S3Handlers {
         }
     }
 
+    /// NoSuchKey, with the delete-marker headers if the key's latest version is a marker, or NoSuchVersion.
+    func missingObjectError(_ bucket: String, _ key: String, version: String?) async throws -> S3Error {
+        if let version {
+            return S3Error(.noSuchVersion, details: [("Key", key), ("VersionId", version)])
+        }
+        if let latest = try await storage.index.latestVersion(bucket: bucket, key: key), latest.isDeleteMarker {
+            return Self.deleteMarkerError(latest, named: false, key: key)
+        }
+        return S3Error.noSuchKey(key)
+    }
+
     /// `?partNumber=N`, which may not be combined with a Range.
     static func requestedPart(_ context: RequestContext) throws(S3Error) -> Int? {
         guard let text = context.query["partNumber"] else { return nil }
@@ -110,6 +135,9 @@ extension S3Handlers {
         headers[.eTag] = "\"\(record.etag)\""
         headers[.lastModified] = HTTPDate.rfc1123(record.lastModified)
         headers[.acceptRanges] = "bytes"
+        if let version = record.versionID { headers[.amzVersionID] = version } else if context.query["versionId"] != nil {
+            headers[.amzVersionID] = VersionID.null
+        }
         headers[.contentType] = context.query["response-content-type"] ?? m.contentType ?? "binary/octet-stream"
         let optional: [(HTTPField.Name, String?, String)] = [
             (.contentEncoding, m.contentEncoding, "response-content-encoding"),

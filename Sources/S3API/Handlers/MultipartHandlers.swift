@@ -119,7 +119,9 @@ extension S3Handlers {
             x.element("ETag", "\"\(record.etag)\"")
             Self.writeChecksumElements(record.checksum, into: &x)
         }
-        return .xml(xml)
+        var response = S3Response.xml(xml)
+        Self.addVersionHeader(record, to: &response.headers)
+        return response
     }
 
     func abortMultipartUpload(_ bucket: String, _ key: String, uploadID: String) async throws -> S3Response {

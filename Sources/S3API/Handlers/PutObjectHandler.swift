@@ -48,8 +48,9 @@ extension S3Handlers {
             bucket: bucket, key: key, size: outcome.size, etag: outcome.md5.hexString, lastModified: Date(),
             metadata: metadata, checksum: outcome.checksum,
             segments: [BlobSegment(blobID: outcome.blobID, size: outcome.size)])
+        let change: IndexChange
         do {
-            try await storage.putObject(record, condition: condition)
+            change = try await storage.putObject(record, condition: condition)
         } catch StoreError.preconditionFailed {
             guard condition == .ifAbsent else {
                 // If-Match names an object; when there is none, S3 says so rather than 412.
@@ -61,12 +62,24 @@ extension S3Handlers {
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
         Self.addChecksumHeader(record.checksum, to: &headers)
+        Self.addVersionHeader(change.stored, to: &headers)
         return .empty(.ok, headers: headers)
     }
 
-    func deleteObject(_ bucket: String, _ key: String) async throws -> S3Response {
-        try await storage.deleteObject(bucket: bucket, key: key)
-        return .empty(.noContent)
+    func deleteObject(_ bucket: String, _ key: String, _ context: RequestContext) async throws -> S3Response {
+        var headers = HTTPFields()
+        if let version = try Self.requestedVersion(context) {
+            let change = try await storage.deleteVersion(bucket: bucket, key: key, versionID: version)
+            headers[.amzVersionID] = version
+            if change.replaced?.isDeleteMarker == true { headers[.amzDeleteMarker] = "true" }
+        } else {
+            let change = try await storage.deleteObject(bucket: bucket, key: key)
+            if let marker = change.stored {
+                headers[.amzDeleteMarker] = "true"
+                headers[.amzVersionID] = marker.versionName
+            }
+        }
+        return .empty(.noContent, headers: headers)
     }
 
     /// Works out how the body is framed and what it must hash to, from the signature mode and headers.
@@ -103,6 +116,11 @@ extension S3Handlers {
             payload: context.auth.payload, contentMD5: contentMD5,
             checksum: try ChecksumExpectation.from(context, trailerNames: trailerNames, defaultAlgorithm: defaultChecksum),
             declaredLength: declaredLength, maxSize: maxSize)
+    }
+
+    /// `x-amz-version-id` for a record written to a versioned bucket.
+    static func addVersionHeader(_ stored: ObjectRecord?, to headers: inout HTTPFields) {
+        if let version = stored?.versionID { headers[.amzVersionID] = version }
     }
 
     static func validateKey(_ key: String) throws(S3Error) {

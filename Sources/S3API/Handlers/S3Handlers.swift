@@ -26,7 +26,7 @@ struct S3Handlers: Sendable {
         case .putObject(let bucket, let key): return try await putObject(bucket, key, context, body: body)
         case .getObject(let bucket, let key): return try await getObject(bucket, key, context, isHead: false)
         case .headObject(let bucket, let key): return try await getObject(bucket, key, context, isHead: true)
-        case .deleteObject(let bucket, let key): return try await deleteObject(bucket, key)
+        case .deleteObject(let bucket, let key): return try await deleteObject(bucket, key, context)
         case .copyObject(let bucket, let key): return try await copyObject(bucket, key, context)
         case .deleteObjects(let bucket): return try await deleteObjects(bucket, context, body: body)
         case .getObjectAttributes(let bucket, let key): return try await getObjectAttributes(bucket, key, context)
@@ -38,6 +38,9 @@ struct S3Handlers: Sendable {
         case .abortMultipartUpload(let bucket, let key, let uploadID): return try await abortMultipartUpload(bucket, key, uploadID: uploadID)
         case .listParts(let bucket, let key, let uploadID): return try await listParts(bucket, key, uploadID: uploadID, context)
         case .listMultipartUploads(let bucket): return try await listMultipartUploads(bucket, context)
+        case .getBucketVersioning(let bucket): return try await getBucketVersioning(bucket)
+        case .putBucketVersioning(let bucket): return try await putBucketVersioning(bucket, context, body: body)
+        case .listObjectVersions(let bucket): return try await listObjectVersions(bucket, context)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by this server yet.")
         }

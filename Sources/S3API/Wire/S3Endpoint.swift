@@ -24,6 +24,9 @@ public enum S3Endpoint: Sendable, Equatable {
     case abortMultipartUpload(bucket: String, key: String, uploadID: String)
     case listParts(bucket: String, key: String, uploadID: String)
     case listMultipartUploads(bucket: String)
+    case getBucketVersioning(bucket: String)
+    case putBucketVersioning(bucket: String)
+    case listObjectVersions(bucket: String)
     /// A real S3 operation this server does not offer yet: answered 501 NotImplemented.
     case notImplemented(operation: String)
 
@@ -66,6 +69,9 @@ public enum S3Endpoint: Sendable, Equatable {
         switch (method, subresource) {
         case (.get, "location"): return .getBucketLocation(bucket: bucket)
         case (.get, "uploads"): return .listMultipartUploads(bucket: bucket)
+        case (.get, "versioning"): return .getBucketVersioning(bucket: bucket)
+        case (.put, "versioning"): return .putBucketVersioning(bucket: bucket)
+        case (.get, "versions"): return .listObjectVersions(bucket: bucket)
         case (.post, "delete"): return .deleteObjects(bucket: bucket)
         case (.get, nil): return query["list-type"] == "2" ? .listObjectsV2(bucket: bucket) : .listObjectsV1(bucket: bucket)
         case (.put, nil): return .createBucket(bucket: bucket)
@@ -82,9 +88,6 @@ public enum S3Endpoint: Sendable, Equatable {
         method: HTTPRequest.Method, bucket: String, key: String, query: QueryParameters, headers: HTTPFields
     ) throws(S3Error) -> S3Endpoint {
         let subresource = query.items.lazy.compactMap { objectSubresources[$0.name] != nil ? $0.name : nil }.first
-        if let version = query["versionId"], version != "null" {
-            return .notImplemented(operation: "object versions")
-        }
         let copySource = headers[HTTPField.Name("x-amz-copy-source")!] != nil
         if let uploadID = query["uploadId"] {
             switch method {
@@ -125,7 +128,8 @@ public enum S3Endpoint: Sendable, Equatable {
         switch self {
         case .listBuckets, .notImplemented: (nil, nil)
         case .createBucket(let b), .deleteBucket(let b), .headBucket(let b), .getBucketLocation(let b),
-             .listObjectsV1(let b), .listObjectsV2(let b), .deleteObjects(let b), .listMultipartUploads(let b):
+             .listObjectsV1(let b), .listObjectsV2(let b), .deleteObjects(let b), .listMultipartUploads(let b),
+             .getBucketVersioning(let b), .putBucketVersioning(let b), .listObjectVersions(let b):
             (b, nil)
         case .putObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k), .deleteObject(let b, let k),
              .copyObject(let b, let k), .getObjectAttributes(let b, let k), .createMultipartUpload(let b, let k),
