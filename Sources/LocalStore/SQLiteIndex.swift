@@ -137,6 +137,9 @@ public final class SQLiteIndex: ObjectIndex {
                     """
             )
         }
+        migrator.registerMigration("v4-bucket-tags") { db in
+            try db.execute(sql: "ALTER TABLE buckets ADD COLUMN tags TEXT")
+        }
         return migrator
     }
 

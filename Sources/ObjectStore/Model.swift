@@ -48,6 +48,8 @@ public struct ObjectMetadata: Sendable, Codable, Equatable {
     /// `x-amz-meta-*` headers: lowercased names without the prefix, values as sent.
     public var userMetadata: [String: String]
     public var storageClass: String?
+    /// The object's tags, in the order they were set; nil or empty for none.
+    public var tags: [ObjectTag]?
 
     public init(
         contentType: String? = nil, contentEncoding: String? = nil, contentDisposition: String? = nil,
@@ -62,6 +64,17 @@ public struct ObjectMetadata: Sendable, Codable, Equatable {
         self.expires = expires
         self.userMetadata = userMetadata
         self.storageClass = storageClass
+    }
+}
+
+/// One object or bucket tag.
+public struct ObjectTag: Sendable, Codable, Equatable {
+    public var key: String
+    public var value: String
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
     }
 }
 

@@ -171,6 +171,13 @@ public protocol VersionIndex: Sendable {
     /// Removes one version (`replaced`); if it was the latest, the next newest becomes current.
     /// Removing a missing version is not an error. Throws ``StoreError/noSuchBucket``.
     func deleteVersion(bucket: String, key: String, versionID: String) async throws -> IndexChange
+    /// Replaces the tags of a version (the current object when `versionID` is nil) and returns the updated
+    /// record, or nil if there is no such object or version. Throws ``StoreError/noSuchBucket``.
+    func setTags(_ tags: [ObjectTag], bucket: String, key: String, versionID: String?) async throws -> ObjectRecord?
+    /// Replaces a bucket's tags (nil removes them). Throws ``StoreError/noSuchBucket``.
+    func setBucketTags(_ tags: [ObjectTag]?, bucket: String) async throws
+    /// A bucket's tags, nil if it has none. Throws ``StoreError/noSuchBucket``.
+    func bucketTags(bucket: String) async throws -> [ObjectTag]?
     /// Versions with keys in `range`, by key, newest first, after `marker`, at most `limit`; a bucket never
     /// versioned lists its objects as null versions. Throws ``StoreError/noSuchBucket``.
     func versions(bucket: String, range: KeyRange, after marker: VersionMarker?, limit: Int) async throws -> [VersionEntry]

@@ -93,6 +93,9 @@ struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex {
     func objectVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? { throw Self.refusal }
     func latestVersion(bucket: String, key: String) async throws -> ObjectRecord? { throw Self.refusal }
     func deleteVersion(bucket: String, key: String, versionID: String) async throws -> IndexChange { throw Self.refusal }
+    func setTags(_ tags: [ObjectTag], bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? { throw Self.refusal }
+    func setBucketTags(_ tags: [ObjectTag]?, bucket: String) async throws { throw Self.refusal }
+    func bucketTags(bucket: String) async throws -> [ObjectTag]? { throw Self.refusal }
     func versions(bucket: String, range: KeyRange, after marker: VersionMarker?, limit: Int) async throws -> [VersionEntry] {
         throw Self.refusal
     }

@@ -46,7 +46,7 @@ extension S3Handlers {
         try Self.validateKey(key)
         let source = try CopySource(header: context.header("x-amz-copy-source") ?? "")
         let replaceMetadata = try Self.directive(context, "x-amz-metadata-directive")
-        _ = try Self.directive(context, "x-amz-tagging-directive")
+        let replaceTags = try Self.directive(context, "x-amz-tagging-directive")
         let condition = try Self.writeCondition(from: context)
         let requestedChecksum = try context.nonEmptyHeader("x-amz-checksum-algorithm").map { name throws(S3Error) -> ChecksumAlgorithm in
             guard let algorithm = ChecksumAlgorithm(rawValue: name.uppercased()) else {
@@ -62,6 +62,7 @@ extension S3Handlers {
             var metadata = replaceMetadata ? newMetadata : original.metadata
             // The destination's storage class is the request's, STANDARD unless named, whatever the directive.
             metadata.storageClass = newMetadata.storageClass
+            metadata.tags = replaceTags ? newMetadata.tags : original.metadata.tags
             let changesChecksum = requestedChecksum.map { $0.rawValue != original.checksum?.algorithm } ?? false
             // Copying an older version onto its own key is how a version is restored: allowed.
             if source.bucket == bucket, source.key == key, source.versionID == nil, !replaceMetadata, !changesChecksum,

@@ -152,6 +152,7 @@ extension S3Handlers {
         for (name, value) in m.userMetadata.sorted(by: { $0.key < $1.key }) {
             if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
         }
+        if let tags = m.tags, !tags.isEmpty { headers[.amzTaggingCount] = String(tags.count) }
         // AWS names the storage class only when it is not STANDARD.
         if let storageClass = m.storageClass, storageClass != "STANDARD" {
             headers[.amzStorageClass] = storageClass

@@ -172,6 +172,10 @@ extension S3Handlers {
         if userBytes > maxUserMetadataBytes {
             throw S3Error(.metadataTooLarge, details: [("MaxSizeAllowed", String(maxUserMetadataBytes)), ("Size", String(userBytes))])
         }
+        if let tagging = context.header("x-amz-tagging") {
+            let tags = try TagSet.parse(header: tagging)
+            metadata.tags = tags.isEmpty ? nil : tags
+        }
         if let storageClass = context.nonEmptyHeader("x-amz-storage-class") {
             guard storageClasses.contains(storageClass) else { throw S3Error(.invalidStorageClass, details: [("StorageClassRequested", storageClass)]) }
             metadata.storageClass = storageClass

@@ -41,6 +41,12 @@ struct S3Handlers: Sendable {
         case .getBucketVersioning(let bucket): return try await getBucketVersioning(bucket)
         case .putBucketVersioning(let bucket): return try await putBucketVersioning(bucket, context, body: body)
         case .listObjectVersions(let bucket): return try await listObjectVersions(bucket, context)
+        case .getObjectTagging(let bucket, let key): return try await getObjectTagging(bucket, key, context)
+        case .putObjectTagging(let bucket, let key): return try await putObjectTagging(bucket, key, context, body: body)
+        case .deleteObjectTagging(let bucket, let key): return try await deleteObjectTagging(bucket, key, context)
+        case .getBucketTagging(let bucket): return try await getBucketTagging(bucket)
+        case .putBucketTagging(let bucket): return try await putBucketTagging(bucket, context, body: body)
+        case .deleteBucketTagging(let bucket): return try await deleteBucketTagging(bucket)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by this server yet.")
         }

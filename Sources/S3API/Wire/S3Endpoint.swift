@@ -27,6 +27,12 @@ public enum S3Endpoint: Sendable, Equatable {
     case getBucketVersioning(bucket: String)
     case putBucketVersioning(bucket: String)
     case listObjectVersions(bucket: String)
+    case getObjectTagging(bucket: String, key: String)
+    case putObjectTagging(bucket: String, key: String)
+    case deleteObjectTagging(bucket: String, key: String)
+    case getBucketTagging(bucket: String)
+    case putBucketTagging(bucket: String)
+    case deleteBucketTagging(bucket: String)
     /// A real S3 operation this server does not offer yet: answered 501 NotImplemented.
     case notImplemented(operation: String)
 
@@ -72,6 +78,9 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.get, "versioning"): return .getBucketVersioning(bucket: bucket)
         case (.put, "versioning"): return .putBucketVersioning(bucket: bucket)
         case (.get, "versions"): return .listObjectVersions(bucket: bucket)
+        case (.get, "tagging"): return .getBucketTagging(bucket: bucket)
+        case (.put, "tagging"): return .putBucketTagging(bucket: bucket)
+        case (.delete, "tagging"): return .deleteBucketTagging(bucket: bucket)
         case (.post, "delete"): return .deleteObjects(bucket: bucket)
         case (.get, nil): return query["list-type"] == "2" ? .listObjectsV2(bucket: bucket) : .listObjectsV1(bucket: bucket)
         case (.put, nil): return .createBucket(bucket: bucket)
@@ -106,6 +115,9 @@ public enum S3Endpoint: Sendable, Equatable {
             return copySource ? .copyObject(bucket: bucket, key: key) : .putObject(bucket: bucket, key: key)
         case (.post, "uploads"): return .createMultipartUpload(bucket: bucket, key: key)
         case (.get, "attributes"): return .getObjectAttributes(bucket: bucket, key: key)
+        case (.get, "tagging"): return .getObjectTagging(bucket: bucket, key: key)
+        case (.put, "tagging"): return .putObjectTagging(bucket: bucket, key: key)
+        case (.delete, "tagging"): return .deleteObjectTagging(bucket: bucket, key: key)
         case (.get, nil): return .getObject(bucket: bucket, key: key)
         case (.head, nil): return .headObject(bucket: bucket, key: key)
         case (.delete, nil): return .deleteObject(bucket: bucket, key: key)
@@ -129,12 +141,14 @@ public enum S3Endpoint: Sendable, Equatable {
         case .listBuckets, .notImplemented: (nil, nil)
         case .createBucket(let b), .deleteBucket(let b), .headBucket(let b), .getBucketLocation(let b),
              .listObjectsV1(let b), .listObjectsV2(let b), .deleteObjects(let b), .listMultipartUploads(let b),
-             .getBucketVersioning(let b), .putBucketVersioning(let b), .listObjectVersions(let b):
+             .getBucketVersioning(let b), .putBucketVersioning(let b), .listObjectVersions(let b),
+             .getBucketTagging(let b), .putBucketTagging(let b), .deleteBucketTagging(let b):
             (b, nil)
         case .putObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k), .deleteObject(let b, let k),
              .copyObject(let b, let k), .getObjectAttributes(let b, let k), .createMultipartUpload(let b, let k),
              .uploadPart(let b, let k, _), .uploadPartCopy(let b, let k, _), .completeMultipartUpload(let b, let k, _),
-             .abortMultipartUpload(let b, let k, _), .listParts(let b, let k, _):
+             .abortMultipartUpload(let b, let k, _), .listParts(let b, let k, _),
+             .getObjectTagging(let b, let k), .putObjectTagging(let b, let k), .deleteObjectTagging(let b, let k):
             (b, k)
         }
     }

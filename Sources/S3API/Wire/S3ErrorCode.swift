@@ -7,6 +7,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case authorizationHeaderMalformed = "AuthorizationHeaderMalformed"
     case authorizationQueryParametersError = "AuthorizationQueryParametersError"
     case badDigest = "BadDigest"
+    case badRequest = "BadRequest"
     case bucketAlreadyExists = "BucketAlreadyExists"
     case bucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou"
     case bucketNotEmpty = "BucketNotEmpty"
@@ -26,6 +27,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case invalidRange = "InvalidRange"
     case invalidRequest = "InvalidRequest"
     case invalidStorageClass = "InvalidStorageClass"
+    case invalidTag = "InvalidTag"
     case keyTooLongError = "KeyTooLongError"
     case malformedTrailerError = "MalformedTrailerError"
     case malformedXML = "MalformedXML"
@@ -37,6 +39,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case noSuchKey = "NoSuchKey"
     case noSuchUpload = "NoSuchUpload"
     case noSuchVersion = "NoSuchVersion"
+    case noSuchTagSet = "NoSuchTagSet"
     case notImplemented = "NotImplemented"
     case preconditionFailed = "PreconditionFailed"
     case requestTimeTooSkewed = "RequestTimeTooSkewed"
@@ -47,7 +50,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     public var status: HTTPResponse.Status {
         switch self {
         case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: .forbidden
-        case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion: .notFound
+        case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty: .conflict
         case .missingContentLength: .lengthRequired
@@ -57,7 +60,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .notImplemented: .notImplemented
         case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .entityTooLarge,
              .entityTooSmall, .incompleteBody, .invalidArgument, .invalidBucketName, .invalidChunkSizeError,
-             .invalidDigest, .invalidPart, .invalidPartOrder, .invalidLocationConstraint, .invalidRequest, .invalidStorageClass, .keyTooLongError,
+             .badRequest, .invalidTag, .invalidDigest, .invalidPart, .invalidPartOrder, .invalidLocationConstraint, .invalidRequest, .invalidStorageClass, .keyTooLongError,
              .malformedTrailerError, .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
              .xAmzContentSHA256Mismatch:
             .badRequest
@@ -70,6 +73,9 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .authorizationHeaderMalformed: "The authorization header is malformed."
         case .authorizationQueryParametersError: "Error parsing the X-Amz-Credential parameter."
         case .badDigest: "The Content-MD5 you specified did not match what we received."
+        case .badRequest: "Bad Request"
+        case .invalidTag: "The tag provided was not a valid tag."
+        case .noSuchTagSet: "The TagSet does not exist"
         case .bucketAlreadyExists:
             "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."
         case .bucketAlreadyOwnedByYou: "Your previous request to create the named bucket succeeded and you already own it."

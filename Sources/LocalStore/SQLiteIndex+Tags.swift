@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+import ObjectStore
+
+/// Object tags live in a version's metadata, so they follow it through copies and completes; bucket tags in
+/// a column of `buckets`.
+extension SQLiteIndex {
+    public func setTags(_ tags: [ObjectTag], bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
+        let keyData = Self.keyData(key)
+        return try await write { db in
+            let state = try Self.versioning(bucket, db)
+            let current = try Self.currentRecord(bucket: bucket, key: keyData, db)
+            var target: ObjectRecord?
+            if let versionID, state != nil {
+                target = try Self.versionRecord(bucket: bucket, key: keyData, versionID: versionID, db)
+            } else if versionID == nil || versionID == VersionID.null {
+                target = current
+            }
+            guard var record = target else { return nil }
+            if record.isDeleteMarker { return record }
+            record.metadata.tags = tags.isEmpty ? nil : tags
+            let metadata = try Self.json(record.metadata)
+            if let current, current.versionName == record.versionName {
+                try db.execute(sql: "UPDATE objects SET metadata = ? WHERE bucket = ? AND key = ?", arguments: [metadata, bucket, keyData])
+            }
+            if state != nil {
+                try db.execute(
+                    sql: "UPDATE versions SET metadata = ? WHERE bucket = ? AND key = ? AND version_id = ?",
+                    arguments: [metadata, bucket, keyData, record.versionName])
+            }
+            return record
+        }
+    }
+
+    public func setBucketTags(_ tags: [ObjectTag]?, bucket: String) async throws {
+        let encoded = try tags.map { try Self.json($0) }
+        try await write { db in
+            try Self.requireBucket(bucket, db)
+            try db.execute(sql: "UPDATE buckets SET tags = ? WHERE name = ?", arguments: [encoded, bucket])
+        }
+    }
+
+    public func bucketTags(bucket: String) async throws -> [ObjectTag]? {
+        let json = try await read { db -> String? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT tags FROM buckets WHERE name = ?", arguments: [bucket]) else {
+                throw StoreError.noSuchBucket
+            }
+            return row["tags"]
+        }
+        return try json.map { try JSONDecoder().decode([ObjectTag].self, from: Data($0.utf8)) }
+    }
+}
