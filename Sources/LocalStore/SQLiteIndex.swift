@@ -140,6 +140,9 @@ public final class SQLiteIndex: ObjectIndex {
         migrator.registerMigration("v4-bucket-tags") { db in
             try db.execute(sql: "ALTER TABLE buckets ADD COLUMN tags TEXT")
         }
+        migrator.registerMigration("v5-lifecycle") { db in
+            try db.execute(sql: "ALTER TABLE buckets ADD COLUMN lifecycle TEXT")
+        }
         return migrator
     }
 

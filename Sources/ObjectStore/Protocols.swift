@@ -174,17 +174,25 @@ public protocol VersionIndex: Sendable {
     /// Replaces the tags of a version (the current object when `versionID` is nil) and returns the updated
     /// record, or nil if there is no such object or version. Throws ``StoreError/noSuchBucket``.
     func setTags(_ tags: [ObjectTag], bucket: String, key: String, versionID: String?) async throws -> ObjectRecord?
-    /// Replaces a bucket's tags (nil removes them). Throws ``StoreError/noSuchBucket``.
-    func setBucketTags(_ tags: [ObjectTag]?, bucket: String) async throws
-    /// A bucket's tags, nil if it has none. Throws ``StoreError/noSuchBucket``.
-    func bucketTags(bucket: String) async throws -> [ObjectTag]?
     /// Versions with keys in `range`, by key, newest first, after `marker`, at most `limit`; a bucket never
     /// versioned lists its objects as null versions. Throws ``StoreError/noSuchBucket``.
     func versions(bucket: String, range: KeyRange, after marker: VersionMarker?, limit: Int) async throws -> [VersionEntry]
 }
 
+/// Per-bucket settings kept with the bucket: tags and the lifecycle configuration.
+public protocol BucketSettingsIndex: Sendable {
+    /// Replaces a bucket's tags (nil removes them). Throws ``StoreError/noSuchBucket``.
+    func setBucketTags(_ tags: [ObjectTag]?, bucket: String) async throws
+    /// A bucket's tags, nil if it has none. Throws ``StoreError/noSuchBucket``.
+    func bucketTags(bucket: String) async throws -> [ObjectTag]?
+    /// Replaces a bucket's lifecycle configuration (nil removes it). Throws ``StoreError/noSuchBucket``.
+    func setLifecycle(_ configuration: LifecycleConfiguration?, bucket: String) async throws
+    /// A bucket's lifecycle configuration, nil if it has none. Throws ``StoreError/noSuchBucket``.
+    func lifecycle(bucket: String) async throws -> LifecycleConfiguration?
+}
+
 /// The index a ``Storage`` needs.
-public typealias StorageIndex = ObjectIndex & MultipartIndex & VersionIndex
+public typealias StorageIndex = ObjectIndex & MultipartIndex & VersionIndex & BucketSettingsIndex
 
 /// Writes one blob. Bytes become durable and visible to readers only through ``commit()``.
 public protocol BlobWriter: Sendable {

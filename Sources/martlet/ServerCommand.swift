@@ -40,6 +40,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Secret access key (or MARTLET_SECRET_KEY).")
     var secretKey: String?
 
+    @Option(help: "Seconds in a lifecycle day (86400); a few seconds lets tests watch lifecycle rules act.")
+    var lifecycleDaySeconds: Int = 86_400
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -74,9 +77,11 @@ struct ServerCommand: AsyncParsableCommand {
         let tls = certsDir.map { dir in
             (certificateChain: dir + "/public.crt", privateKey: dir + "/private.key")
         }
-        let configuration = S3ServerConfiguration(
+        var settings = S3ServerConfiguration(
             host: listen.host, port: listen.port, region: region, domain: domain, tls: tls,
             credentials: StaticCredentials(accessKey: credentials.accessKey, secretKey: credentials.secretKey))
+        settings.lifecycleDaySeconds = lifecycleDaySeconds
+        let configuration = settings
         let scheme = tls == nil ? "http" : "https"
         let server = try S3Server(configuration: configuration, storage: storage, logger: logger).makeService { bound in
             let port = bound?.port ?? listen.port

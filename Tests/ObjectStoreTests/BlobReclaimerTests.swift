@@ -78,7 +78,7 @@ struct MemoryBlobReader: BlobReader {
 }
 
 /// An index for tests of ``Storage`` that only read through ``Storage/open(_:)``: it refuses every call.
-struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex {
+struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex, BucketSettingsIndex {
     static let refusal = StoreError.ioFailure("RefusingIndex")
 
     func createBucket(_ bucket: BucketInfo) async throws { throw Self.refusal }
@@ -96,6 +96,8 @@ struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex {
     func setTags(_ tags: [ObjectTag], bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? { throw Self.refusal }
     func setBucketTags(_ tags: [ObjectTag]?, bucket: String) async throws { throw Self.refusal }
     func bucketTags(bucket: String) async throws -> [ObjectTag]? { throw Self.refusal }
+    func setLifecycle(_ configuration: LifecycleConfiguration?, bucket: String) async throws { throw Self.refusal }
+    func lifecycle(bucket: String) async throws -> LifecycleConfiguration? { throw Self.refusal }
     func versions(bucket: String, range: KeyRange, after marker: VersionMarker?, limit: Int) async throws -> [VersionEntry] {
         throw Self.refusal
     }

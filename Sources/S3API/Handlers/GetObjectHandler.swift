@@ -43,6 +43,7 @@ extension S3Handlers {
                 return S3Response(status: .notModified, headers: headers)
             }
             var headers = Self.objectHeaders(record, context: context)
+            if version == nil { try await addExpirationHeader(for: record, to: &headers) }
             var status = HTTPResponse.Status.ok
             var bytes = 0..<record.size
             var checksum: StoredChecksum? = nil

@@ -63,6 +63,7 @@ extension S3Handlers {
         headers[.eTag] = "\"\(record.etag)\""
         Self.addChecksumHeader(record.checksum, to: &headers)
         Self.addVersionHeader(change.stored, to: &headers)
+        try await addExpirationHeader(for: change.stored ?? record, to: &headers)
         return .empty(.ok, headers: headers)
     }
 

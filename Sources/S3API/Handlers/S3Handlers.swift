@@ -9,6 +9,7 @@ struct S3Handlers: Sendable {
     let storage: Storage
     let configuration: S3ServerConfiguration
     let logger: Logger
+    let lifecycles = LifecycleCache()
 
     /// The canonical owner every bucket and object reports: this server has one account.
     var owner: (id: String, displayName: String) { Self.owner }
@@ -47,6 +48,9 @@ struct S3Handlers: Sendable {
         case .getBucketTagging(let bucket): return try await getBucketTagging(bucket)
         case .putBucketTagging(let bucket): return try await putBucketTagging(bucket, context, body: body)
         case .deleteBucketTagging(let bucket): return try await deleteBucketTagging(bucket)
+        case .getBucketLifecycle(let bucket): return try await getBucketLifecycle(bucket)
+        case .putBucketLifecycle(let bucket): return try await putBucketLifecycle(bucket, context, body: body)
+        case .deleteBucketLifecycle(let bucket): return try await deleteBucketLifecycle(bucket)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by this server yet.")
         }

@@ -13,6 +13,8 @@ public struct S3ServerConfiguration: Sendable {
     public var credentials: any CredentialStore
     /// The largest single PUT body (S3: 5 GiB).
     public var maxObjectSize: Int64 = 5 * 1024 * 1024 * 1024
+    /// Seconds in a lifecycle day: 86,400, or a few for tests that watch rules run.
+    public var lifecycleDaySeconds: Int = 86_400
 
     public init(
         host: String, port: Int, region: String, domain: String?,

@@ -69,4 +69,42 @@ public enum HTTPDate {
         parts.tm_sec = clock[2]
         return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
     }
+
+    /// Parses ISO 8601 as S3 documents carry it: `2026-01-01T00:00:00Z`, with optional fraction and offset
+    /// `+00:00`, or a bare `2026-01-01`. Nil if it does not fit.
+    public static func parseISO8601(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int32? {
+            guard range.upperBound <= bytes.count else { return nil }
+            var value: Int32 = 0
+            for byte in bytes[range] {
+                guard byte >= 48, byte <= 57 else { return nil }
+                value = value * 10 + Int32(byte - 48)
+            }
+            return value
+        }
+        guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        if bytes.count > 10 {
+            guard bytes[10] == UInt8(ascii: "T"), bytes.count >= 19, bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+                  let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+                  hour < 24, minute < 60, second < 61
+            else { return nil }
+            var rest = bytes[19...]
+            if rest.first == UInt8(ascii: ".") {
+                rest = rest.dropFirst().drop { $0 >= 48 && $0 <= 57 }
+            }
+            guard rest.elementsEqual("Z".utf8) || rest.elementsEqual("+00:00".utf8) || rest.isEmpty else { return nil }
+            parts.tm_hour = hour
+            parts.tm_min = minute
+            parts.tm_sec = second
+        }
+        return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
+    }
 }

@@ -33,6 +33,9 @@ public enum S3Endpoint: Sendable, Equatable {
     case getBucketTagging(bucket: String)
     case putBucketTagging(bucket: String)
     case deleteBucketTagging(bucket: String)
+    case getBucketLifecycle(bucket: String)
+    case putBucketLifecycle(bucket: String)
+    case deleteBucketLifecycle(bucket: String)
     /// A real S3 operation this server does not offer yet: answered 501 NotImplemented.
     case notImplemented(operation: String)
 
@@ -81,6 +84,9 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.get, "tagging"): return .getBucketTagging(bucket: bucket)
         case (.put, "tagging"): return .putBucketTagging(bucket: bucket)
         case (.delete, "tagging"): return .deleteBucketTagging(bucket: bucket)
+        case (.get, "lifecycle"): return .getBucketLifecycle(bucket: bucket)
+        case (.put, "lifecycle"): return .putBucketLifecycle(bucket: bucket)
+        case (.delete, "lifecycle"): return .deleteBucketLifecycle(bucket: bucket)
         case (.post, "delete"): return .deleteObjects(bucket: bucket)
         case (.get, nil): return query["list-type"] == "2" ? .listObjectsV2(bucket: bucket) : .listObjectsV1(bucket: bucket)
         case (.put, nil): return .createBucket(bucket: bucket)
@@ -142,7 +148,8 @@ public enum S3Endpoint: Sendable, Equatable {
         case .createBucket(let b), .deleteBucket(let b), .headBucket(let b), .getBucketLocation(let b),
              .listObjectsV1(let b), .listObjectsV2(let b), .deleteObjects(let b), .listMultipartUploads(let b),
              .getBucketVersioning(let b), .putBucketVersioning(let b), .listObjectVersions(let b),
-             .getBucketTagging(let b), .putBucketTagging(let b), .deleteBucketTagging(let b):
+             .getBucketTagging(let b), .putBucketTagging(let b), .deleteBucketTagging(let b),
+             .getBucketLifecycle(let b), .putBucketLifecycle(let b), .deleteBucketLifecycle(let b):
             (b, nil)
         case .putObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k), .deleteObject(let b, let k),
              .copyObject(let b, let k), .getObjectAttributes(let b, let k), .createMultipartUpload(let b, let k),

@@ -40,6 +40,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case noSuchUpload = "NoSuchUpload"
     case noSuchVersion = "NoSuchVersion"
     case noSuchTagSet = "NoSuchTagSet"
+    case noSuchLifecycleConfiguration = "NoSuchLifecycleConfiguration"
     case notImplemented = "NotImplemented"
     case preconditionFailed = "PreconditionFailed"
     case requestTimeTooSkewed = "RequestTimeTooSkewed"
@@ -50,7 +51,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     public var status: HTTPResponse.Status {
         switch self {
         case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: .forbidden
-        case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet: .notFound
+        case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet, .noSuchLifecycleConfiguration: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty: .conflict
         case .missingContentLength: .lengthRequired
@@ -76,6 +77,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .badRequest: "Bad Request"
         case .invalidTag: "The tag provided was not a valid tag."
         case .noSuchTagSet: "The TagSet does not exist"
+        case .noSuchLifecycleConfiguration: "The lifecycle configuration does not exist"
         case .bucketAlreadyExists:
             "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."
         case .bucketAlreadyOwnedByYou: "Your previous request to create the named bucket succeeded and you already own it."

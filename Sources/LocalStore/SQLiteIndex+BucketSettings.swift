@@ -2,8 +2,7 @@ import Foundation
 import GRDB
 import ObjectStore
 
-/// Object tags live in a version's metadata, so they follow it through copies and completes; bucket tags in
-/// a column of `buckets`.
+/// Object tags live in a version's metadata, so they follow it through copies and completes.
 extension SQLiteIndex {
     public func setTags(_ tags: [ObjectTag], bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
         let keyData = Self.keyData(key)
@@ -31,7 +30,10 @@ extension SQLiteIndex {
             return record
         }
     }
+}
 
+/// Bucket tags and the lifecycle configuration: JSON columns of `buckets`.
+extension SQLiteIndex: BucketSettingsIndex {
     public func setBucketTags(_ tags: [ObjectTag]?, bucket: String) async throws {
         let encoded = try tags.map { try Self.json($0) }
         try await write { db in
@@ -48,5 +50,23 @@ extension SQLiteIndex {
             return row["tags"]
         }
         return try json.map { try JSONDecoder().decode([ObjectTag].self, from: Data($0.utf8)) }
+    }
+
+    public func setLifecycle(_ configuration: LifecycleConfiguration?, bucket: String) async throws {
+        let encoded = try configuration.map { try Self.json($0) }
+        try await write { db in
+            try Self.requireBucket(bucket, db)
+            try db.execute(sql: "UPDATE buckets SET lifecycle = ? WHERE name = ?", arguments: [encoded, bucket])
+        }
+    }
+
+    public func lifecycle(bucket: String) async throws -> LifecycleConfiguration? {
+        let json = try await read { db -> String? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT lifecycle FROM buckets WHERE name = ?", arguments: [bucket]) else {
+                throw StoreError.noSuchBucket
+            }
+            return row["lifecycle"]
+        }
+        return try json.map { try JSONDecoder().decode(LifecycleConfiguration.self, from: Data($0.utf8)) }
     }
 }
