@@ -19,23 +19,30 @@ enum TagSet {
         return tags
     }
 
-    /// Parses the `x-amz-tagging` header: a URL-encoded query string, `k1=v1&k2=v2`.
+    static let headerEncodingError = S3Error(
+        .invalidArgument,
+        "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.",
+        details: [("ArgumentName", "x-amz-tagging")])
+
+    /// Parses the `x-amz-tagging` header: a URL-encoded query string, `k1=v1&k2=v2`. Duplicate keys are an
+    /// encoding error here (InvalidArgument), where the XML form calls them InvalidTag.
     static func parse(header: String) throws(S3Error) -> [ObjectTag] {
         guard !header.isEmpty else { return [] }
         let tags = try header.split(separator: "&", omittingEmptySubsequences: true).map { pair throws(S3Error) -> ObjectTag in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let key = Percent.decode(parts[0], plusIsSpace: true),
                   let value = parts.count > 1 ? Percent.decode(parts[1], plusIsSpace: true) : ""
-            else { throw S3Error(.invalidArgument, "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.") }
+            else { throw headerEncodingError }
             return ObjectTag(key: key, value: value)
         }
+        if Set(tags.map(\.key)).count != tags.count { throw headerEncodingError }
         try validate(tags, limit: maxObjectTags)
         return tags
     }
 
     static func validate(_ tags: [ObjectTag], limit: Int) throws(S3Error) {
         if tags.count > limit {
-            throw S3Error(.badRequest, "Object tags cannot be greater than \(limit)")
+            throw S3Error(.badRequest, "\(limit == maxObjectTags ? "Object" : "Bucket") tags cannot be greater than \(limit)")
         }
         var seen: Set<String> = []
         for tag in tags {
