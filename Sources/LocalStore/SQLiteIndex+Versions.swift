@@ -15,9 +15,10 @@ extension SQLiteIndex: VersionIndex {
                     db, sql: "SELECT \(Self.objectColumns(prefix: "")) FROM objects WHERE bucket = ?", arguments: [bucket])
                 while let row = try rows.next() {
                     var record = try Self.objectRecord(row, bucket: bucket)
-                    record.versionID = nil
-                    try Self.insertVersion(record, db)
+                    record.versionID = VersionID.null
+                    try Self.insertVersion(&record, assignID: false, db)
                 }
+                try db.execute(sql: "UPDATE objects SET version_id = 'null' WHERE bucket = ?", arguments: [bucket])
             }
             try db.execute(sql: "UPDATE buckets SET versioning = ? WHERE name = ?", arguments: [state.rawValue, bucket])
         }
@@ -55,15 +56,16 @@ extension SQLiteIndex: VersionIndex {
                 ? "SELECT \(Self.listingColumns), 1 AS is_latest FROM objects WHERE bucket = ?"
                 : """
                     SELECT key, size, etag, last_modified, metadata, checksum, '' AS segments, NULL AS parts,
-                        NULLIF(version_id, 'null') AS version_id, delete_marker,
+                        version_id, delete_marker,
                         seq = (SELECT MAX(seq) FROM versions AS newer WHERE newer.bucket = versions.bucket AND newer.key = versions.key) AS is_latest
                     FROM versions WHERE bucket = ?
                     """
             var arguments: StatementArguments = [bucket]
             if let marker {
                 let markerKey = Self.keyData(marker.key)
+                // A version ID carries its place, so the marker version need not exist any more.
                 let seq = try state == nil ? nil : marker.versionID.flatMap { id in
-                    try Int64.fetchOne(
+                    try VersionID.sequence(of: id) ?? Int64.fetchOne(
                         db, sql: "SELECT seq FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
                         arguments: [bucket, markerKey, id])
                 }
@@ -110,12 +112,12 @@ extension SQLiteIndex: VersionIndex {
     ) throws -> (ObjectRecord, [BlobID]) {
         var stored = record
         stored.isDeleteMarker = false
-        stored.versionID = state == .enabled ? VersionID.make() : nil
+        stored.versionID = state == nil ? nil : VersionID.null
         var dropped: [BlobSegment] = current?.segments ?? []
         if state == .suspended { dropped += try removeVersionRow(bucket: record.bucket, key: keyData(record.key), versionID: VersionID.null, db)?.segments ?? [] }
+        if state != nil { try insertVersion(&stored, assignID: state == .enabled, db) }
         try upsert(EncodedRecord(stored), db)
         try addReferences(to: stored.segments, db)
-        if state != nil { try insertVersion(stored, db) }
         return (stored, try dropReferences(to: dropped, db))
     }
 
@@ -132,10 +134,10 @@ extension SQLiteIndex: VersionIndex {
             if state == .suspended {
                 dropped += try removeVersionRow(bucket: bucket, key: keyData, versionID: VersionID.null, db)?.segments ?? []
             }
-            let made = ObjectRecord(
+            var made = ObjectRecord(
                 bucket: bucket, key: key, size: 0, etag: "", lastModified: Date(), metadata: ObjectMetadata(),
-                checksum: nil, segments: [], versionID: state == .enabled ? VersionID.make() : nil, isDeleteMarker: true)
-            try insertVersion(made, db)
+                checksum: nil, segments: [], versionID: VersionID.null, isDeleteMarker: true)
+            try insertVersion(&made, assignID: state == .enabled, db)
             marker = made
         }
         return IndexChange(replaced: current, freedBlobs: try dropReferences(to: dropped, db), stored: marker)
@@ -167,12 +169,14 @@ extension SQLiteIndex: VersionIndex {
         return IndexChange(replaced: removed, freedBlobs: try dropReferences(to: dropped, db))
     }
 
-    /// Appends `record` as the newest version of its key, counting its references.
-    static func insertVersion(_ record: ObjectRecord, _ db: Database) throws {
-        let encoded = try EncodedRecord(record)
+    /// Appends `record` as the newest version of its key, counting its references; with `assignID`, gives it
+    /// a new version ID that records its place.
+    static func insertVersion(_ record: inout ObjectRecord, assignID: Bool, _ db: Database) throws {
         let seq = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE bucket = ? AND key = ?"),
-            arguments: [record.bucket, encoded.key]) ?? 1
+            arguments: [record.bucket, keyData(record.key)]) ?? 1
+        if assignID { record.versionID = VersionID.make(sequence: seq) }
+        let encoded = try EncodedRecord(record)
         try db.cachedStatement(
             sql: """
                 INSERT INTO versions (bucket, key, size, etag, last_modified, metadata, checksum, segments, parts,
@@ -191,7 +195,7 @@ extension SQLiteIndex: VersionIndex {
         return removed
     }
 
-    static let versionColumns = "key, size, etag, last_modified, metadata, checksum, segments, parts, NULLIF(version_id, 'null') AS version_id, delete_marker"
+    static let versionColumns = "key, size, etag, last_modified, metadata, checksum, segments, parts, version_id, delete_marker"
 
     static func versionRecord(bucket: String, key: Data, versionID: String, _ db: Database) throws -> ObjectRecord? {
         try Row.fetchOne(

@@ -21,19 +21,27 @@ public struct BucketInfo: Sendable, Equatable {
     }
 }
 
-/// Makes version IDs: the time in milliseconds (12 hex digits) and 80 random bits, 32 characters safe in a
-/// query string. `null` names the version an unversioned or suspended bucket writes.
+/// Makes version IDs: the version's place in its key's history (16 hex digits) and 64 random bits, 32
+/// characters safe in a query string. The place lets ListObjectVersions resume after a version-id-marker
+/// even when that version has been deleted since (boto3 empties a bucket page by page that way).
+/// `null` names the version an unversioned or suspended bucket writes.
 public enum VersionID {
     public static let null = "null"
 
-    public static func make(now: Date = Date()) -> String {
+    public static func make(sequence: Int64) -> String {
         var generator = SystemRandomNumberGenerator()
-        func hex(_ value: UInt64, digits: Int) -> String {
-            let text = String(value, radix: 16)
-            return String(repeating: "0", count: max(0, digits - text.count)) + String(text.suffix(digits))
-        }
-        return hex(UInt64(now.timeIntervalSince1970 * 1000), digits: 12) + hex(generator.next(), digits: 16)
-            + hex(generator.next() & 0xFFFF, digits: 4)
+        return hex(UInt64(sequence)) + hex(generator.next())
+    }
+
+    /// The place in its key's history a version ID records, if it is one this server made.
+    public static func sequence(of id: String) -> Int64? {
+        guard id.utf8.count == 32, let value = UInt64(id.prefix(16), radix: 16), value <= UInt64(Int64.max) else { return nil }
+        return Int64(value)
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
     }
 }
 
@@ -161,7 +169,8 @@ public struct ObjectRecord: Sendable, Equatable {
     public var segments: [BlobSegment]
     /// The parts of a completed multipart upload, in order; empty for an object stored whole.
     public var parts: [ObjectPart]
-    /// The version's ID; nil for the `null` version. The index assigns it when it stores the record.
+    /// The version's ID, `null` for the null version of a versioned bucket; nil in a bucket never versioned.
+    /// The index assigns it when it stores the record.
     public var versionID: String?
     /// A delete marker: a version with no bytes saying the key was deleted.
     public var isDeleteMarker: Bool
