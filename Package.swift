@@ -60,10 +60,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Background services: the lifecycle rules' executor.
+        .target(
+            name: "Lifecycle",
+            dependencies: [
+                "ObjectStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "martlet",
             dependencies: [
-                "S3API", "LocalStore", "ObjectStore", "S3Auth",
+                "S3API", "LocalStore", "ObjectStore", "S3Auth", "Lifecycle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -77,7 +77,7 @@ class ServerPool:
     def start(self, name: str = "extra", *, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY,
               region: str = REGION, domain: str | None = None, tls: "Certs | None" = None,
               data_dir: Path | None = None, credentials_in_env: bool = False, start: bool = True,
-              timeout: float = 20.0) -> MartletServer:
+              timeout: float = 20.0, extra_args: tuple[str, ...] = ()) -> MartletServer:
         root = self.base / f"{name}-{len(self.servers)}"
         server = MartletServer(
             binary=self.binary,
@@ -91,6 +91,7 @@ class ServerPool:
             ca_file=tls.ca_file if tls else None,
             credentials_in_env=credentials_in_env,
         )
+        server.extra_args = list(extra_args)
         self.servers.append(server)
         if start:
             failure = None

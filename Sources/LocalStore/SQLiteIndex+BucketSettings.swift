@@ -27,6 +27,7 @@ extension SQLiteIndex {
                     sql: "UPDATE versions SET metadata = ? WHERE bucket = ? AND key = ? AND version_id = ?",
                     arguments: [metadata, bucket, keyData, record.versionName])
             }
+            try Self.queueForLifecycle(bucket: bucket, key: keyData, db)
             return record
         }
     }
@@ -57,6 +58,7 @@ extension SQLiteIndex: BucketSettingsIndex {
         try await write { db in
             try Self.requireBucket(bucket, db)
             try db.execute(sql: "UPDATE buckets SET lifecycle = ? WHERE name = ?", arguments: [encoded, bucket])
+            if encoded != nil { try Self.queueBucketForLifecycle(bucket, db) }
         }
     }
 

@@ -127,7 +127,7 @@ extension SQLiteIndex: MultipartIndex {
 
     // MARK: Rows
 
-    private static let uploadColumns = "upload_id, bucket, key, initiated, metadata, checksum_algorithm, checksum_type"
+    static let uploadColumns = "upload_id, bucket, key, initiated, metadata, checksum_algorithm, checksum_type"
 
     static func upload(bucket: String, key: String, uploadID: String, _ db: Database) throws -> MultipartUpload? {
         try Row.fetchOne(
@@ -136,7 +136,7 @@ extension SQLiteIndex: MultipartIndex {
         ).map(multipartUpload)
     }
 
-    private static func multipartUpload(_ row: Row) throws -> MultipartUpload {
+    static func multipartUpload(_ row: Row) throws -> MultipartUpload {
         let keyBytes: Data = row["key"]
         return MultipartUpload(
             uploadID: row["upload_id"], bucket: row["bucket"], key: String(decoding: keyBytes, as: UTF8.self),

@@ -118,6 +118,7 @@ extension SQLiteIndex: VersionIndex {
         if state != nil { try insertVersion(&stored, assignID: state == .enabled, db) }
         try upsert(EncodedRecord(stored), db)
         try addReferences(to: stored.segments, db)
+        try queueForLifecycle(bucket: record.bucket, key: keyData(record.key), db)
         return (stored, try dropReferences(to: dropped, db))
     }
 
@@ -140,6 +141,7 @@ extension SQLiteIndex: VersionIndex {
             try insertVersion(&made, assignID: state == .enabled, db)
             marker = made
         }
+        try queueForLifecycle(bucket: bucket, key: keyData, db)
         return IndexChange(replaced: current, freedBlobs: try dropReferences(to: dropped, db), stored: marker)
     }
 
@@ -166,6 +168,7 @@ extension SQLiteIndex: VersionIndex {
                 try addReferences(to: next.segments, db)
             }
         }
+        try queueForLifecycle(bucket: bucket, key: keyData, db)
         return IndexChange(replaced: removed, freedBlobs: try dropReferences(to: dropped, db))
     }
 

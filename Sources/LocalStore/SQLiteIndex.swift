@@ -143,6 +143,20 @@ public final class SQLiteIndex: ObjectIndex {
         migrator.registerMigration("v5-lifecycle") { db in
             try db.execute(sql: "ALTER TABLE buckets ADD COLUMN lifecycle TEXT")
         }
+        migrator.registerMigration("v6-lifecycle-queue") { db in
+            try db.execute(
+                sql: """
+                    -- Keys the lifecycle service must look at, by due time (milliseconds): a pass reads only what
+                    -- is due. Entries for one key at the same time collapse into one.
+                    CREATE TABLE lifecycle_due (
+                        due_at INTEGER NOT NULL,
+                        bucket TEXT NOT NULL,
+                        key BLOB NOT NULL,
+                        PRIMARY KEY (due_at, bucket, key)
+                    ) WITHOUT ROWID, STRICT;
+                    CREATE INDEX uploads_by_initiation ON uploads (bucket, initiated);
+                    """)
+        }
         return migrator
     }
 
@@ -188,6 +202,7 @@ public final class SQLiteIndex: ObjectIndex {
             var freed: [BlobID] = []
             let uploadIDs = try String.fetchAll(db, sql: "SELECT upload_id FROM uploads WHERE bucket = ?", arguments: [name])
             for uploadID in uploadIDs { freed += try Self.removeUpload(uploadID, db) }
+            try db.execute(sql: "DELETE FROM lifecycle_due WHERE bucket = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM buckets WHERE name = ?", arguments: [name])
             return freed
         }

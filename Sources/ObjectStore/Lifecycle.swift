@@ -149,3 +149,69 @@ extension LifecycleConfiguration {
         return best
     }
 }
+
+/// What the rules say to do now with one key's history, and when to look at it again.
+public struct LifecycleDecision: Sendable, Equatable {
+    /// Expire the current object (in a versioned bucket: put a delete marker on it).
+    public var expireCurrent: Bool = false
+    /// Versions to delete: noncurrent ones past their days, and an expired lone delete marker.
+    public var deleteVersions: [String] = []
+    /// When something else falls due, if anything does.
+    public var next: Date?
+
+    public init() {}
+}
+
+extension LifecycleConfiguration {
+    /// Applies the enabled rules to a key's history, newest first (a bucket never versioned has just the
+    /// current object). A version becomes noncurrent when the next newer one was written.
+    public func evaluate(history: [ObjectRecord], versioned: Bool, now: Date, clock: LifecycleClock) -> LifecycleDecision {
+        var decision = LifecycleDecision()
+        func consider(_ due: Date) -> Bool {
+            if due <= now { return true }
+            decision.next = min(decision.next ?? due, due)
+            return false
+        }
+        guard let latest = history.first else { return decision }
+        for rule in rules where rule.enabled {
+            let matches = { (record: ObjectRecord) in
+                rule.filter.matches(key: record.key, size: record.size, tags: record.metadata.tags ?? [])
+            }
+            if let expiration = rule.expiration {
+                if !latest.isDeleteMarker, matches(latest) {
+                    if let days = expiration.days, consider(clock.due(after: latest.lastModified, days: days)) {
+                        decision.expireCurrent = true
+                    }
+                    if let date = expiration.date, consider(date) { decision.expireCurrent = true }
+                }
+                if expiration.expiredObjectDeleteMarker == true, latest.isDeleteMarker, history.count == 1,
+                   rule.filter.matches(key: latest.key, size: 0, tags: []) {
+                    decision.deleteVersions.append(latest.versionName)
+                }
+            }
+            if versioned, let noncurrent = rule.noncurrentExpiration {
+                for index in history.indices.dropFirst() {
+                    let version = history[index]
+                    guard version.isDeleteMarker ? rule.filter.matches(key: version.key, size: 0, tags: []) : matches(version)
+                    else { continue }
+                    // Versions newer than this one that are themselves noncurrent.
+                    if let keep = noncurrent.newerNoncurrentVersions, index - 1 < keep { continue }
+                    let since = history[index - 1].lastModified
+                    let due = noncurrent.noncurrentDays.map { clock.due(after: since, days: $0) } ?? since
+                    if consider(due), !decision.deleteVersions.contains(version.versionName) {
+                        decision.deleteVersions.append(version.versionName)
+                    }
+                }
+            }
+        }
+        return decision
+    }
+
+    /// Rules that abort incomplete multipart uploads, with their days.
+    public var abortRules: [(filter: LifecycleFilter, days: Int)] {
+        rules.compactMap { rule in
+            guard rule.enabled, let days = rule.abortIncompleteUploadDays else { return nil }
+            return (rule.filter, days)
+        }
+    }
+}

@@ -191,8 +191,41 @@ public protocol BucketSettingsIndex: Sendable {
     func lifecycle(bucket: String) async throws -> LifecycleConfiguration?
 }
 
+/// A key the lifecycle service must look at once `due` has passed.
+public struct LifecycleEntry: Sendable, Equatable {
+    public var bucket: String
+    public var key: String
+    public var due: Date
+
+    public init(bucket: String, key: String, due: Date) {
+        self.bucket = bucket
+        self.key = key
+        self.due = due
+    }
+}
+
+/// What the lifecycle service needs: a queue of keys by due time, so a pass with nothing due costs one seek
+/// however many objects there are. Every write to a key of a bucket with a lifecycle configuration queues the
+/// key at once; the service works out the real due time from the rules and queues it again for then.
+public protocol LifecycleIndex: Sendable {
+    /// Entries due at or before `date`, oldest first, at most `limit`.
+    func dueLifecycleEntries(before date: Date, limit: Int) async throws -> [LifecycleEntry]
+    /// Removes a processed entry and, if `next` is given, queues the key again for then.
+    func finishLifecycleEntry(_ entry: LifecycleEntry, next: Date?) async throws
+    /// A key's versions, newest first (just the current object in a bucket never versioned), and whether the
+    /// bucket is versioned. Throws ``StoreError/noSuchBucket``.
+    func history(bucket: String, key: String) async throws -> (versioned: Bool, versions: [ObjectRecord])
+    /// Expires the current object of a key (a delete marker in a versioned bucket) only if it is still
+    /// `expected`, so an object written since is never expired by rules evaluated for its predecessor.
+    func expireCurrent(bucket: String, key: String, expected: ObjectRecord) async throws -> IndexChange
+    /// Uploads of a bucket initiated before `date`, oldest first, at most `limit`: one seek.
+    func uploads(bucket: String, initiatedBefore date: Date, limit: Int) async throws -> [MultipartUpload]
+    /// Buckets that have a lifecycle configuration.
+    func bucketsWithLifecycle() async throws -> [(bucket: String, configuration: LifecycleConfiguration)]
+}
+
 /// The index a ``Storage`` needs.
-public typealias StorageIndex = ObjectIndex & MultipartIndex & VersionIndex & BucketSettingsIndex
+public typealias StorageIndex = ObjectIndex & MultipartIndex & VersionIndex & BucketSettingsIndex & LifecycleIndex
 
 /// Writes one blob. Bytes become durable and visible to readers only through ``commit()``.
 public protocol BlobWriter: Sendable {

@@ -45,6 +45,14 @@ public struct Storage: Sendable {
         return change
     }
 
+    /// Expires a key's current object if it is still `expected` (the lifecycle service's delete).
+    @discardableResult
+    public func expireCurrent(bucket: String, key: String, expected: ObjectRecord) async throws -> IndexChange {
+        let change = try await index.expireCurrent(bucket: bucket, key: key, expected: expected)
+        await reclaimer.free(change.freedBlobs)
+        return change
+    }
+
     /// Deletes one version of a key (`replaced`); a missing version is not an error.
     @discardableResult
     public func deleteVersion(bucket: String, key: String, versionID: String) async throws -> IndexChange {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Lifecycle
 import LocalStore
 import NIOPosix
 import Logging
@@ -96,10 +97,12 @@ struct ServerCommand: AsyncParsableCommand {
                 """.utf8))
         }
         let sweep = OrphanSweep(local: local, storage: storage, startedAt: startedAt, logger: logger)
+        let lifecycle = LifecycleService(storage: storage, daySeconds: lifecycleDaySeconds, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: server),
                 .init(service: sweep, successTerminationBehavior: .ignore),
+                .init(service: lifecycle),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

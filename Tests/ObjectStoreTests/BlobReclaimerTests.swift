@@ -78,7 +78,7 @@ struct MemoryBlobReader: BlobReader {
 }
 
 /// An index for tests of ``Storage`` that only read through ``Storage/open(_:)``: it refuses every call.
-struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex, BucketSettingsIndex {
+struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex, BucketSettingsIndex, LifecycleIndex {
     static let refusal = StoreError.ioFailure("RefusingIndex")
 
     func createBucket(_ bucket: BucketInfo) async throws { throw Self.refusal }
@@ -98,6 +98,12 @@ struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex, BucketSettingsI
     func bucketTags(bucket: String) async throws -> [ObjectTag]? { throw Self.refusal }
     func setLifecycle(_ configuration: LifecycleConfiguration?, bucket: String) async throws { throw Self.refusal }
     func lifecycle(bucket: String) async throws -> LifecycleConfiguration? { throw Self.refusal }
+    func dueLifecycleEntries(before date: Date, limit: Int) async throws -> [LifecycleEntry] { throw Self.refusal }
+    func finishLifecycleEntry(_ entry: LifecycleEntry, next: Date?) async throws { throw Self.refusal }
+    func history(bucket: String, key: String) async throws -> (versioned: Bool, versions: [ObjectRecord]) { throw Self.refusal }
+    func expireCurrent(bucket: String, key: String, expected: ObjectRecord) async throws -> IndexChange { throw Self.refusal }
+    func uploads(bucket: String, initiatedBefore date: Date, limit: Int) async throws -> [MultipartUpload] { throw Self.refusal }
+    func bucketsWithLifecycle() async throws -> [(bucket: String, configuration: LifecycleConfiguration)] { throw Self.refusal }
     func versions(bucket: String, range: KeyRange, after marker: VersionMarker?, limit: Int) async throws -> [VersionEntry] {
         throw Self.refusal
     }
