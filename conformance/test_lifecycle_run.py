@@ -127,3 +127,30 @@ def test_due_work_survives_a_restart(fast_server):
     fast_server.restart()
     s3 = fast_server.client()
     assert _wait_for(lambda: _keys(s3, "lc-restart") == [], timeout=5 * DAY + 3)
+
+
+def test_transitions_change_the_reported_storage_class(fast_server):
+    s3 = fast_server.client()
+    s3.create_bucket(Bucket="lc-transition")
+    s3.put_bucket_versioning(Bucket="lc-transition", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_lifecycle_configuration(Bucket="lc-transition", LifecycleConfiguration={"Rules": [
+        {"ID": "cold", "Filter": {"Prefix": "logs/"}, "Status": "Enabled",
+         "Transitions": [{"Days": 1, "StorageClass": "STANDARD_IA"}, {"Days": 3, "StorageClass": "GLACIER"}],
+         "NoncurrentVersionTransitions": [{"NoncurrentDays": 1, "StorageClass": "DEEP_ARCHIVE"}]},
+    ]})
+    old = s3.put_object(Bucket="lc-transition", Key="logs/a", Body=b"1")["VersionId"]
+    s3.put_object(Bucket="lc-transition", Key="logs/a", Body=b"2")
+    s3.put_object(Bucket="lc-transition", Key="data/a", Body=b"1")
+
+    def storage_class(key, version=None):
+        kwargs = {"VersionId": version} if version else {}
+        return s3.head_object(Bucket="lc-transition", Key=key, **kwargs).get("StorageClass", "STANDARD")
+
+    assert storage_class("logs/a") == "STANDARD"
+    assert _wait_for(lambda: storage_class("logs/a") == "STANDARD_IA", timeout=3 * DAY + 2)
+    assert _wait_for(lambda: storage_class("logs/a", old) == "DEEP_ARCHIVE", timeout=3 * DAY + 2)
+    assert _wait_for(lambda: storage_class("logs/a") == "GLACIER", timeout=5 * DAY + 2)
+    listed = s3.list_objects_v2(Bucket="lc-transition", Prefix="logs/")["Contents"]
+    assert listed[0]["StorageClass"] == "GLACIER"
+    assert s3.get_object(Bucket="lc-transition", Key="logs/a")["Body"].read() == b"2"
+    assert storage_class("data/a") == "STANDARD"

@@ -84,6 +84,10 @@ public struct LifecycleService: Service {
             try await storage.expireCurrent(bucket: entry.bucket, key: entry.key, expected: current)
             logger.debug("lifecycle expired", metadata: ["bucket": "\(entry.bucket)", "key": "\(entry.key)"])
         }
+        for transition in decision.transitions where !decision.expireCurrent || transition.versionID != history.versions.first?.versionID {
+            try await storage.index.setStorageClass(
+                transition.storageClass, bucket: entry.bucket, key: entry.key, versionID: transition.versionID)
+        }
         for version in decision.deleteVersions {
             try await storage.deleteVersion(bucket: entry.bucket, key: entry.key, versionID: version)
             logger.debug("lifecycle deleted version", metadata: ["bucket": "\(entry.bucket)", "key": "\(entry.key)", "version": "\(version)"])

@@ -5,6 +5,19 @@ import ObjectStore
 /// Object tags live in a version's metadata, so they follow it through copies and completes.
 extension SQLiteIndex {
     public func setTags(_ tags: [ObjectTag], bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
+        try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.tags = tags.isEmpty ? nil : tags }
+    }
+
+    public func setStorageClass(_ storageClass: String, bucket: String, key: String, versionID: String?) async throws {
+        _ = try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.storageClass = storageClass }
+    }
+
+    /// Changes the stored metadata of a version (the current object when `versionID` is nil) in both the
+    /// current row and the version row, and returns the updated record; nil if there is no such version.
+    /// A delete marker is returned unchanged.
+    func updateMetadata(
+        bucket: String, key: String, versionID: String?, _ change: @escaping @Sendable (inout ObjectMetadata) -> Void
+    ) async throws -> ObjectRecord? {
         let keyData = Self.keyData(key)
         return try await write { db in
             let state = try Self.versioning(bucket, db)
@@ -17,7 +30,7 @@ extension SQLiteIndex {
             }
             guard var record = target else { return nil }
             if record.isDeleteMarker { return record }
-            record.metadata.tags = tags.isEmpty ? nil : tags
+            change(&record.metadata)
             let metadata = try Self.json(record.metadata)
             if let current, current.versionName == record.versionName {
                 try db.execute(sql: "UPDATE objects SET metadata = ? WHERE bucket = ? AND key = ?", arguments: [metadata, bucket, keyData])

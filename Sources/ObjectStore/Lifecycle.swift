@@ -156,6 +156,13 @@ public struct LifecycleDecision: Sendable, Equatable {
     public var expireCurrent: Bool = false
     /// Versions to delete: noncurrent ones past their days, and an expired lone delete marker.
     public var deleteVersions: [String] = []
+    /// Storage classes to record: the version (nil for the current object of an unversioned bucket) and class.
+    public var transitions: [Transition] = []
+
+    public struct Transition: Sendable, Equatable {
+        public var versionID: String?
+        public var storageClass: String
+    }
     /// When something else falls due, if anything does.
     public var next: Date?
 
@@ -187,6 +194,30 @@ extension LifecycleConfiguration {
                 if expiration.expiredObjectDeleteMarker == true, latest.isDeleteMarker, history.count == 1,
                    rule.filter.matches(key: latest.key, size: 0, tags: []) {
                     decision.deleteVersions.append(latest.versionName)
+                }
+            }
+            if !latest.isDeleteMarker, matches(latest) {
+                // The furthest transition already due wins; a later one is the next due time.
+                let due = rule.transitions.compactMap { transition -> (Date, String)? in
+                    guard let when = transition.days.map({ clock.due(after: latest.lastModified, days: $0) }) ?? transition.date else { return nil }
+                    return consider(when) ? (when, transition.storageClass) : nil
+                }.max { $0.0 < $1.0 }
+                if let (_, storageClass) = due, latest.metadata.storageClass != storageClass {
+                    decision.transitions.append(.init(versionID: latest.versionID, storageClass: storageClass))
+                }
+            }
+            if versioned, !rule.noncurrentTransitions.isEmpty {
+                for index in history.indices.dropFirst() where !history[index].isDeleteMarker && matches(history[index]) {
+                    let version = history[index]
+                    let since = history[index - 1].lastModified
+                    let due = rule.noncurrentTransitions.compactMap { transition -> (Date, String)? in
+                        if let keep = transition.newerNoncurrentVersions, index - 1 < keep { return nil }
+                        let when = clock.due(after: since, days: transition.noncurrentDays)
+                        return consider(when) ? (when, transition.storageClass) : nil
+                    }.max { $0.0 < $1.0 }
+                    if let (_, storageClass) = due, version.metadata.storageClass != storageClass {
+                        decision.transitions.append(.init(versionID: version.versionID, storageClass: storageClass))
+                    }
                 }
             }
             if versioned, let noncurrent = rule.noncurrentExpiration {

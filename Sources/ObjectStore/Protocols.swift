@@ -218,6 +218,8 @@ public protocol LifecycleIndex: Sendable {
     /// Expires the current object of a key (a delete marker in a versioned bucket) only if it is still
     /// `expected`, so an object written since is never expired by rules evaluated for its predecessor.
     func expireCurrent(bucket: String, key: String, expected: ObjectRecord) async throws -> IndexChange
+    /// Changes the storage class a version reports (a lifecycle transition; there is no second tier).
+    func setStorageClass(_ storageClass: String, bucket: String, key: String, versionID: String?) async throws
     /// Uploads of a bucket initiated before `date`, oldest first, at most `limit`: one seek.
     func uploads(bucket: String, initiatedBefore date: Date, limit: Int) async throws -> [MultipartUpload]
     /// Buckets that have a lifecycle configuration.

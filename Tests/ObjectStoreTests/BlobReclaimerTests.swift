@@ -103,6 +103,7 @@ struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex, BucketSettingsI
     func history(bucket: String, key: String) async throws -> (versioned: Bool, versions: [ObjectRecord]) { throw Self.refusal }
     func expireCurrent(bucket: String, key: String, expected: ObjectRecord) async throws -> IndexChange { throw Self.refusal }
     func uploads(bucket: String, initiatedBefore date: Date, limit: Int) async throws -> [MultipartUpload] { throw Self.refusal }
+    func setStorageClass(_ storageClass: String, bucket: String, key: String, versionID: String?) async throws { throw Self.refusal }
     func bucketsWithLifecycle() async throws -> [(bucket: String, configuration: LifecycleConfiguration)] { throw Self.refusal }
     func versions(bucket: String, range: KeyRange, after marker: VersionMarker?, limit: Int) async throws -> [VersionEntry] {
         throw Self.refusal
