@@ -33,7 +33,11 @@ public struct LifecycleService: Service {
             try await cancelWhenGracefulShutdown {
                 while true {
                     do {
-                        try await runPass(now: Date())
+                        let started = ContinuousClock.now
+                        let evaluated = try await runPass(now: Date())
+                        let elapsed = (ContinuousClock.now - started).components
+                        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+                        logger.debug("lifecycle pass", metadata: ["evaluated": "\(evaluated)", "seconds": "\(seconds)"])
                     } catch let error where !(error is CancellationError) {
                         logger.error("lifecycle pass failed: \(error)")
                     }
@@ -58,7 +62,14 @@ public struct LifecycleService: Service {
             let entries = try await storage.index.dueLifecycleEntries(before: now, limit: batchSize)
             for entry in entries {
                 try Task.checkCancellation()
-                let next = try await apply(entry, configuration: configurations[entry.bucket], now: now)
+                let next: Date?
+                do {
+                    next = try await apply(entry, configuration: configurations[entry.bucket], now: now)
+                } catch let error where !(error is CancellationError) {
+                    // One failing key must not hold up the queue behind it: try it again in a minute.
+                    logger.error("lifecycle failed on a key", metadata: ["bucket": "\(entry.bucket)", "key": "\(entry.key)", "error": "\(error)"])
+                    next = now.addingTimeInterval(60)
+                }
                 try await storage.index.finishLifecycleEntry(entry, next: next)
                 evaluated += 1
             }
