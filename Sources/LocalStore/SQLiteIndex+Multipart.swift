@@ -111,14 +111,7 @@ extension SQLiteIndex: MultipartIndex {
                     arguments += [markerKey]
                 }
             }
-            if !range.lower.isEmpty {
-                sql += range.lowerInclusive ? " AND key >= ?" : " AND key > ?"
-                arguments += [Data(range.lower)]
-            }
-            if let upper = range.upper {
-                sql += " AND key < ?"
-                arguments += [Data(upper)]
-            }
+            Self.keyRangeConditions(range, sql: &sql, arguments: &arguments)
             sql += " ORDER BY key, upload_id LIMIT ?"
             arguments += [limit]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.multipartUpload)

@@ -82,21 +82,7 @@ extension SQLiteIndex {
     private static func scanQuery(bucket: String, range: KeyRange, limit: Int) -> (String, StatementArguments) {
         var sql = "SELECT \(listingColumns) FROM objects WHERE bucket = ?"
         var arguments: StatementArguments = [bucket]
-        switch (range.lower.isEmpty, range.lowerInclusive) {
-        case (true, true):
-            break  // every key is at least the empty string
-        case (true, false):
-            // A literal, because Foundation may hand GRDB a nil pointer for an empty Data, which SQLite binds
-            // as NULL, and `key > NULL` matches nothing.
-            sql += " AND key > x''"
-        case (false, let inclusive):
-            sql += inclusive ? " AND key >= ?" : " AND key > ?"
-            arguments += [Data(range.lower)]
-        }
-        if let upper = range.upper {
-            sql += " AND key < ?"
-            arguments += [Data(upper)]
-        }
+        keyRangeConditions(range, sql: &sql, arguments: &arguments)
         sql += " ORDER BY key LIMIT ?"
         arguments += [max(limit, 0)]
         return (sql, arguments)
@@ -124,6 +110,25 @@ extension SQLiteIndex {
                     parts = excluded.parts, version_id = excluded.version_id
                 """
         ).execute(arguments: encoded.arguments)
+    }
+
+    /// Appends the `key` bounds of `range` to a WHERE clause: the seek every listing query shares.
+    static func keyRangeConditions(_ range: KeyRange, sql: inout String, arguments: inout StatementArguments) {
+        switch (range.lower.isEmpty, range.lowerInclusive) {
+        case (true, true):
+            break  // every key is at least the empty string
+        case (true, false):
+            // A literal, because Foundation may hand GRDB a nil pointer for an empty Data, which SQLite binds
+            // as NULL, and `key > NULL` matches nothing.
+            sql += " AND key > x''"
+        case (false, let inclusive):
+            sql += inclusive ? " AND key >= ?" : " AND key > ?"
+            arguments += [Data(range.lower)]
+        }
+        if let upper = range.upper {
+            sql += " AND key < ?"
+            arguments += [Data(upper)]
+        }
     }
 
     /// Throws ``StoreError/sourceChanged`` unless the source object still holds the shared segments, which

@@ -77,14 +77,7 @@ extension SQLiteIndex: VersionIndex {
                     arguments += [markerKey]
                 }
             }
-            if !range.lower.isEmpty {
-                sql += range.lowerInclusive ? " AND key >= ?" : " AND key > ?"
-                arguments += [Data(range.lower)]
-            }
-            if let upper = range.upper {
-                sql += " AND key < ?"
-                arguments += [Data(upper)]
-            }
+            Self.keyRangeConditions(range, sql: &sql, arguments: &arguments)
             sql += table == "objects" ? " ORDER BY key LIMIT ?" : " ORDER BY key, seq DESC LIMIT ?"
             arguments += [limit]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in

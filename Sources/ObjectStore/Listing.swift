@@ -52,6 +52,80 @@ extension Array where Element == UInt8 {
     }
 }
 
+/// A page rolled up by ``rollUp(prefix:delimiter:after:afterKey:maxEntries:batchSize:key:position:fetch:)``.
+struct RolledUpPage<Entry, Position> {
+    var entries: [Entry] = []
+    var commonPrefixes: [String] = []
+    var isTruncated = false
+    /// The last entry's key and position, or the last common prefix (no position): where the next page starts.
+    var last: (key: String, position: Position?)?
+}
+
+/// The listing loop every S3 listing shares (keys, multipart uploads, versions): entries in key order from
+/// `fetch`, with keys that share a common prefix up to `delimiter` rolled up into one entry and skipped by a
+/// single seek past the prefix, so a page costs what it returns whatever the size of the bucket.
+///
+/// - Parameters:
+///   - after: Where the request resumes (marker, continuation token); `afterKey` is its key, which also hides
+///     common prefixes at or before it (they were on an earlier page).
+///   - maxEntries: Entries plus common prefixes to return, at most.
+///   - position: Where an entry is, to resume after it.
+///   - fetch: Entries with keys in a range, after a position, at most a limit: an index seek. Called with a
+///     limit of 0 when `maxEntries` is 0, so the index can report a missing bucket.
+func rollUp<Entry, Position>(
+    prefix: String, delimiter: String?, after: Position?, afterKey: String?, maxEntries: Int, batchSize: Int,
+    key: (Entry) -> String, position: (Entry) -> Position,
+    fetch: (KeyRange, Position?, Int) async throws -> [Entry]
+) async throws -> RolledUpPage<Entry, Position> {
+    let prefixBytes = Array(prefix.utf8)
+    let delimiterBytes = delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+    var range = KeyRange(lower: prefixBytes, lowerInclusive: true, upper: prefixSuccessor(prefixBytes))
+    var page = RolledUpPage<Entry, Position>()
+    guard maxEntries > 0 else {
+        // S3 answers a limit of 0 with an empty, untruncated page.
+        _ = try await fetch(range, nil, 0)
+        return page
+    }
+    let afterKeyBytes = afterKey.map { Array($0.utf8) }
+    var resume = after
+    var emitted = 0
+    seeking: while true {
+        let batch = try await fetch(range, resume, batchSize)
+        for entry in batch {
+            let entryKey = Array(key(entry).utf8)
+            if let delimiterBytes, let hit = entryKey.firstRange(of: delimiterBytes, from: prefixBytes.count) {
+                let commonPrefix = Array(entryKey[..<hit.upperBound])
+                let alreadyListed = afterKeyBytes.map { !$0.lexicographicallyPrecedes(commonPrefix) } ?? false
+                if !alreadyListed {
+                    if emitted == maxEntries {
+                        page.isTruncated = true
+                        break seeking
+                    }
+                    let name = String(decoding: commonPrefix, as: UTF8.self)
+                    page.commonPrefixes.append(name)
+                    page.last = (name, nil)
+                    emitted += 1
+                }
+                guard let next = prefixSuccessor(commonPrefix) else { break seeking }
+                range.lower = next
+                range.lowerInclusive = true
+                resume = nil
+                continue seeking
+            }
+            if emitted == maxEntries {
+                page.isTruncated = true
+                break seeking
+            }
+            page.entries.append(entry)
+            resume = position(entry)
+            page.last = (key(entry), resume)
+            emitted += 1
+        }
+        if batch.count < batchSize { break }
+    }
+    return page
+}
+
 /// Lists keys through index seeks: a run of keys that roll up into one common prefix costs one seek, not a scan,
 /// so a page costs what it returns whatever the size of the bucket.
 public struct Lister: Sendable {
@@ -65,58 +139,19 @@ public struct Lister: Sendable {
     }
 
     public func list(bucket: String, query: ListQuery) async throws -> ListPage {
-        let prefix = Array(query.prefix.utf8)
-        let delimiter = query.delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
-        let after = query.after.map { Array($0.utf8) }
-        var range = KeyRange(lower: prefix, lowerInclusive: true, upper: prefixSuccessor(prefix))
-        if let after, !after.lexicographicallyPrecedes(prefix) {
-            range.lower = after
-            range.lowerInclusive = false
-        }
-        var page = ListPage(objects: [], commonPrefixes: [], isTruncated: false, lastEntry: nil)
-        guard query.maxKeys > 0 else {
-            // S3 answers max-keys=0 with an empty, untruncated page.
-            _ = try await index.bucket(named: bucket).orThrow(StoreError.noSuchBucket)
-            return page
-        }
-        var emitted = 0
-
-        seeking: while true {
-            let batch = try await index.scan(bucket: bucket, range: range, limit: batchSize)
-            for record in batch {
-                let key = Array(record.key.utf8)
-                if let delimiter, let hit = key.firstRange(of: delimiter, from: prefix.count) {
-                    let commonPrefix = Array(key[..<hit.upperBound])
-                    // A common prefix at or before the marker was on an earlier page.
-                    let alreadyListed = after.map { !$0.lexicographicallyPrecedes(commonPrefix) } ?? false
-                    if !alreadyListed {
-                        if emitted == query.maxKeys {
-                            page.isTruncated = true
-                            break seeking
-                        }
-                        let name = String(decoding: commonPrefix, as: UTF8.self)
-                        page.commonPrefixes.append(name)
-                        page.lastEntry = name
-                        emitted += 1
-                    }
-                    guard let next = prefixSuccessor(commonPrefix) else { break seeking }
-                    range.lower = next
-                    range.lowerInclusive = true
-                    continue seeking
-                }
-                if emitted == query.maxKeys {
-                    page.isTruncated = true
-                    break seeking
-                }
-                page.objects.append(record)
-                page.lastEntry = record.key
-                emitted += 1
-                range.lower = key
+        let page = try await rollUp(
+            prefix: query.prefix, delimiter: query.delimiter, after: query.after, afterKey: query.after,
+            maxEntries: query.maxKeys, batchSize: batchSize, key: \.key, position: \.key
+        ) { range, after, limit in
+            var range = range
+            // Resume after a key only where that is beyond the range's own start.
+            if let after = after.map({ Array($0.utf8) }), !after.lexicographicallyPrecedes(range.lower) {
+                range.lower = after
                 range.lowerInclusive = false
             }
-            if batch.count < batchSize { break }
+            return try await index.scan(bucket: bucket, range: range, limit: limit)
         }
-        return page
+        return ListPage(objects: page.entries, commonPrefixes: page.commonPrefixes, isTruncated: page.isTruncated, lastEntry: page.last?.key)
     }
 }
 

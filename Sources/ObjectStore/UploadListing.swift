@@ -21,51 +21,14 @@ public struct UploadLister: Sendable {
     public func list(
         bucket: String, prefix: String, delimiter: String?, after: UploadMarker?, maxUploads: Int
     ) async throws -> UploadPage {
-        let prefixBytes = Array(prefix.utf8)
-        let delimiterBytes = delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
-        var range = KeyRange(lower: prefixBytes, lowerInclusive: true, upper: prefixSuccessor(prefixBytes))
-        var marker = after
-        var page = UploadPage(uploads: [], commonPrefixes: [], isTruncated: false, next: nil)
-        guard maxUploads > 0 else {
-            _ = try await index.uploads(bucket: bucket, range: range, after: nil, limit: 0)
-            return page
+        let page = try await rollUp(
+            prefix: prefix, delimiter: delimiter, after: after, afterKey: after?.key, maxEntries: maxUploads,
+            batchSize: batchSize, key: \.key, position: { UploadMarker(key: $0.key, uploadID: $0.uploadID) }
+        ) { range, after, limit in
+            try await index.uploads(bucket: bucket, range: range, after: after, limit: limit)
         }
-        let markerKey = after.map { Array($0.key.utf8) }
-        var emitted = 0
-        seeking: while true {
-            let batch = try await index.uploads(bucket: bucket, range: range, after: marker, limit: batchSize)
-            for upload in batch {
-                let key = Array(upload.key.utf8)
-                if let delimiterBytes, let hit = key.firstRange(of: delimiterBytes, from: prefixBytes.count) {
-                    let commonPrefix = Array(key[..<hit.upperBound])
-                    let alreadyListed = markerKey.map { !$0.lexicographicallyPrecedes(commonPrefix) } ?? false
-                    if !alreadyListed {
-                        if emitted == maxUploads {
-                            page.isTruncated = true
-                            break seeking
-                        }
-                        let name = String(decoding: commonPrefix, as: UTF8.self)
-                        page.commonPrefixes.append(name)
-                        page.next = UploadMarker(key: name, uploadID: nil)
-                        emitted += 1
-                    }
-                    guard let next = prefixSuccessor(commonPrefix) else { break seeking }
-                    range.lower = next
-                    range.lowerInclusive = true
-                    marker = nil
-                    continue seeking
-                }
-                if emitted == maxUploads {
-                    page.isTruncated = true
-                    break seeking
-                }
-                page.uploads.append(upload)
-                page.next = UploadMarker(key: upload.key, uploadID: upload.uploadID)
-                emitted += 1
-                marker = page.next
-            }
-            if batch.count < batchSize { break }
-        }
-        return page
+        return UploadPage(
+            uploads: page.entries, commonPrefixes: page.commonPrefixes, isTruncated: page.isTruncated,
+            next: page.last.map { $0.position ?? UploadMarker(key: $0.key, uploadID: nil) })
     }
 }

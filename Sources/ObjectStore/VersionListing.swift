@@ -22,51 +22,15 @@ public struct VersionLister: Sendable {
     public func list(
         bucket: String, prefix: String, delimiter: String?, after: VersionMarker?, maxKeys: Int
     ) async throws -> VersionPage {
-        let prefixBytes = Array(prefix.utf8)
-        let delimiterBytes = delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
-        var range = KeyRange(lower: prefixBytes, lowerInclusive: true, upper: prefixSuccessor(prefixBytes))
-        var marker = after
-        var page = VersionPage(versions: [], commonPrefixes: [], isTruncated: false, next: nil)
-        guard maxKeys > 0 else {
-            _ = try await index.versions(bucket: bucket, range: range, after: nil, limit: 0)
-            return page
+        let page = try await rollUp(
+            prefix: prefix, delimiter: delimiter, after: after, afterKey: after?.key, maxEntries: maxKeys,
+            batchSize: batchSize, key: \.record.key,
+            position: { VersionMarker(key: $0.record.key, versionID: $0.record.versionName) }
+        ) { range, after, limit in
+            try await index.versions(bucket: bucket, range: range, after: after, limit: limit)
         }
-        let markerKey = after.map { Array($0.key.utf8) }
-        var emitted = 0
-        seeking: while true {
-            let batch = try await index.versions(bucket: bucket, range: range, after: marker, limit: batchSize)
-            for entry in batch {
-                let key = Array(entry.record.key.utf8)
-                if let delimiterBytes, let hit = key.firstRange(of: delimiterBytes, from: prefixBytes.count) {
-                    let commonPrefix = Array(key[..<hit.upperBound])
-                    let alreadyListed = markerKey.map { !$0.lexicographicallyPrecedes(commonPrefix) } ?? false
-                    if !alreadyListed {
-                        if emitted == maxKeys {
-                            page.isTruncated = true
-                            break seeking
-                        }
-                        let name = String(decoding: commonPrefix, as: UTF8.self)
-                        page.commonPrefixes.append(name)
-                        page.next = VersionMarker(key: name, versionID: nil)
-                        emitted += 1
-                    }
-                    guard let next = prefixSuccessor(commonPrefix) else { break seeking }
-                    range.lower = next
-                    range.lowerInclusive = true
-                    marker = nil
-                    continue seeking
-                }
-                if emitted == maxKeys {
-                    page.isTruncated = true
-                    break seeking
-                }
-                page.versions.append(entry)
-                page.next = VersionMarker(key: entry.record.key, versionID: entry.record.versionName)
-                emitted += 1
-                marker = page.next
-            }
-            if batch.count < batchSize { break }
-        }
-        return page
+        return VersionPage(
+            versions: page.entries, commonPrefixes: page.commonPrefixes, isTruncated: page.isTruncated,
+            next: page.last.map { $0.position ?? VersionMarker(key: $0.key, versionID: nil) })
     }
 }

@@ -11,14 +11,7 @@ struct LifecycleXMLTests {
     }
 
     private func code(_ rules: String) -> S3ErrorCode? {
-        do {
-            _ = try parse(rules)
-            return nil
-        } catch let error as S3Error {
-            return error.code
-        } catch {
-            return nil
-        }
+        s3ErrorCode { try parse(rules) }
     }
 
     @Test("every filter form and action parses, and writes back in the same shape")

@@ -5,18 +5,6 @@ import Testing
 
 @testable import S3API
 
-/// The S3 error code `body` throws; nil if it returns, or throws something that is not an ``S3Error``.
-private func s3ErrorCode<T>(_ body: () throws -> T) -> S3ErrorCode? {
-    do {
-        _ = try body()
-        return nil
-    } catch let error as S3Error {
-        return error.code
-    } catch {
-        return nil
-    }
-}
-
 private enum Fixture {
     static let mib: Int64 = 1 << 20
     static let date = Date(timeIntervalSince1970: 1_700_000_000)
