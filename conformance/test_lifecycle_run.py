@@ -1,8 +1,12 @@
-"""Lifecycle rules that really run, with a lifecycle day of one second (`--lifecycle-day-seconds 1`, Martlet's
+"""Lifecycle rules that really run, with a lifecycle day of two seconds (`--lifecycle-day-seconds 2`, Martlet's
 equivalent of Ceph's rgw_lc_debug_interval): `temp/` and `quarantine/` expire after their days, stale multipart
-uploads are aborted, noncurrent versions expire and the lone delete marker left behind goes too, and objects no
-rule covers stay. Also the configuration API round trip and the queue surviving a restart."""
+uploads are aborted, noncurrent versions expire and the lone delete marker left behind goes too, objects no rule
+covers stay, and versions under object-lock retention or legal hold survive every rule. Also the configuration API
+round trip and the queue surviving a restart.
 
+Every wait is a multiple of DAY plus a little slack, so the day can change without touching the tests."""
+
+import datetime as dt
 import time
 
 import pytest
@@ -10,7 +14,7 @@ from botocore.exceptions import ClientError
 
 pytestmark = pytest.mark.slow
 
-DAY = 1  # seconds in a lifecycle day for these servers
+DAY = 2  # seconds in a lifecycle day for these servers
 
 
 @pytest.fixture
@@ -154,3 +158,45 @@ def test_transitions_change_the_reported_storage_class(fast_server):
     assert listed[0]["StorageClass"] == "GLACIER"
     assert s3.get_object(Bucket="lc-transition", Key="logs/a")["Body"].read() == b"2"
     assert storage_class("data/a") == "STANDARD"
+
+
+def test_locked_versions_survive_lifecycle(fast_server):
+    # Retentions are a real day long (far beyond the lifecycle days below); the server and its data go after the test.
+    s3 = fast_server.client()
+    s3.create_bucket(Bucket="lc-lock", ObjectLockEnabledForBucket=True)
+    tomorrow = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(days=1)
+    retained = {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": tomorrow}
+
+    def put(key, body, **lock):
+        return s3.put_object(Bucket="lc-lock", Key=key, Body=body, **lock)["VersionId"]
+
+    # temp/doc: an unlocked, a retained and a held version go noncurrent under a retained current one.
+    free = put("temp/doc", b"free")
+    kept = put("temp/doc", b"retained", **retained)
+    held = put("temp/doc", b"held", ObjectLockLegalHoldStatus="ON")
+    top = put("temp/doc", b"top", **retained)
+    # temp/held: a lone current version under legal hold only.
+    lone = put("temp/held", b"lone", ObjectLockLegalHoldStatus="ON")
+    s3.put_bucket_lifecycle_configuration(Bucket="lc-lock", LifecycleConfiguration={"Rules": [
+        {"ID": "temp", "Filter": {"Prefix": "temp/"}, "Status": "Enabled",
+         "Expiration": {"Days": 1}, "NoncurrentVersionExpiration": {"NoncurrentDays": 1}},
+    ]})
+
+    def listing(key):
+        listed = s3.list_object_versions(Bucket="lc-lock", Prefix=key)
+        versions = [v["VersionId"] for v in listed.get("Versions", []) if v["Key"] == key]
+        markers = [m["IsLatest"] for m in listed.get("DeleteMarkers", []) if m["Key"] == key]
+        return versions, markers
+
+    # The unlocked noncurrent version expires; the current locked objects get a delete marker on top.
+    assert _wait_for(lambda: free not in listing("temp/doc")[0], timeout=3 * DAY + 2)
+    assert _wait_for(lambda: _keys(s3, "lc-lock") == [], timeout=3 * DAY + 2)
+    # Give every rule three more days to (wrongly) remove a locked version.
+    time.sleep(3 * DAY)
+
+    assert listing("temp/doc") == ([top, held, kept], [True])  # one marker: none stacks on a marker
+    assert listing("temp/held") == ([lone], [True])
+    for key, vid, body in [("temp/doc", top, b"top"), ("temp/doc", held, b"held"), ("temp/doc", kept, b"retained"),
+                           ("temp/held", lone, b"lone")]:
+        assert s3.get_object(Bucket="lc-lock", Key=key, VersionId=vid)["Body"].read() == body
+    assert _keys(s3, "lc-lock") == []

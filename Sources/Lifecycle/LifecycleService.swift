@@ -100,7 +100,12 @@ public struct LifecycleService: Service {
                 transition.storageClass, bucket: entry.bucket, key: entry.key, versionID: transition.versionID)
         }
         for version in decision.deleteVersions {
-            try await storage.deleteVersion(bucket: entry.bucket, key: entry.key, versionID: version)
+            do {
+                try await storage.deleteVersion(bucket: entry.bucket, key: entry.key, versionID: version)
+            } catch StoreError.objectLocked {
+                // Locked since the evaluation; that change queued the key again.
+                continue
+            }
             logger.debug("lifecycle deleted version", metadata: ["bucket": "\(entry.bucket)", "key": "\(entry.key)", "version": "\(version)"])
         }
         // Writes above queue the key again at once, so whatever they made noncurrent is evaluated next pass.

@@ -2,10 +2,26 @@ import Foundation
 import GRDB
 import ObjectStore
 
-/// Object tags live in a version's metadata, so they follow it through copies and completes.
+/// Object tags and object lock settings live in a version's metadata, so tags follow it through copies and
+/// completes (lock settings are set afresh on a copy, by the handler).
 extension SQLiteIndex {
     public func setTags(_ tags: [ObjectTag], bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
         try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.tags = tags.isEmpty ? nil : tags }
+    }
+
+    public func setRetention(
+        _ retention: ObjectRetention?, bucket: String, key: String, versionID: String?, bypassGovernance: Bool
+    ) async throws -> ObjectRecord? {
+        try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { metadata in
+            // Checked in the write transaction, so two racing changes cannot both pass against the old value.
+            guard ObjectRetention.mayReplace(metadata.retention, with: retention, at: Date(), bypassGovernance: bypassGovernance)
+            else { throw StoreError.objectLocked }
+            metadata.retention = retention
+        }
+    }
+
+    public func setLegalHold(_ on: Bool, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
+        try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.legalHold = on }
     }
 
     public func setStorageClass(_ storageClass: String, bucket: String, key: String, versionID: String?) async throws {
@@ -16,7 +32,7 @@ extension SQLiteIndex {
     /// current row and the version row, and returns the updated record; nil if there is no such version.
     /// A delete marker is returned unchanged.
     func updateMetadata(
-        bucket: String, key: String, versionID: String?, _ change: @escaping @Sendable (inout ObjectMetadata) -> Void
+        bucket: String, key: String, versionID: String?, _ change: @escaping @Sendable (inout ObjectMetadata) throws -> Void
     ) async throws -> ObjectRecord? {
         let keyData = Self.keyData(key)
         return try await write { db in
@@ -30,7 +46,7 @@ extension SQLiteIndex {
             }
             guard var record = target else { return nil }
             if record.isDeleteMarker { return record }
-            change(&record.metadata)
+            try change(&record.metadata)
             let metadata = try Self.json(record.metadata)
             if let current, current.versionName == record.versionName {
                 try db.execute(sql: "UPDATE objects SET metadata = ? WHERE bucket = ? AND key = ?", arguments: [metadata, bucket, keyData])
@@ -46,7 +62,7 @@ extension SQLiteIndex {
     }
 }
 
-/// Bucket tags and the lifecycle configuration: JSON columns of `buckets`.
+/// Bucket tags, the lifecycle configuration and object lock: JSON columns of `buckets`.
 extension SQLiteIndex: BucketSettingsIndex {
     public func setBucketTags(_ tags: [ObjectTag]?, bucket: String) async throws {
         let encoded = try tags.map { try Self.json($0) }
@@ -72,6 +88,15 @@ extension SQLiteIndex: BucketSettingsIndex {
             try Self.requireBucket(bucket, db)
             try db.execute(sql: "UPDATE buckets SET lifecycle = ? WHERE name = ?", arguments: [encoded, bucket])
             if encoded != nil { try Self.queueBucketForLifecycle(bucket, db) }
+        }
+    }
+
+    public func setObjectLock(_ configuration: ObjectLockConfiguration, bucket: String) async throws {
+        let encoded = try Self.json(configuration)
+        try await write { db in
+            // Object lock needs every write to keep a version, so versioning must be on and stay on.
+            guard try Self.versioning(bucket, db) == .enabled else { throw StoreError.invalidBucketState }
+            try db.execute(sql: "UPDATE buckets SET object_lock = ? WHERE name = ?", arguments: [encoded, bucket])
         }
     }
 

@@ -47,14 +47,23 @@ extension SQLiteIndex {
     }
 
     /// Deletes many keys or versions in one transaction, so a batch of 1,000 costs one commit.
-    public func deleteObjects(bucket: String, requests: [DeleteRequest]) async throws -> [IndexChange] {
+    public func deleteObjects(
+        bucket: String, requests: [DeleteRequest], bypassGovernance: Bool
+    ) async throws -> [Result<IndexChange, StoreError>] {
         try await write { db in
             let state = try Self.versioning(bucket, db)
             return try requests.map { request in
-                if let versionID = request.versionID {
-                    return try Self.deleteVersion(bucket: bucket, key: request.key, versionID: versionID, versioning: state, db)
+                do {
+                    if let versionID = request.versionID {
+                        return .success(try Self.deleteVersion(
+                            bucket: bucket, key: request.key, versionID: versionID, versioning: state,
+                            bypassGovernance: bypassGovernance, db))
+                    }
+                    return .success(try Self.deleteCurrent(bucket: bucket, key: request.key, versioning: state, db))
+                } catch StoreError.objectLocked {
+                    // Refused before it changed anything, so the rest of the batch goes on.
+                    return .failure(.objectLocked)
                 }
-                return try Self.deleteCurrent(bucket: bucket, key: request.key, versioning: state, db)
             }
         }
     }

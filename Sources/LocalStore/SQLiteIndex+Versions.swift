@@ -9,6 +9,7 @@ import ObjectStore
 extension SQLiteIndex: VersionIndex {
     public func setVersioning(_ state: VersioningState, bucket: String) async throws {
         try await write { db in
+            if state == .suspended, try Self.hasObjectLock(bucket, db) { throw StoreError.invalidBucketState }
             if try Self.versioning(bucket, db) == nil {
                 // The bucket's objects become its null versions, so the history starts complete.
                 let rows = try Row.fetchCursor(
@@ -40,10 +41,11 @@ extension SQLiteIndex: VersionIndex {
         }
     }
 
-    public func deleteVersion(bucket: String, key: String, versionID: String) async throws -> IndexChange {
+    public func deleteVersion(bucket: String, key: String, versionID: String, bypassGovernance: Bool) async throws -> IndexChange {
         try await write { db in
             let state = try Self.versioning(bucket, db)
-            return try Self.deleteVersion(bucket: bucket, key: key, versionID: versionID, versioning: state, db)
+            return try Self.deleteVersion(
+                bucket: bucket, key: key, versionID: versionID, versioning: state, bypassGovernance: bypassGovernance, db)
         }
     }
 
@@ -98,6 +100,11 @@ extension SQLiteIndex: VersionIndex {
         return (row["versioning"] as String?).flatMap(VersioningState.init(rawValue:))
     }
 
+    static func hasObjectLock(_ bucket: String, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT object_lock IS NOT NULL FROM buckets WHERE name = ?"), arguments: [bucket]) ?? false
+    }
+
     /// Makes `record` the current object of its key: a new version (Enabled), the new null version
     /// (Suspended), or simply the object (never versioned). Returns the record as stored and the blobs freed.
     static func storeCurrent(
@@ -107,7 +114,10 @@ extension SQLiteIndex: VersionIndex {
         stored.isDeleteMarker = false
         stored.versionID = state == nil ? nil : VersionID.null
         var dropped: [BlobSegment] = current?.segments ?? []
-        if state == .suspended { dropped += try removeVersionRow(bucket: record.bucket, key: keyData(record.key), versionID: VersionID.null, db)?.segments ?? [] }
+        if state == .suspended {
+            dropped += try removeVersionRow(
+                bucket: record.bucket, key: keyData(record.key), versionID: VersionID.null, bypassGovernance: false, db)?.segments ?? []
+        }
         if state != nil { try insertVersion(&stored, assignID: state == .enabled, db) }
         try upsert(EncodedRecord(stored), db)
         try addReferences(to: stored.segments, db)
@@ -126,7 +136,8 @@ extension SQLiteIndex: VersionIndex {
         var marker: ObjectRecord? = nil
         if let state {
             if state == .suspended {
-                dropped += try removeVersionRow(bucket: bucket, key: keyData, versionID: VersionID.null, db)?.segments ?? []
+                dropped += try removeVersionRow(
+                    bucket: bucket, key: keyData, versionID: VersionID.null, bypassGovernance: false, db)?.segments ?? []
             }
             var made = ObjectRecord(
                 bucket: bucket, key: key, size: 0, etag: "", lastModified: Date(), metadata: ObjectMetadata(),
@@ -139,8 +150,10 @@ extension SQLiteIndex: VersionIndex {
     }
 
     /// Removes one version; if it was the newest, the next newest becomes current (or none, if that is a marker).
+    /// Throws ``StoreError/objectLocked``, having changed nothing, if object lock protects the version.
     static func deleteVersion(
-        bucket: String, key: String, versionID: String, versioning state: VersioningState?, _ db: Database
+        bucket: String, key: String, versionID: String, versioning state: VersioningState?, bypassGovernance: Bool,
+        _ db: Database
     ) throws -> IndexChange {
         let keyData = keyData(key)
         guard state != nil else {
@@ -149,7 +162,9 @@ extension SQLiteIndex: VersionIndex {
             return try deleteCurrent(bucket: bucket, key: key, versioning: nil, db)
         }
         let latest = try latestVersionRecord(bucket: bucket, key: keyData, db)
-        guard let removed = try removeVersionRow(bucket: bucket, key: keyData, versionID: versionID, db) else { return IndexChange() }
+        guard let removed = try removeVersionRow(
+            bucket: bucket, key: keyData, versionID: versionID, bypassGovernance: bypassGovernance, db)
+        else { return IndexChange() }
         var dropped = removed.segments
         if latest?.versionName == removed.versionName {
             if let current = try currentRecord(bucket: bucket, key: keyData, db) {
@@ -183,9 +198,14 @@ extension SQLiteIndex: VersionIndex {
         try addReferences(to: record.segments, db)
     }
 
-    /// Deletes a version's row and returns it; the caller drops its references.
-    private static func removeVersionRow(bucket: String, key: Data, versionID: String, _ db: Database) throws -> ObjectRecord? {
+    /// Deletes a version's row and returns it; the caller drops its references. Every path that removes or
+    /// replaces a version comes through here, so object lock is enforced in one place, in the same
+    /// transaction as the removal: throws ``StoreError/objectLocked`` if the version is protected.
+    private static func removeVersionRow(
+        bucket: String, key: Data, versionID: String, bypassGovernance: Bool, _ db: Database
+    ) throws -> ObjectRecord? {
         guard let removed = try versionRecord(bucket: bucket, key: key, versionID: versionID, db) else { return nil }
+        if removed.metadata.isLocked(at: Date(), bypassGovernance: bypassGovernance) { throw StoreError.objectLocked }
         try db.cachedStatement(sql: "DELETE FROM versions WHERE bucket = ? AND key = ? AND version_id = ?")
             .execute(arguments: [bucket, key, versionID])
         return removed

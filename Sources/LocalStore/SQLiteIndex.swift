@@ -157,6 +157,10 @@ public final class SQLiteIndex: ObjectIndex {
                     CREATE INDEX uploads_by_initiation ON uploads (bucket, initiated);
                     """)
         }
+        migrator.registerMigration("v7-object-lock") { db in
+            // JSON of the bucket's ObjectLockConfiguration; NULL where object lock is not enabled.
+            try db.execute(sql: "ALTER TABLE buckets ADD COLUMN object_lock TEXT")
+        }
         return migrator
     }
 
@@ -167,8 +171,11 @@ public final class SQLiteIndex: ObjectIndex {
         try await write { db in
             if try Self.bucketExists(bucket.name, db) { throw StoreError.bucketAlreadyExists }
             try db.execute(
-                sql: "INSERT INTO buckets (name, created_at, region) VALUES (?, ?, ?)",
-                arguments: [bucket.name, Self.milliseconds(bucket.creationDate), bucket.region]
+                sql: "INSERT INTO buckets (name, created_at, region, versioning, object_lock) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    bucket.name, Self.milliseconds(bucket.creationDate), bucket.region, bucket.versioning?.rawValue,
+                    try bucket.objectLock.map { try Self.json($0) },
+                ]
             )
         }
     }
@@ -176,7 +183,7 @@ public final class SQLiteIndex: ObjectIndex {
     /// The bucket named `name`, or nil.
     public func bucket(named name: String) async throws -> BucketInfo? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT name, created_at, region, versioning FROM buckets WHERE name = ?", arguments: [name])
+            try Row.fetchOne(db, sql: "SELECT \(Self.bucketColumns) FROM buckets WHERE name = ?", arguments: [name])
                 .map(Self.bucketInfo)
         }
     }
@@ -184,7 +191,7 @@ public final class SQLiteIndex: ObjectIndex {
     /// All buckets, ordered by name.
     public func listBuckets() async throws -> [BucketInfo] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT name, created_at, region, versioning FROM buckets ORDER BY name").map(Self.bucketInfo)
+            try Row.fetchAll(db, sql: "SELECT \(Self.bucketColumns) FROM buckets ORDER BY name").map(Self.bucketInfo)
         }
     }
 
@@ -250,9 +257,14 @@ public final class SQLiteIndex: ObjectIndex {
         if try !bucketExists(name, db) { throw StoreError.noSuchBucket }
     }
 
-    private static func bucketInfo(_ row: Row) -> BucketInfo {
+    private static let bucketColumns = "name, created_at, region, versioning, object_lock"
+
+    private static func bucketInfo(_ row: Row) throws -> BucketInfo {
         BucketInfo(
             name: row["name"], creationDate: date(milliseconds: row["created_at"]), region: row["region"],
-            versioning: (row["versioning"] as String?).flatMap(VersioningState.init(rawValue:)))
+            versioning: (row["versioning"] as String?).flatMap(VersioningState.init(rawValue:)),
+            objectLock: try (row["object_lock"] as String?).map {
+                try JSONDecoder().decode(ObjectLockConfiguration.self, from: Data($0.utf8))
+            })
     }
 }

@@ -229,7 +229,12 @@ extension LifecycleConfiguration {
                     if let keep = noncurrent.newerNoncurrentVersions, index - 1 < keep { continue }
                     let since = history[index - 1].lastModified
                     let due = noncurrent.noncurrentDays.map { clock.due(after: since, days: $0) } ?? since
-                    if consider(due), !decision.deleteVersions.contains(version.versionName) {
+                    guard consider(due), !decision.deleteVersions.contains(version.versionName) else { continue }
+                    if version.metadata.isLocked(at: now, bypassGovernance: false) {
+                        // Object lock outranks lifecycle. Look again when the retention ends; releasing a legal
+                        // hold is a write, which queues the key by itself.
+                        if let release = version.metadata.lockReleaseDate(at: now) { decision.next = min(decision.next ?? release, release) }
+                    } else {
                         decision.deleteVersions.append(version.versionName)
                     }
                 }

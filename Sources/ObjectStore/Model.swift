@@ -12,12 +12,18 @@ public struct BucketInfo: Sendable, Equatable {
     public var creationDate: Date
     public var region: String
     public var versioning: VersioningState?
+    /// The bucket's object lock settings; nil if object lock is not enabled on it.
+    public var objectLock: ObjectLockConfiguration?
 
-    public init(name: String, creationDate: Date, region: String, versioning: VersioningState? = nil) {
+    public init(
+        name: String, creationDate: Date, region: String, versioning: VersioningState? = nil,
+        objectLock: ObjectLockConfiguration? = nil
+    ) {
         self.name = name
         self.creationDate = creationDate
         self.region = region
         self.versioning = versioning
+        self.objectLock = objectLock
     }
 }
 
@@ -58,6 +64,9 @@ public struct ObjectMetadata: Sendable, Codable, Equatable {
     public var storageClass: String?
     /// The object's tags, in the order they were set; nil or empty for none.
     public var tags: [ObjectTag]?
+    /// Object lock: the version's retention, and its legal hold (nil if one was never set).
+    public var retention: ObjectRetention?
+    public var legalHold: Bool?
 
     public init(
         contentType: String? = nil, contentEncoding: String? = nil, contentDisposition: String? = nil,

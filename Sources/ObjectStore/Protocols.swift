@@ -75,8 +75,10 @@ public protocol ObjectIndex: Sendable {
     /// delete marker as the latest version instead (`stored`). Throws ``StoreError/noSuchBucket``.
     func deleteObject(bucket: String, key: String) async throws -> IndexChange
     /// Deletes many keys or versions in one transaction, each as ``deleteObject(bucket:key:)`` or
-    /// ``VersionIndex/deleteVersion(bucket:key:versionID:)`` would. Throws ``StoreError/noSuchBucket``.
-    func deleteObjects(bucket: String, requests: [DeleteRequest]) async throws -> [IndexChange]
+    /// ``VersionIndex/deleteVersion(bucket:key:versionID:bypassGovernance:)`` would; a version object lock
+    /// protects is refused on its own (``StoreError/objectLocked``) and the rest go ahead.
+    /// Throws ``StoreError/noSuchBucket``.
+    func deleteObjects(bucket: String, requests: [DeleteRequest], bypassGovernance: Bool) async throws -> [Result<IndexChange, StoreError>]
     /// Records whose keys fall in `range`, in byte order of key, at most `limit` of them, for listings: their
     /// `segments` and `parts` may be left empty. Must cost O(limit + log n): an index seek, never a scan of the bucket. Throws ``StoreError/noSuchBucket``.
     func scan(bucket: String, range: KeyRange, limit: Int) async throws -> [ObjectRecord]
@@ -161,7 +163,7 @@ public struct VersionMarker: Sendable, Equatable {
 /// first; the current object stays one lookup away in ``ObjectIndex/object(bucket:key:)``.
 public protocol VersionIndex: Sendable {
     /// Sets a bucket's versioning. The first time, the bucket's objects become its `null` versions.
-    /// Throws ``StoreError/noSuchBucket``.
+    /// Throws ``StoreError/noSuchBucket``, or ``StoreError/invalidBucketState`` to suspend a bucket with object lock.
     func setVersioning(_ state: VersioningState, bucket: String) async throws
     /// A version of a key (`null` names the null version, in any bucket), delete markers included.
     /// Throws ``StoreError/noSuchBucket``.
@@ -169,17 +171,26 @@ public protocol VersionIndex: Sendable {
     /// The newest version of a key in a versioned bucket, delete markers included. Throws ``StoreError/noSuchBucket``.
     func latestVersion(bucket: String, key: String) async throws -> ObjectRecord?
     /// Removes one version (`replaced`); if it was the latest, the next newest becomes current.
-    /// Removing a missing version is not an error. Throws ``StoreError/noSuchBucket``.
-    func deleteVersion(bucket: String, key: String, versionID: String) async throws -> IndexChange
+    /// Removing a missing version is not an error. Throws ``StoreError/noSuchBucket``, or
+    /// ``StoreError/objectLocked`` if object lock protects the version (see ``ObjectMetadata/isLocked(at:bypassGovernance:)``).
+    func deleteVersion(bucket: String, key: String, versionID: String, bypassGovernance: Bool) async throws -> IndexChange
     /// Replaces the tags of a version (the current object when `versionID` is nil) and returns the updated
     /// record, or nil if there is no such object or version. Throws ``StoreError/noSuchBucket``.
     func setTags(_ tags: [ObjectTag], bucket: String, key: String, versionID: String?) async throws -> ObjectRecord?
+    /// Replaces the retention of a version (nil removes it), as ``setTags(_:bucket:key:versionID:)`` does tags.
+    /// Throws ``StoreError/objectLocked``, changing nothing, unless
+    /// ``ObjectRetention/mayReplace(_:with:at:bypassGovernance:)`` allows the change.
+    func setRetention(
+        _ retention: ObjectRetention?, bucket: String, key: String, versionID: String?, bypassGovernance: Bool
+    ) async throws -> ObjectRecord?
+    /// Turns a version's legal hold on or off, as ``setTags(_:bucket:key:versionID:)`` does tags.
+    func setLegalHold(_ on: Bool, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord?
     /// Versions with keys in `range`, by key, newest first, after `marker`, at most `limit`; a bucket never
     /// versioned lists its objects as null versions. Throws ``StoreError/noSuchBucket``.
     func versions(bucket: String, range: KeyRange, after marker: VersionMarker?, limit: Int) async throws -> [VersionEntry]
 }
 
-/// Per-bucket settings kept with the bucket: tags and the lifecycle configuration.
+/// Per-bucket settings kept with the bucket: tags, the lifecycle configuration and object lock.
 public protocol BucketSettingsIndex: Sendable {
     /// Replaces a bucket's tags (nil removes them). Throws ``StoreError/noSuchBucket``.
     func setBucketTags(_ tags: [ObjectTag]?, bucket: String) async throws
@@ -189,6 +200,9 @@ public protocol BucketSettingsIndex: Sendable {
     func setLifecycle(_ configuration: LifecycleConfiguration?, bucket: String) async throws
     /// A bucket's lifecycle configuration, nil if it has none. Throws ``StoreError/noSuchBucket``.
     func lifecycle(bucket: String) async throws -> LifecycleConfiguration?
+    /// Enables object lock on a bucket, or replaces its default retention; it cannot be disabled. Throws
+    /// ``StoreError/noSuchBucket``, or ``StoreError/invalidBucketState`` unless versioning is Enabled.
+    func setObjectLock(_ configuration: ObjectLockConfiguration, bucket: String) async throws
 }
 
 /// A key the lifecycle service must look at once `due` has passed.

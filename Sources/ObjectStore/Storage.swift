@@ -53,19 +53,22 @@ public struct Storage: Sendable {
         return change
     }
 
-    /// Deletes one version of a key (`replaced`); a missing version is not an error.
+    /// Deletes one version of a key (`replaced`); a missing version is not an error. Throws
+    /// ``StoreError/objectLocked`` if object lock protects it.
     @discardableResult
-    public func deleteVersion(bucket: String, key: String, versionID: String) async throws -> IndexChange {
-        let change = try await index.deleteVersion(bucket: bucket, key: key, versionID: versionID)
+    public func deleteVersion(bucket: String, key: String, versionID: String, bypassGovernance: Bool = false) async throws -> IndexChange {
+        let change = try await index.deleteVersion(bucket: bucket, key: key, versionID: versionID, bypassGovernance: bypassGovernance)
         await reclaimer.free(change.freedBlobs)
         return change
     }
 
-    /// Deletes many keys or versions at once; missing ones are not an error.
-    public func deleteObjects(bucket: String, requests: [DeleteRequest]) async throws -> [IndexChange] {
-        let changes = try await index.deleteObjects(bucket: bucket, requests: requests)
-        await reclaimer.free(changes.flatMap(\.freedBlobs))
-        return changes
+    /// Deletes many keys or versions at once; missing ones are not an error, locked ones fail on their own.
+    public func deleteObjects(
+        bucket: String, requests: [DeleteRequest], bypassGovernance: Bool = false
+    ) async throws -> [Result<IndexChange, StoreError>] {
+        let outcomes = try await index.deleteObjects(bucket: bucket, requests: requests, bypassGovernance: bypassGovernance)
+        await reclaimer.free(outcomes.flatMap { (try? $0.get())?.freedBlobs ?? [] })
+        return outcomes
     }
 
     /// Deletes a bucket with no objects, aborting its multipart uploads.

@@ -8,6 +8,10 @@ public enum StoreError: Error, Sendable, Equatable {
     case noSuchUpload
     /// A ``SharedSource`` changed before the copy could be recorded; the caller reads it again and retries.
     case sourceChanged
+    /// Object lock forbids deleting or overwriting a version, or changing its retention that way.
+    case objectLocked
+    /// The bucket's state forbids the change (versioning and object lock depend on each other).
+    case invalidBucketState
     /// A ``WriteCondition`` did not hold.
     case preconditionFailed
     /// The index names a blob the blob store does not have (it was replaced under a reader).

@@ -287,12 +287,14 @@ struct MultipartIndexTests {
             let shared = SharedSource(bucket: "b", key: "k3", segments: [BlobSegment(blobID: BlobID("blob-k3"), size: 3)])
             _ = try await index.putObject(ObjectIndexContract.record("b", "k3-copy", blob: "blob-k3"), condition: .always, source: shared)
             let freed = try await index.deleteObjects(
-                bucket: "b", requests: ["k1", "k3", "missing", "k3-copy"].map { DeleteRequest(key: $0) }
-            ).flatMap(\.freedBlobs)
+                bucket: "b", requests: ["k1", "k3", "missing", "k3-copy"].map { DeleteRequest(key: $0) }, bypassGovernance: false
+            ).flatMap { try $0.get().freedBlobs }
             #expect(Set(freed) == [BlobID("blob-k1"), BlobID("blob-k3")])
             #expect(freed.count == 2)
             #expect(try await index.scan(bucket: "b", range: everything, limit: 10).map(\.key) == ["k2"])
-            await #expect(throws: StoreError.noSuchBucket) { try await index.deleteObjects(bucket: "none", requests: [DeleteRequest(key: "k")]) }
+            await #expect(throws: StoreError.noSuchBucket) { 
+                try await index.deleteObjects(bucket: "none", requests: [DeleteRequest(key: "k")], bypassGovernance: false)
+            }
         }
     }
 }

@@ -88,12 +88,19 @@ struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex, BucketSettingsI
     func object(bucket: String, key: String) async throws -> ObjectRecord? { throw Self.refusal }
     func putObject(_ record: ObjectRecord, condition: WriteCondition, source: SharedSource?) async throws -> IndexChange { throw Self.refusal }
     func deleteObject(bucket: String, key: String) async throws -> IndexChange { throw Self.refusal }
-    func deleteObjects(bucket: String, requests: [DeleteRequest]) async throws -> [IndexChange] { throw Self.refusal }
+    func deleteObjects(bucket: String, requests: [DeleteRequest], bypassGovernance: Bool) async throws -> [Result<IndexChange, StoreError>] {
+        throw Self.refusal
+    }
     func setVersioning(_ state: VersioningState, bucket: String) async throws { throw Self.refusal }
     func objectVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? { throw Self.refusal }
     func latestVersion(bucket: String, key: String) async throws -> ObjectRecord? { throw Self.refusal }
-    func deleteVersion(bucket: String, key: String, versionID: String) async throws -> IndexChange { throw Self.refusal }
+    func deleteVersion(bucket: String, key: String, versionID: String, bypassGovernance: Bool) async throws -> IndexChange { throw Self.refusal }
     func setTags(_ tags: [ObjectTag], bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? { throw Self.refusal }
+    func setRetention(
+        _ retention: ObjectRetention?, bucket: String, key: String, versionID: String?, bypassGovernance: Bool
+    ) async throws -> ObjectRecord? { throw Self.refusal }
+    func setLegalHold(_ on: Bool, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? { throw Self.refusal }
+    func setObjectLock(_ configuration: ObjectLockConfiguration, bucket: String) async throws { throw Self.refusal }
     func setBucketTags(_ tags: [ObjectTag]?, bucket: String) async throws { throw Self.refusal }
     func bucketTags(bucket: String) async throws -> [ObjectTag]? { throw Self.refusal }
     func setLifecycle(_ configuration: LifecycleConfiguration?, bucket: String) async throws { throw Self.refusal }

@@ -79,10 +79,10 @@ final class InMemoryIndex: ObjectIndex {
         }
     }
 
-    func deleteObjects(bucket: String, requests: [DeleteRequest]) async throws -> [IndexChange] {
-        var changes: [IndexChange] = []
-        for request in requests { changes.append(try await deleteObject(bucket: bucket, key: request.key)) }
-        return changes
+    func deleteObjects(bucket: String, requests: [DeleteRequest], bypassGovernance: Bool) async throws -> [Result<IndexChange, StoreError>] {
+        var outcomes: [Result<IndexChange, StoreError>] = []
+        for request in requests { outcomes.append(.success(try await deleteObject(bucket: bucket, key: request.key))) }
+        return outcomes
     }
 
     func scan(bucket: String, range: KeyRange, limit: Int) async throws -> [ObjectRecord] {

@@ -129,6 +129,16 @@ struct MultipartRoutingTests {
         #expect(try Self.parse(.head, "/b/k", "partNumber=2") == .headObject(bucket: "b", key: "k"))
     }
 
+    @Test("object lock: the bucket configuration, and retention and legal hold with or without a version")
+    func objectLock() throws {
+        #expect(try Self.parse(.get, "/b", "object-lock") == .getObjectLockConfiguration(bucket: "b"))
+        #expect(try Self.parse(.put, "/b", "object-lock") == .putObjectLockConfiguration(bucket: "b"))
+        #expect(try Self.parse(.get, "/b/k", "retention&versionId=v") == .getObjectRetention(bucket: "b", key: "k"))
+        #expect(try Self.parse(.put, "/b/k", "retention") == .putObjectRetention(bucket: "b", key: "k"))
+        #expect(try Self.parse(.get, "/b/k", "legal-hold") == .getObjectLegalHold(bucket: "b", key: "k"))
+        #expect(try Self.parse(.put, "/b/k", "versionId=v&legal-hold") == .putObjectLegalHold(bucket: "b", key: "k"))
+    }
+
     @Test("only PutObject and UploadPart stream a request body")
     func streamsBody() throws {
         #expect(try Self.parse(.put, "/b/k", "partNumber=1&uploadId=u1").streamsRequestBody)

@@ -28,9 +28,7 @@ extension S3Handlers {
 
     func createBucket(_ name: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
         try BucketName.validate(name)
-        if context.header("x-amz-bucket-object-lock-enabled")?.lowercased() == "true" {
-            throw S3Error(.notImplemented, "Object lock is not implemented by this server yet.")
-        }
+        let objectLock = context.header("x-amz-bucket-object-lock-enabled")?.trimmingCharacters(in: .whitespaces).lowercased() == "true"
         let document = try await body.collectDocument(progress: context.bodyProgress)
         if !document.isEmpty {
             let root = try XMLReader.parse(document)
@@ -46,7 +44,10 @@ extension S3Handlers {
             }
         }
         do {
-            try await storage.index.createBucket(BucketInfo(name: name, creationDate: Date(), region: configuration.region))
+            // Object lock needs every write to keep a version, so it comes with versioning on.
+            try await storage.index.createBucket(BucketInfo(
+                name: name, creationDate: Date(), region: configuration.region,
+                versioning: objectLock ? .enabled : nil, objectLock: objectLock ? ObjectLockConfiguration() : nil))
         } catch StoreError.bucketAlreadyExists {
             // AWS answers a re-create by the owner in us-east-1 with 200 for legacy reasons, elsewhere with 409.
             guard configuration.region == "us-east-1" else {

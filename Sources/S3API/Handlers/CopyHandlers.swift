@@ -55,7 +55,9 @@ extension S3Handlers {
             return algorithm
         }
         let newMetadata = try Self.objectMetadata(from: context)
-        _ = try await requireBucket(bucket)
+        let lock = try ObjectLockXML.request(from: context.headers, now: Date())
+        let bucketLock = try await requireBucket(bucket).objectLock
+        try lock.validate(for: bucketLock)
 
         for attempt in 1...5 {
             let original = try await copySourceRecord(source, context)
@@ -79,8 +81,10 @@ extension S3Handlers {
                 }
                 checksum = StoredChecksum(algorithm: requestedChecksum.rawValue, value: digests.checksum.base64String, type: MultipartChecksumMode.fullObject)
             }
+            let created = Date()
+            lock.apply(to: &metadata, bucket: bucketLock, created: created)
             let record = ObjectRecord(
-                bucket: bucket, key: key, size: original.size, etag: original.etag, lastModified: Date(),
+                bucket: bucket, key: key, size: original.size, etag: original.etag, lastModified: created,
                 metadata: metadata, checksum: checksum, segments: original.segments, parts: original.parts)
             let change: IndexChange
             do {

@@ -8,16 +8,7 @@ extension S3Handlers {
     static let maxDeleteKeys = 1000
 
     func deleteObjects(_ bucket: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
-        // S3 insists on an integrity check for this request: Content-MD5 or (newer SDKs) an x-amz-checksum-*.
-        let hasChecksum = context.headers.contains { field in
-            ChecksumAlgorithm(headerName: field.name.canonicalName) != nil
-        }
-        let trailerChecksum: Bool = if case .chunked(let config) = context.auth.payload {
-            config.trailerNames.contains { ChecksumAlgorithm(headerName: $0) != nil }
-        } else { false }
-        guard context.header("Content-MD5") != nil || hasChecksum || trailerChecksum else {
-            throw S3Error(.invalidRequest, "Missing required header for this request: Content-MD5")
-        }
+        try Self.requireIntegrityCheck(context)
         _ = try await requireBucket(bucket)
         let document = try await body.collectVerifiedDocument(context, limit: 2 << 20)
         let root = try XMLReader.parse(document)
@@ -39,12 +30,23 @@ extension S3Handlers {
                 requests.append(DeleteRequest(key: key, versionID: version))
             }
         }
-        let changes = try await storage.deleteObjects(bucket: bucket, requests: requests)
+        // Pitfall: clients send the bypass header to buckets without object lock too; there it changes nothing.
+        let outcomes = try await storage.deleteObjects(
+            bucket: bucket, requests: requests, bypassGovernance: ObjectLockXML.bypassesGovernance(context.headers))
+        var deleted: [(request: DeleteRequest, change: IndexChange)] = []
+        for (request, outcome) in zip(requests, outcomes) {
+            switch outcome {
+            case .success(let change): deleted.append((request, change))
+            case .failure(let error):
+                let s3Error = S3Error.from(error, bucket: bucket, key: request.key)
+                errors.append((request.key, request.versionID, s3Error.code, s3Error.message))
+            }
+        }
 
         var xml = XMLWriter()
         xml.element("DeleteResult", namespace: XMLWriter.s3Namespace) { x in
             if !quiet {
-                for (request, change) in zip(requests, changes) {
+                for (request, change) in deleted {
                     x.element("Deleted") { d in
                         d.element("Key", request.key)
                         if let version = request.versionID {

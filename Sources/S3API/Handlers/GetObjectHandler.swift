@@ -90,6 +90,17 @@ extension S3Handlers {
     }
 
     /// NoSuchKey, with the delete-marker headers if the key's latest version is a marker, or NoSuchVersion.
+    /// The current object, or the named version (delete markers included): NoSuchKey or NoSuchVersion if none.
+    func requireVersion(_ bucket: String, _ key: String, version: String?) async throws -> ObjectRecord {
+        let found = if let version {
+            try await storage.index.objectVersion(bucket: bucket, key: key, versionID: version)
+        } else {
+            try await storage.index.object(bucket: bucket, key: key)
+        }
+        guard let found else { throw try await missingObjectError(bucket, key, version: version) }
+        return found
+    }
+
     func missingObjectError(_ bucket: String, _ key: String, version: String?) async throws -> S3Error {
         if let version {
             return S3Error(.noSuchVersion, details: [("Key", key), ("VersionId", version)])
@@ -154,6 +165,7 @@ extension S3Handlers {
             if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
         }
         if let tags = m.tags, !tags.isEmpty { headers[.amzTaggingCount] = String(tags.count) }
+        ObjectLockXML.addHeaders(for: m, to: &headers)
         // AWS names the storage class only when it is not STANDARD.
         if let storageClass = m.storageClass, storageClass != "STANDARD" {
             headers[.amzStorageClass] = storageClass

@@ -11,11 +11,17 @@ extension S3Handlers {
 
     func createMultipartUpload(_ bucket: String, _ key: String, _ context: RequestContext) async throws -> S3Response {
         try Self.validateKey(key)
-        let metadata = try Self.objectMetadata(from: context)
+        var metadata = try Self.objectMetadata(from: context)
         let mode = try MultipartChecksumMode.fromCreateHeaders(
             algorithm: context.nonEmptyHeader("x-amz-checksum-algorithm"), type: context.nonEmptyHeader("x-amz-checksum-type"))
+        let initiated = Date()
+        let lock = try ObjectLockXML.request(from: context.headers, now: initiated)
+        let bucketLock = try await requireBucket(bucket).objectLock
+        try lock.validate(for: bucketLock)
+        // S3 dates a multipart object from its initiation, so its default retention starts then too.
+        lock.apply(to: &metadata, bucket: bucketLock, created: initiated)
         let upload = MultipartUpload(
-            uploadID: Self.newUploadID(), bucket: bucket, key: key, initiated: Date(), metadata: metadata,
+            uploadID: Self.newUploadID(), bucket: bucket, key: key, initiated: initiated, metadata: metadata,
             checksumAlgorithm: mode.requested ? mode.algorithm.rawValue : nil, checksumType: mode.requested ? mode.type : nil)
         try await storage.index.createUpload(upload)
         var xml = XMLWriter()

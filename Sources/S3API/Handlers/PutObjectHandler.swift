@@ -16,14 +16,19 @@ extension S3Handlers {
         var metadata: ObjectMetadata
         var condition: WriteCondition
         var expectations: PayloadIngest.Expectations
+        var lock: ObjectLockXML.Request
+        var bucketLock: ObjectLockConfiguration?
     }
 
     func planPut(_ bucket: String, _ key: String, _ context: RequestContext) async throws -> PutPlan {
         try Self.validateKey(key)
-        _ = try await requireBucket(bucket)
+        let info = try await requireBucket(bucket)
+        let lock = try ObjectLockXML.request(from: context.headers, now: Date())
+        try lock.validate(for: info.objectLock)
+        if !lock.isEmpty { try Self.requireIntegrityCheck(context) }
         let plan = PutPlan(
             metadata: try Self.objectMetadata(from: context), condition: try Self.writeCondition(from: context),
-            expectations: try payloadExpectations(context))
+            expectations: try payloadExpectations(context), lock: lock, bucketLock: info.objectLock)
         // The index checks the condition again, atomically, at commit; this only spares a doomed upload.
         switch plan.condition {
         case .always: break
@@ -40,12 +45,15 @@ extension S3Handlers {
 
     func putObject(_ bucket: String, _ key: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
         let plan = if let planned = context.putPlan { planned } else { try await planPut(bucket, key, context) }
-        let (metadata, condition, expectations) = (plan.metadata, plan.condition, plan.expectations)
+        let (condition, expectations) = (plan.condition, plan.expectations)
 
         let writer = try await storage.blobs.makeWriter()
         let outcome = try await PayloadIngest.ingest(body, into: writer, expecting: expectations, progress: context.bodyProgress)
+        let created = Date()
+        var metadata = plan.metadata
+        plan.lock.apply(to: &metadata, bucket: plan.bucketLock, created: created)
         let record = ObjectRecord(
-            bucket: bucket, key: key, size: outcome.size, etag: outcome.md5.hexString, lastModified: Date(),
+            bucket: bucket, key: key, size: outcome.size, etag: outcome.md5.hexString, lastModified: created,
             metadata: metadata, checksum: outcome.checksum,
             segments: [BlobSegment(blobID: outcome.blobID, size: outcome.size)])
         let change: IndexChange
@@ -70,7 +78,8 @@ extension S3Handlers {
     func deleteObject(_ bucket: String, _ key: String, _ context: RequestContext) async throws -> S3Response {
         var headers = HTTPFields()
         if let version = try Self.requestedVersion(context) {
-            let change = try await storage.deleteVersion(bucket: bucket, key: key, versionID: version)
+            let change = try await storage.deleteVersion(
+                bucket: bucket, key: key, versionID: version, bypassGovernance: ObjectLockXML.bypassesGovernance(context.headers))
             headers[.amzVersionID] = version
             if change.replaced?.isDeleteMarker == true { headers[.amzDeleteMarker] = "true" }
         } else {

@@ -51,6 +51,12 @@ struct S3Handlers: Sendable {
         case .getBucketLifecycle(let bucket): return try await getBucketLifecycle(bucket)
         case .putBucketLifecycle(let bucket): return try await putBucketLifecycle(bucket, context, body: body)
         case .deleteBucketLifecycle(let bucket): return try await deleteBucketLifecycle(bucket)
+        case .getObjectLockConfiguration(let bucket): return try await getObjectLockConfiguration(bucket)
+        case .putObjectLockConfiguration(let bucket): return try await putObjectLockConfiguration(bucket, context, body: body)
+        case .getObjectRetention(let bucket, let key): return try await getObjectRetention(bucket, key, context)
+        case .putObjectRetention(let bucket, let key): return try await putObjectRetention(bucket, key, context, body: body)
+        case .getObjectLegalHold(let bucket, let key): return try await getObjectLegalHold(bucket, key, context)
+        case .putObjectLegalHold(let bucket, let key): return try await putObjectLegalHold(bucket, key, context, body: body)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by this server yet.")
         }
@@ -63,6 +69,18 @@ struct S3Handlers: Sendable {
         case .putObject(let bucket, let key): context.putPlan = try await planPut(bucket, key, context)
         case .uploadPart(let bucket, let key, let uploadID): context.partPlan = try await planPart(bucket, key, uploadID: uploadID, context)
         default: break
+        }
+    }
+
+    /// S3 insists on an integrity check for requests that change what protects data (and for DeleteObjects):
+    /// Content-MD5 or, from newer SDKs, an `x-amz-checksum-*` header or trailer.
+    static func requireIntegrityCheck(_ context: RequestContext) throws(S3Error) {
+        let hasChecksum = context.headers.contains { field in ChecksumAlgorithm(headerName: field.name.canonicalName) != nil }
+        let trailerChecksum: Bool = if case .chunked(let config) = context.auth.payload {
+            config.trailerNames.contains { ChecksumAlgorithm(headerName: $0) != nil }
+        } else { false }
+        guard context.header("Content-MD5") != nil || hasChecksum || trailerChecksum else {
+            throw S3Error(.invalidRequest, "Missing required header for this request: Content-MD5")
         }
     }
 

@@ -62,12 +62,7 @@ extension S3Handlers {
     /// The record whose tags a GetObjectTagging reads: the current object, or the named version.
     private func taggedRecord(_ bucket: String, _ key: String, _ context: RequestContext) async throws -> ObjectRecord {
         let version = try Self.requestedVersion(context)
-        let found = if let version {
-            try await storage.index.objectVersion(bucket: bucket, key: key, versionID: version)
-        } else {
-            try await storage.index.object(bucket: bucket, key: key)
-        }
-        guard let record = found else { throw try await missingObjectError(bucket, key, version: version) }
+        let record = try await requireVersion(bucket, key, version: version)
         if record.isDeleteMarker { throw Self.deleteMarkerError(record, named: version != nil, key: key) }
         return record
     }

@@ -28,7 +28,11 @@ extension S3Handlers {
             return .empty(.ok)
         }
         guard let state = VersioningState(rawValue: status) else { throw S3Error(.malformedXML) }
-        try await storage.index.setVersioning(state, bucket: bucket)
+        do {
+            try await storage.index.setVersioning(state, bucket: bucket)
+        } catch StoreError.invalidBucketState {
+            throw S3Error(.invalidBucketState, "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+        }
         return .empty(.ok)
     }
 

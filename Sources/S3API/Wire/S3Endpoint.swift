@@ -36,6 +36,12 @@ public enum S3Endpoint: Sendable, Equatable {
     case getBucketLifecycle(bucket: String)
     case putBucketLifecycle(bucket: String)
     case deleteBucketLifecycle(bucket: String)
+    case getObjectLockConfiguration(bucket: String)
+    case putObjectLockConfiguration(bucket: String)
+    case getObjectRetention(bucket: String, key: String)
+    case putObjectRetention(bucket: String, key: String)
+    case getObjectLegalHold(bucket: String, key: String)
+    case putObjectLegalHold(bucket: String, key: String)
     /// A real S3 operation this server does not offer yet: answered 501 NotImplemented.
     case notImplemented(operation: String)
 
@@ -87,6 +93,8 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.get, "lifecycle"): return .getBucketLifecycle(bucket: bucket)
         case (.put, "lifecycle"): return .putBucketLifecycle(bucket: bucket)
         case (.delete, "lifecycle"): return .deleteBucketLifecycle(bucket: bucket)
+        case (.get, "object-lock"): return .getObjectLockConfiguration(bucket: bucket)
+        case (.put, "object-lock"): return .putObjectLockConfiguration(bucket: bucket)
         case (.post, "delete"): return .deleteObjects(bucket: bucket)
         case (.get, nil): return query["list-type"] == "2" ? .listObjectsV2(bucket: bucket) : .listObjectsV1(bucket: bucket)
         case (.put, nil): return .createBucket(bucket: bucket)
@@ -124,6 +132,10 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.get, "tagging"): return .getObjectTagging(bucket: bucket, key: key)
         case (.put, "tagging"): return .putObjectTagging(bucket: bucket, key: key)
         case (.delete, "tagging"): return .deleteObjectTagging(bucket: bucket, key: key)
+        case (.get, "retention"): return .getObjectRetention(bucket: bucket, key: key)
+        case (.put, "retention"): return .putObjectRetention(bucket: bucket, key: key)
+        case (.get, "legal-hold"): return .getObjectLegalHold(bucket: bucket, key: key)
+        case (.put, "legal-hold"): return .putObjectLegalHold(bucket: bucket, key: key)
         case (.get, nil): return .getObject(bucket: bucket, key: key)
         case (.head, nil): return .headObject(bucket: bucket, key: key)
         case (.delete, nil): return .deleteObject(bucket: bucket, key: key)
@@ -149,13 +161,16 @@ public enum S3Endpoint: Sendable, Equatable {
              .listObjectsV1(let b), .listObjectsV2(let b), .deleteObjects(let b), .listMultipartUploads(let b),
              .getBucketVersioning(let b), .putBucketVersioning(let b), .listObjectVersions(let b),
              .getBucketTagging(let b), .putBucketTagging(let b), .deleteBucketTagging(let b),
-             .getBucketLifecycle(let b), .putBucketLifecycle(let b), .deleteBucketLifecycle(let b):
+             .getBucketLifecycle(let b), .putBucketLifecycle(let b), .deleteBucketLifecycle(let b),
+             .getObjectLockConfiguration(let b), .putObjectLockConfiguration(let b):
             (b, nil)
         case .putObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k), .deleteObject(let b, let k),
              .copyObject(let b, let k), .getObjectAttributes(let b, let k), .createMultipartUpload(let b, let k),
              .uploadPart(let b, let k, _), .uploadPartCopy(let b, let k, _), .completeMultipartUpload(let b, let k, _),
              .abortMultipartUpload(let b, let k, _), .listParts(let b, let k, _),
-             .getObjectTagging(let b, let k), .putObjectTagging(let b, let k), .deleteObjectTagging(let b, let k):
+             .getObjectTagging(let b, let k), .putObjectTagging(let b, let k), .deleteObjectTagging(let b, let k),
+             .getObjectRetention(let b, let k), .putObjectRetention(let b, let k),
+             .getObjectLegalHold(let b, let k), .putObjectLegalHold(let b, let k):
             (b, k)
         }
     }

@@ -37,6 +37,8 @@ extension S3Error {
         case .noSuchKey: .noSuchKey(key ?? "")
         case .preconditionFailed: S3Error(.preconditionFailed, details: [("Condition", "If-Match")])
         case .noSuchUpload: S3Error(.noSuchUpload)
+        case .objectLocked: S3Error(.accessDenied, "Access Denied because object protected by object lock.")
+        case .invalidBucketState: S3Error(.invalidBucketState)
         case .blobMissing, .ioFailure, .sourceChanged: S3Error(.internalError)
         }
     }

@@ -18,6 +18,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case invalidAccessKeyId = "InvalidAccessKeyId"
     case invalidArgument = "InvalidArgument"
     case invalidBucketName = "InvalidBucketName"
+    case invalidBucketState = "InvalidBucketState"
     case invalidChunkSizeError = "InvalidChunkSizeError"
     case invalidDigest = "InvalidDigest"
     case invalidPart = "InvalidPart"
@@ -26,6 +27,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case invalidLocationConstraint = "InvalidLocationConstraint"
     case invalidRange = "InvalidRange"
     case invalidRequest = "InvalidRequest"
+    case invalidRetentionPeriod = "InvalidRetentionPeriod"
     case invalidStorageClass = "InvalidStorageClass"
     case invalidTag = "InvalidTag"
     case keyTooLongError = "KeyTooLongError"
@@ -41,6 +43,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case noSuchVersion = "NoSuchVersion"
     case noSuchTagSet = "NoSuchTagSet"
     case noSuchLifecycleConfiguration = "NoSuchLifecycleConfiguration"
+    case noSuchObjectLockConfiguration = "NoSuchObjectLockConfiguration"
+    case objectLockConfigurationNotFoundError = "ObjectLockConfigurationNotFoundError"
     case notImplemented = "NotImplemented"
     case preconditionFailed = "PreconditionFailed"
     case requestTimeTooSkewed = "RequestTimeTooSkewed"
@@ -51,9 +55,11 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     public var status: HTTPResponse.Status {
         switch self {
         case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: .forbidden
-        case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet, .noSuchLifecycleConfiguration: .notFound
+        case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet, .noSuchLifecycleConfiguration,
+             .noSuchObjectLockConfiguration, .objectLockConfigurationNotFoundError:
+            .notFound
         case .methodNotAllowed: .methodNotAllowed
-        case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty: .conflict
+        case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .invalidBucketState: .conflict
         case .missingContentLength: .lengthRequired
         case .preconditionFailed: .preconditionFailed
         case .invalidRange, .invalidPartNumber: .rangeNotSatisfiable
@@ -61,7 +67,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .notImplemented: .notImplemented
         case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .entityTooLarge,
              .entityTooSmall, .incompleteBody, .invalidArgument, .invalidBucketName, .invalidChunkSizeError,
-             .badRequest, .invalidTag, .invalidDigest, .invalidPart, .invalidPartOrder, .invalidLocationConstraint, .invalidRequest, .invalidStorageClass, .keyTooLongError,
+             .badRequest, .invalidTag, .invalidDigest, .invalidPart, .invalidPartOrder, .invalidLocationConstraint, .invalidRequest, .invalidRetentionPeriod, .invalidStorageClass, .keyTooLongError,
              .malformedTrailerError, .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
              .xAmzContentSHA256Mismatch:
             .badRequest
@@ -78,6 +84,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .invalidTag: "The tag provided was not a valid tag."
         case .noSuchTagSet: "The TagSet does not exist"
         case .noSuchLifecycleConfiguration: "The lifecycle configuration does not exist"
+        case .noSuchObjectLockConfiguration: "The specified object does not have a ObjectLock configuration"
+        case .objectLockConfigurationNotFoundError: "Object Lock configuration does not exist for this bucket"
         case .bucketAlreadyExists:
             "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."
         case .bucketAlreadyOwnedByYou: "Your previous request to create the named bucket succeeded and you already own it."
@@ -89,6 +97,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .invalidAccessKeyId: "The AWS Access Key Id you provided does not exist in our records."
         case .invalidArgument: "Invalid Argument"
         case .invalidBucketName: "The specified bucket is not valid."
+        case .invalidBucketState: "The request is not valid with the current state of the bucket."
         case .invalidChunkSizeError: "Only the last chunk is allowed to have a size less than 8192 bytes"
         case .invalidDigest: "The Content-MD5 you specified was invalid."
         case .invalidLocationConstraint: "The specified location-constraint is not valid"
@@ -98,6 +107,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .invalidPartOrder: "The list of parts was not in ascending order. Parts must be ordered by part number."
         case .invalidRange: "The requested range is not satisfiable"
         case .invalidRequest: "Invalid Request"
+        case .invalidRetentionPeriod: "The retention period must be no more than 100 years (36500 days)."
         case .invalidStorageClass: "The storage class you specified is not valid"
         case .keyTooLongError: "Your key is too long"
         case .malformedTrailerError: "The request contained trailing data that was not well-formed or did not conform to our published schema."

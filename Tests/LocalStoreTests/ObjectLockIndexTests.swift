@@ -1,0 +1,91 @@
+import Foundation
+import ObjectStore
+import Testing
+
+@testable import LocalStore
+
+@Suite("SQLite index: object lock")
+struct ObjectLockIndexTests {
+    static func lockBucket(_ name: String) -> BucketInfo {
+        BucketInfo(name: name, creationDate: ObjectIndexContract.sampleDate, region: "us-east-1",
+                   versioning: .enabled, objectLock: ObjectLockConfiguration())
+    }
+
+    static func locked(_ key: String, _ mode: ObjectLockMode?, hold: Bool? = nil) -> ObjectRecord {
+        var record = ObjectIndexContract.record("b", key)
+        record.metadata.retention = mode.map { ObjectRetention(mode: $0, retainUntil: Date().addingTimeInterval(3600)) }
+        record.metadata.legalHold = hold
+        return record
+    }
+
+    @Test("a lock bucket is created versioned, cannot be suspended, and object lock needs versioning Enabled")
+    func bucketState() async throws {
+        try await withSQLiteIndex { index, _ in
+            try await index.createBucket(Self.lockBucket("b"))
+            let created = try #require(try await index.bucket(named: "b"))
+            #expect(created.versioning == .enabled && created.objectLock == ObjectLockConfiguration())
+            await #expect(throws: StoreError.invalidBucketState) { try await index.setVersioning(.suspended, bucket: "b") }
+            let rule = ObjectLockConfiguration(defaultRetention: DefaultRetention(mode: .compliance, years: 1))
+            try await index.setObjectLock(rule, bucket: "b")
+            #expect(try await index.bucket(named: "b")?.objectLock == rule)
+
+            try await index.createBucket(ObjectIndexContract.bucket("plain"))
+            await #expect(throws: StoreError.invalidBucketState) { try await index.setObjectLock(rule, bucket: "plain") }
+            try await index.setVersioning(.suspended, bucket: "plain")
+            await #expect(throws: StoreError.invalidBucketState) { try await index.setObjectLock(rule, bucket: "plain") }
+            try await index.setVersioning(.enabled, bucket: "plain")
+            try await index.setObjectLock(rule, bucket: "plain")
+            #expect(try await index.bucket(named: "plain")?.objectLock == rule)
+        }
+    }
+
+    @Test("a locked version is refused with nothing changed; the bypass frees GOVERNANCE only")
+    func deleteVersionRespectsLocks() async throws {
+        try await withSQLiteIndex { index, _ in
+            try await index.createBucket(Self.lockBucket("b"))
+            let governed = try #require(try await index.putObject(Self.locked("g", .governance), condition: .always, source: nil).stored)
+            let complied = try #require(try await index.putObject(Self.locked("c", .compliance), condition: .always, source: nil).stored)
+            let held = try #require(try await index.putObject(Self.locked("h", nil, hold: true), condition: .always, source: nil).stored)
+            for record in [governed, complied, held] {
+                await #expect(throws: StoreError.objectLocked) {
+                    try await index.deleteVersion(bucket: "b", key: record.key, versionID: record.versionName, bypassGovernance: false)
+                }
+                #expect(try await index.object(bucket: "b", key: record.key) != nil)
+            }
+            let outcomes = try await index.deleteObjects(
+                bucket: "b", requests: [governed, complied, held].map { DeleteRequest(key: $0.key, versionID: $0.versionID) },
+                bypassGovernance: true)
+            #expect(outcomes.map { (try? $0.get()) == nil } == [false, true, true])
+            #expect(try await index.object(bucket: "b", key: "g") == nil)
+
+            // A plain delete only stacks a marker, which object lock allows.
+            let marked = try await index.deleteObject(bucket: "b", key: "c")
+            #expect(marked.stored?.isDeleteMarker == true)
+            #expect(try await index.objectVersion(bucket: "b", key: "c", versionID: complied.versionName) != nil)
+        }
+    }
+
+    @Test("retention changes are checked in the write, and a legal hold can always be released")
+    func retentionChanges() async throws {
+        try await withSQLiteIndex { index, _ in
+            try await index.createBucket(Self.lockBucket("b"))
+            let stored = try #require(try await index.putObject(Self.locked("k", .governance), condition: .always, source: nil).stored)
+            await #expect(throws: StoreError.objectLocked) {
+                try await index.setRetention(nil, bucket: "b", key: "k", versionID: stored.versionID, bypassGovernance: false)
+            }
+            #expect(try await index.object(bucket: "b", key: "k")?.metadata.retention?.mode == .governance)
+            let removed = try await index.setRetention(nil, bucket: "b", key: "k", versionID: stored.versionID, bypassGovernance: true)
+            #expect(removed?.metadata.retention == nil)
+            #expect(try await index.objectVersion(bucket: "b", key: "k", versionID: stored.versionName)?.metadata.retention == nil)
+
+            _ = try await index.setLegalHold(true, bucket: "b", key: "k", versionID: nil)
+            await #expect(throws: StoreError.objectLocked) {
+                try await index.deleteVersion(bucket: "b", key: "k", versionID: stored.versionName, bypassGovernance: true)
+            }
+            _ = try await index.setLegalHold(false, bucket: "b", key: "k", versionID: stored.versionID)
+            _ = try await index.deleteVersion(bucket: "b", key: "k", versionID: stored.versionName, bypassGovernance: false)
+            #expect(try await index.object(bucket: "b", key: "k") == nil)
+            #expect(try await index.setLegalHold(true, bucket: "b", key: "missing", versionID: nil) == nil)
+        }
+    }
+}
