@@ -89,7 +89,6 @@ extension S3Handlers {
         }
     }
 
-    /// NoSuchKey, with the delete-marker headers if the key's latest version is a marker, or NoSuchVersion.
     /// The current object, or the named version (delete markers included): NoSuchKey or NoSuchVersion if none.
     func requireVersion(_ bucket: String, _ key: String, version: String?) async throws -> ObjectRecord {
         let found = if let version {
@@ -101,6 +100,7 @@ extension S3Handlers {
         return found
     }
 
+    /// NoSuchKey, with the delete-marker headers if the key's latest version is a marker, or NoSuchVersion.
     func missingObjectError(_ bucket: String, _ key: String, version: String?) async throws -> S3Error {
         if let version {
             return S3Error(.noSuchVersion, details: [("Key", key), ("VersionId", version)])
