@@ -3,26 +3,11 @@ algorithms and trailer modes the tests run over, reading back the checksum an ob
 headers boto3 sends. (The checksum computations themselves are in checksum_helpers.py.)
 """
 
-from botocore.exceptions import ClientError
-
 from checksum_helpers import CHECKSUM_ALGORITHMS
 from s3helpers import md5_hex
 
 ALGORITHMS = CHECKSUM_ALGORITHMS  # CRC32, CRC32C, CRC64NVME, SHA1, SHA256
 TRAILER_MODES = ("signed-trailer", "unsigned-trailer")
-
-
-def _error(exc: ClientError) -> tuple[int, str]:
-    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
-
-
-def _absent(s3, bucket, key) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as e:
-        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-        return True
-    return False
 
 
 def _checksum_headers(resp) -> dict[str, str]:

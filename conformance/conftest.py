@@ -24,6 +24,9 @@ from s3helpers import MartletServer, RawHTTP, RawS3, ServerStartError
 # (must run before any test module imports them).
 pytest.register_assert_rewrite("checksum_test_helpers", "copy_helpers", "multipart_helpers")
 
+# The object lock fixtures (lock_bucket, lock_buckets) live beside their helpers.
+pytest_plugins = ("object_lock_helpers",)
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 

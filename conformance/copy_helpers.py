@@ -6,15 +6,10 @@ x-amz-copy-source-if-* conditions both operations are checked against.
 import datetime as dt
 
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import ClientError
 
 MiB = 1024 * 1024
 DAY = dt.timedelta(days=1)
 OTHER_ETAG = '"0123456789abcdef0123456789abcdef"'
-
-
-def _error(exc: ClientError) -> tuple[int, str]:
-    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
 
 
 def _body(s3, bucket, key) -> bytes:

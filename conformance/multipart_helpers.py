@@ -8,14 +8,10 @@ import hashlib
 import pytest
 from botocore.exceptions import ClientError
 
-from s3helpers import quoted_etag
+from s3helpers import client_error, quoted_etag
 
 MiB = 1024 * 1024
 MIN_PART = 5 * MiB  # S3's minimum size for every part but the last
-
-
-def _error(exc: ClientError) -> tuple[int, str]:
-    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
 
 
 def _status(resp) -> int:
@@ -66,4 +62,4 @@ def _upload_ids(resp) -> list[tuple[str, str]]:
 def _no_such_upload(call, **kwargs) -> None:
     with pytest.raises(ClientError) as info:
         call(**kwargs)
-    assert _error(info.value) == (404, "NoSuchUpload")
+    assert client_error(info.value) == (404, "NoSuchUpload")

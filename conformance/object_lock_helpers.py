@@ -6,7 +6,7 @@ BypassGovernanceRetention. A COMPLIANCE version cannot go before its date: the t
 seconds ahead (so a run against real AWS leaves nothing that lives on), and the clean-up leaves such a bucket
 behind (the servers' data folders are temporary). It never fails or waits.
 
-The fixtures are imported by the test modules (`from object_lock_helpers import lock_bucket, lock_buckets`).
+conftest.py loads this module as a pytest plugin, so its fixtures (lock_bucket, lock_buckets) reach every test.
 Nothing here asserts S3 behaviour; the tests do.
 """
 
@@ -19,7 +19,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import bucket_name
-from versioning_helpers import all_versions, error
+from s3helpers import client_error
+from versioning_helpers import all_versions
 
 DAY_SECONDS = 24 * 3600
 # GOVERNANCE retentions that must stay active through a test: the clean-up removes them with the bypass header.
@@ -54,7 +55,7 @@ def error_of(call) -> tuple[int, str]:
     """Runs `call`, which must fail with a ClientError, and returns its (HTTP status, error code)."""
     with pytest.raises(ClientError) as info:
         call()
-    return error(info.value)
+    return client_error(info.value)
 
 
 def status_of(resp: dict) -> int:

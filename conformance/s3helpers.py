@@ -28,6 +28,7 @@ import requests
 from botocore.auth import EMPTY_SHA256_HASH, SIGV4_TIMESTAMP, HmacV1Auth, S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
@@ -126,6 +127,21 @@ def error_fields(body: bytes | str) -> dict[str, str]:
 
 # --------------------------------------------------------------------------------------------------------------------
 # Server processes
+
+
+def client_error(exc: ClientError) -> tuple[int, str]:
+    """The HTTP status and S3 error code of a failed boto3 call."""
+    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
+
+
+def object_absent(s3, bucket: str, key: str) -> bool:
+    """Whether HEAD finds no object; any answer but 200 or 404 fails the test."""
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as e:
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404, e.response
+        return True
+    return False
 
 
 def free_port() -> int:

@@ -12,12 +12,8 @@ from botocore.exceptions import ClientError
 
 from conftest import make_client
 from s3helpers import (
-    MartletServer, error_fields, key_path, quoted_etag, sha256_hex, UNSIGNED_PAYLOAD,
+    client_error, error_fields, key_path, MartletServer, object_absent, quoted_etag, sha256_hex, UNSIGNED_PAYLOAD,
 )
-
-
-def _error(exc: ClientError) -> tuple[int, str]:
-    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
 
 
 def _client_with(server: MartletServer, **overrides):
@@ -28,14 +24,6 @@ def _client_with(server: MartletServer, **overrides):
                 config=Config(retries={"max_attempts": 1, "mode": "standard"}))
     args.update(overrides)
     return boto3.client("s3", **args)
-
-
-def _absent(s3, bucket, key) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as e:
-        return e.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-    return False
 
 
 def _get(url: str, **kw) -> requests.Response:
@@ -57,7 +45,7 @@ def test_wrong_secret_is_signature_does_not_match(server, s3, bucket, operation)
             bad.put_object(Bucket=bucket, Key="k", Body=b"2")
         else:
             bad.list_objects_v2(Bucket=bucket)
-    assert _error(info.value) == (403, "SignatureDoesNotMatch")
+    assert client_error(info.value) == (403, "SignatureDoesNotMatch")
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"1"
 
 
@@ -65,7 +53,7 @@ def test_unknown_access_key(server, bucket):
     bad = _client_with(server, aws_access_key_id="AKIANOTAREALKEY00000")
     with pytest.raises(ClientError) as info:
         bad.list_objects_v2(Bucket=bucket)
-    assert _error(info.value) == (403, "InvalidAccessKeyId")
+    assert client_error(info.value) == (403, "InvalidAccessKeyId")
 
 
 @pytest.mark.parametrize("method, path_kind", [("GET", "object"), ("GET", "bucket"), ("GET", "service"),
@@ -86,14 +74,14 @@ def test_tampered_payload_is_content_sha256_mismatch(s3, raw, bucket):
     resp = raw.request("PUT", key_path(bucket, "tampered"), body=signed_for, send_body=sent)
     assert resp.status_code == 400, resp.content
     assert error_fields(resp.content)["Code"] == "XAmzContentSHA256Mismatch"
-    assert _absent(s3, bucket, "tampered")
+    assert object_absent(s3, bucket, "tampered")
 
 
 def test_literal_content_sha256_that_does_not_match(s3, raw, bucket):
     resp = raw.request("PUT", key_path(bucket, "tampered"), body=b"abc", payload_hash=sha256_hex(b"xyz"))
     assert resp.status_code == 400
     assert error_fields(resp.content)["Code"] == "XAmzContentSHA256Mismatch"
-    assert _absent(s3, bucket, "tampered")
+    assert object_absent(s3, bucket, "tampered")
 
 
 def test_unsigned_payload_is_accepted(s3, raw, bucket):
@@ -108,7 +96,7 @@ def test_clock_skew(s3, raw, bucket, minutes):
     resp = raw.request("PUT", key_path(bucket, "skewed"), body=b"x", when=when)
     assert resp.status_code == 403
     assert error_fields(resp.content)["Code"] == "RequestTimeTooSkewed"
-    assert _absent(s3, bucket, "skewed")
+    assert object_absent(s3, bucket, "skewed")
 
 
 def test_small_clock_skew_is_tolerated(s3, raw, bucket):
@@ -144,7 +132,7 @@ def test_signed_header_changed_after_signing(s3, raw, bucket):
                        after={"x-amz-meta-color": "red"})
     assert resp.status_code == 403
     assert error_fields(resp.content)["Code"] == "SignatureDoesNotMatch"
-    assert _absent(s3, bucket, "meta")
+    assert object_absent(s3, bucket, "meta")
 
 
 def test_header_values_are_trimmed_and_spaces_collapsed_in_canonical_form(s3, raw, bucket):
@@ -320,4 +308,4 @@ def test_sigv2_header_auth_wrong_secret(server, bucket):
                        config=Config(signature_version="s3", retries={"max_attempts": 1, "mode": "standard"}))
     with pytest.raises(ClientError) as info:
         bad.list_objects(Bucket=bucket)
-    assert _error(info.value) == (403, "SignatureDoesNotMatch")
+    assert client_error(info.value) == (403, "SignatureDoesNotMatch")

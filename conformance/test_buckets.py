@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import bucket_name, empty_and_delete, make_client
-from s3helpers import key_path, parse_xml
+from s3helpers import client_error, key_path, parse_xml
 
 
 def _name(length: int, *, chars: str = string.ascii_lowercase + string.digits) -> str:
@@ -20,10 +20,6 @@ def _name(length: int, *, chars: str = string.ascii_lowercase + string.digits) -
         return "".join(rnd.choice(string.ascii_lowercase) for _ in range(length))
     middle = "".join(rnd.choice(chars) for _ in range(length - 2))
     return rnd.choice(string.ascii_lowercase) + middle + rnd.choice(string.ascii_lowercase)
-
-
-def _error(exc: ClientError) -> tuple[int, str]:
-    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
 
 
 def test_list_buckets_shows_created_buckets(s3, request):
@@ -90,7 +86,7 @@ INVALID_NAMES = {
 def test_create_bucket_invalid_names(s3, name):
     with pytest.raises(ClientError) as info:
         s3.create_bucket(Bucket=name)
-    assert _error(info.value) == (400, "InvalidBucketName")
+    assert client_error(info.value) == (400, "InvalidBucketName")
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
@@ -120,7 +116,7 @@ def test_recreate_owned_bucket_outside_us_east_1_is_bucket_already_owned_by_you(
     try:
         with pytest.raises(ClientError) as info:
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        assert _error(info.value) == (409, "BucketAlreadyOwnedByYou")
+        assert client_error(info.value) == (409, "BucketAlreadyOwnedByYou")
     finally:
         empty_and_delete(s3, name)
 
@@ -159,14 +155,14 @@ def test_delete_bucket_not_empty(s3, bucket):
     s3.put_object(Bucket=bucket, Key="blocker", Body=b"1")
     with pytest.raises(ClientError) as info:
         s3.delete_bucket(Bucket=bucket)
-    assert _error(info.value) == (409, "BucketNotEmpty")
+    assert client_error(info.value) == (409, "BucketNotEmpty")
     assert s3.get_object(Bucket=bucket, Key="blocker")["Body"].read() == b"1"
 
 
 def test_delete_missing_bucket(s3):
     with pytest.raises(ClientError) as info:
         s3.delete_bucket(Bucket="missing-" + uuid.uuid4().hex)
-    assert _error(info.value) == (404, "NoSuchBucket")
+    assert client_error(info.value) == (404, "NoSuchBucket")
 
 
 def test_get_bucket_location_us_east_1_is_empty(s3, raw, bucket):
@@ -182,4 +178,4 @@ def test_get_bucket_location_us_east_1_is_empty(s3, raw, bucket):
 def test_get_bucket_location_missing_bucket(s3):
     with pytest.raises(ClientError) as info:
         s3.get_bucket_location(Bucket="missing-" + uuid.uuid4().hex)
-    assert _error(info.value) == (404, "NoSuchBucket")
+    assert client_error(info.value) == (404, "NoSuchBucket")

@@ -16,10 +16,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from checksum_helpers import checksum_b64, checksum_field, checksum_header
-from checksum_test_helpers import (
-    ALGORITHMS, TRAILER_MODES, _absent, _assert_stored, _capture_headers, _checksum_headers, _error,
-)
-from s3helpers import error_fields, key_path, quoted_etag, random_bytes
+from checksum_test_helpers import ALGORITHMS, TRAILER_MODES, _assert_stored, _capture_headers, _checksum_headers
+from s3helpers import client_error, error_fields, key_path, object_absent, quoted_etag, random_bytes
 
 BOTO_NATIVE = ("CRC32", "SHA1", "SHA256")  # what botocore computes itself without awscrt
 
@@ -59,8 +57,8 @@ def test_put_with_wrong_checksum_header_is_bad_digest(s3, bucket, algorithm):
     for key in ("new", "existing"):
         with pytest.raises(ClientError) as info:
             s3.put_object(Bucket=bucket, Key=key, Body=data, **{checksum_field(algorithm): wrong})
-        assert _error(info.value) == (400, "BadDigest")
-    assert _absent(s3, bucket, "new")
+        assert client_error(info.value) == (400, "BadDigest")
+    assert object_absent(s3, bucket, "new")
     assert s3.get_object(Bucket=bucket, Key="existing")["Body"].read() == b"original"
 
 
@@ -100,7 +98,7 @@ def test_two_checksum_headers_are_invalid(raw, s3, bucket):
         "x-amz-checksum-crc32": checksum_b64("CRC32", data), "x-amz-checksum-sha256": checksum_b64("SHA256", data)})
     assert resp.status_code == 400, resp.content
     assert error_fields(resp.content)["Code"] == "InvalidRequest"  # "Expecting a single x-amz-checksum- header"
-    assert _absent(s3, bucket, "obj")
+    assert object_absent(s3, bucket, "obj")
 
 
 @pytest.mark.parametrize("value", ["not base64!!", "AAAA", "A" * 60], ids=["not-base64", "too-short", "too-long"])
@@ -109,7 +107,7 @@ def test_malformed_checksum_value_is_invalid(raw, s3, bucket, value):
     assert resp.status_code == 400, resp.content
     # AWS: InvalidRequest, "Value for x-amz-checksum-sha256 header is invalid."
     assert error_fields(resp.content)["Code"] == "InvalidRequest"
-    assert _absent(s3, bucket, "obj")
+    assert object_absent(s3, bucket, "obj")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -140,7 +138,7 @@ def test_put_with_wrong_checksum_trailer_is_bad_digest(s3, raw, bucket, algorith
     resp = raw.send(prepared)
     assert resp.status_code == 400, resp.content
     assert error_fields(resp.content)["Code"] == "BadDigest"
-    assert _absent(s3, bucket, "obj")
+    assert object_absent(s3, bucket, "obj")
 
 
 # --------------------------------------------------------------------------------------------------------------------

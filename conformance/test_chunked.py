@@ -8,17 +8,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from s3helpers import (
-    RawHTTP, crc32_b64, error_fields, http_chunked, key_path, md5_hex, quoted_etag, random_bytes, sha1_b64,
-    sha256_b64,
+    crc32_b64, error_fields, http_chunked, key_path, md5_hex, object_absent, quoted_etag, random_bytes, RawHTTP,
+    sha1_b64, sha256_b64,
 )
-
-
-def _absent(s3, bucket, key) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as e:
-        return e.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-    return False
 
 
 def _stored(s3, bucket, key) -> bytes:
@@ -71,7 +63,7 @@ def test_signed_streaming_tampered(s3, raw, bucket, corruption):
     resp = raw.send(prepared)
     assert resp.status_code == 403, resp.content
     assert error_fields(resp.content)["Code"] == "SignatureDoesNotMatch"
-    assert _absent(s3, bucket, "tampered")
+    assert object_absent(s3, bucket, "tampered")
 
 
 def test_signed_streaming_tampered_does_not_replace_existing(s3, raw, bucket):
@@ -88,7 +80,7 @@ def test_signed_streaming_decoded_length_mismatch(s3, raw, bucket):
                                  headers={"X-Amz-Decoded-Content-Length": str(len(data) + 10)})
     resp = raw.send(prepared)
     assert 400 <= resp.status_code < 500, resp.status_code
-    assert _absent(s3, bucket, "short")
+    assert object_absent(s3, bucket, "short")
 
 
 def test_signed_streaming_inside_http_chunked(s3, raw, bucket):
@@ -158,7 +150,7 @@ def test_trailer_checksum_bad(s3, raw, bucket, mode):
     resp = raw.send(prepared)
     assert resp.status_code == 400, resp.content
     assert error_fields(resp.content)["Code"] == "BadDigest"
-    assert _absent(s3, bucket, "bad-trailer")
+    assert object_absent(s3, bucket, "bad-trailer")
 
 
 def test_signed_trailer_bad_trailer_signature(s3, raw, bucket):
@@ -168,7 +160,7 @@ def test_signed_trailer_bad_trailer_signature(s3, raw, bucket):
     resp = raw.send(prepared)
     assert resp.status_code == 403, resp.content
     assert error_fields(resp.content)["Code"] == "SignatureDoesNotMatch"
-    assert _absent(s3, bucket, "bad-trailer-sig")
+    assert object_absent(s3, bucket, "bad-trailer-sig")
 
 
 def test_unsigned_trailer_inside_http_chunked_over_raw_socket(server, s3, raw, bucket):
@@ -262,7 +254,7 @@ def test_wrong_checksum_header_is_bad_digest(s3, bucket, param, wrong):
         s3.put_object(Bucket=bucket, Key="wrong-sum", Body=b"payload", **{param: wrong})
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert info.value.response["Error"]["Code"] == "BadDigest"
-    assert _absent(s3, bucket, "wrong-sum")
+    assert object_absent(s3, bucket, "wrong-sum")
 
 
 def test_explicit_correct_checksum_headers(s3, bucket):

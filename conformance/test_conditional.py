@@ -6,11 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import make_client
-from s3helpers import md5_hex, quoted_etag, random_bytes
-
-
-def _error(exc: ClientError) -> tuple[int, str]:
-    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
+from s3helpers import client_error, md5_hex, quoted_etag, random_bytes
 
 
 def test_if_none_match_star_creates_once(s3, bucket):
@@ -18,7 +14,7 @@ def test_if_none_match_star_creates_once(s3, bucket):
     assert first["ResponseMetadata"]["HTTPStatusCode"] == 200
     with pytest.raises(ClientError) as info:
         s3.put_object(Bucket=bucket, Key="lock", Body=b"owner-2", IfNoneMatch="*")
-    assert _error(info.value) == (412, "PreconditionFailed")
+    assert client_error(info.value) == (412, "PreconditionFailed")
     assert s3.get_object(Bucket=bucket, Key="lock")["Body"].read() == b"owner-1"
 
 
@@ -37,7 +33,7 @@ def test_if_match_etag(s3, bucket):
 
     with pytest.raises(ClientError) as info:  # the old ETag no longer matches
         s3.put_object(Bucket=bucket, Key="state", Body=b"v3", IfMatch=etag)
-    assert _error(info.value) == (412, "PreconditionFailed")
+    assert client_error(info.value) == (412, "PreconditionFailed")
     assert s3.get_object(Bucket=bucket, Key="state")["Body"].read() == b"v2"
 
 
@@ -45,7 +41,7 @@ def test_if_match_on_missing_key(s3, bucket):
     # AWS conditional writes: If-Match on a key with no current object fails with 404 NoSuchKey.
     with pytest.raises(ClientError) as info:
         s3.put_object(Bucket=bucket, Key="absent", Body=b"x", IfMatch=quoted_etag(b"x"))
-    assert _error(info.value) == (404, "NoSuchKey")
+    assert client_error(info.value) == (404, "NoSuchKey")
     with pytest.raises(ClientError):
         s3.head_object(Bucket=bucket, Key="absent")
 
@@ -65,7 +61,7 @@ def test_concurrent_if_none_match_has_exactly_one_winner(server, bucket):
             clients[i].put_object(Bucket=bucket, Key="contended", Body=body, IfNoneMatch="*")
             outcome = (200, body, "")
         except ClientError as e:
-            status, code = _error(e)
+            status, code = client_error(e)
             outcome = (status, body, code)
         with lock:
             results.append(outcome)

@@ -18,19 +18,10 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from conftest import bucket_name, empty_and_delete
-from copy_helpers import CONDITIONS, OTHER_ETAG, MiB, _body, _error, _multipart_upload_file, _src
-from s3helpers import error_fields, key_path, md5_hex, parse_xml, quoted_etag, random_bytes
+from copy_helpers import CONDITIONS, OTHER_ETAG, MiB, _body, _multipart_upload_file, _src
+from s3helpers import client_error, error_fields, key_path, md5_hex, object_absent, parse_xml, quoted_etag, random_bytes
 
 ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-
-
-def _absent(s3, bucket, key) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as e:
-        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-        return True
-    return False
 
 
 def _copy_header(bucket: str, key: str, leading_slash: bool = True) -> str:
@@ -183,7 +174,7 @@ def test_metadata_directive_invalid(raw, s3, bucket):
         "x-amz-copy-source": _copy_header(bucket, "src"), "x-amz-metadata-directive": "MERGE"})
     assert resp.status_code == 400, resp.content
     assert error_fields(resp.content)["Code"] == "InvalidArgument"
-    assert _absent(s3, bucket, "dst")
+    assert object_absent(s3, bucket, "dst")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -196,7 +187,7 @@ def test_copy_onto_itself_without_replace_is_invalid(s3, bucket):
     for kwargs in ({}, {"MetadataDirective": "COPY"}, {"Metadata": {"v": "2"}}):
         with pytest.raises(ClientError) as info:
             s3.copy_object(Bucket=bucket, Key="self", CopySource=_src(bucket, "self"), **kwargs)
-        assert _error(info.value) == (400, "InvalidRequest"), kwargs
+        assert client_error(info.value) == (400, "InvalidRequest"), kwargs
     after = s3.head_object(Bucket=bucket, Key="self")
     assert after["Metadata"] == {"v": "1"}
     assert after["LastModified"] == before["LastModified"]
@@ -233,8 +224,8 @@ def test_copy_source_conditions(s3, bucket, name, build, copies):
     else:
         with pytest.raises(ClientError) as info:
             s3.copy_object(Bucket=bucket, Key="dst", CopySource=_src(bucket, "src"), **kwargs)
-        assert _error(info.value) == (412, "PreconditionFailed")
-        assert _absent(s3, bucket, "dst")
+        assert client_error(info.value) == (412, "PreconditionFailed")
+        assert object_absent(s3, bucket, "dst")
 
 
 def test_copy_source_if_match_unquoted_etag(raw, s3, bucket):
@@ -251,7 +242,7 @@ def test_failed_condition_leaves_existing_destination(s3, bucket):
     s3.put_object(Bucket=bucket, Key="dst", Body=b"destination")
     with pytest.raises(ClientError) as info:
         s3.copy_object(Bucket=bucket, Key="dst", CopySource=_src(bucket, "src"), CopySourceIfMatch=OTHER_ETAG)
-    assert _error(info.value) == (412, "PreconditionFailed")
+    assert client_error(info.value) == (412, "PreconditionFailed")
     assert _body(s3, bucket, "dst") == b"destination"
 
 
@@ -307,29 +298,29 @@ def test_copy_source_plus_is_not_a_space(raw, s3, bucket):
 def test_copy_missing_source_key(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.copy_object(Bucket=bucket, Key="dst", CopySource=_src(bucket, "does/not/exist"))
-    assert _error(info.value) == (404, "NoSuchKey")
-    assert _absent(s3, bucket, "dst")
+    assert client_error(info.value) == (404, "NoSuchKey")
+    assert object_absent(s3, bucket, "dst")
 
 
 def test_copy_missing_source_bucket(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.copy_object(Bucket=bucket, Key="dst", CopySource=_src("mt-no-such-source-bucket-" + bucket[-10:], "k"))
-    assert _error(info.value) == (404, "NoSuchBucket")
-    assert _absent(s3, bucket, "dst")
+    assert client_error(info.value) == (404, "NoSuchBucket")
+    assert object_absent(s3, bucket, "dst")
 
 
 def test_copy_to_missing_destination_bucket(s3, bucket):
     s3.put_object(Bucket=bucket, Key="src", Body=b"x")
     with pytest.raises(ClientError) as info:
         s3.copy_object(Bucket="mt-no-such-dest-bucket-" + bucket[-10:], Key="dst", CopySource=_src(bucket, "src"))
-    assert _error(info.value) == (404, "NoSuchBucket")
+    assert client_error(info.value) == (404, "NoSuchBucket")
 
 
 def test_copy_source_without_key_is_invalid(raw, s3, bucket):
     resp = raw.request("PUT", key_path(bucket, "dst"), headers={"x-amz-copy-source": bucket})
     assert resp.status_code == 400, resp.content
     assert error_fields(resp.content)["Code"] == "InvalidArgument"
-    assert _absent(s3, bucket, "dst")
+    assert object_absent(s3, bucket, "dst")
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -16,13 +16,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from checksum_helpers import crc32c_b64
-from s3helpers import crc32_b64, error_fields, key_path, md5_b64, parse_xml, sha256_b64
+from s3helpers import client_error, crc32_b64, error_fields, key_path, md5_b64, parse_xml, sha256_b64
 
 S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
-
-
-def _error(exc: ClientError) -> tuple[int, str]:
-    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
 
 
 def _keys(s3, bucket) -> list[str]:
@@ -131,7 +127,7 @@ def test_one_thousand_keys(s3, bucket):
 def test_delete_objects_in_missing_bucket(s3):
     with pytest.raises(ClientError) as info:
         s3.delete_objects(Bucket="mt-missing-bucket-for-delete-objects", Delete={"Objects": [{"Key": "k"}]})
-    assert _error(info.value) == (404, "NoSuchBucket")
+    assert client_error(info.value) == (404, "NoSuchBucket")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -158,7 +154,7 @@ def test_more_than_one_thousand_keys_is_malformed(s3, bucket):
     _put(s3, bucket, ["bulk/0000", "bulk/1000"])
     with pytest.raises(ClientError) as info:
         s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys]})
-    assert _error(info.value) == (400, "MalformedXML")
+    assert client_error(info.value) == (400, "MalformedXML")
     assert _keys(s3, bucket) == ["bulk/0000", "bulk/1000"]  # all or nothing: nothing was deleted
 
 

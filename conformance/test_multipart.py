@@ -23,23 +23,15 @@ from botocore.exceptions import ClientError
 
 from conftest import make_client
 from multipart_helpers import (
-    MIN_PART, MiB, _complete, _create, _error, _mpu_etag, _multipart_put, _no_such_upload, _status, _upload,
-    _upload_ids,
+    MIN_PART, MiB, _complete, _create, _mpu_etag, _multipart_put, _no_such_upload, _status, _upload, _upload_ids,
 )
-from s3helpers import RawHTTP, error_fields, key_path, md5_hex, parse_xml, quoted_etag, random_bytes
+from s3helpers import (
+    client_error, error_fields, key_path, md5_hex, object_absent, parse_xml, quoted_etag, random_bytes, RawHTTP,
+)
 
 
 # --------------------------------------------------------------------------------------------------------------------
 # Helpers
-
-
-def _absent(s3, bucket, key) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as e:
-        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404, e.response
-        return True
-    return False
 
 
 def _wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
@@ -108,7 +100,7 @@ def test_create_without_content_type_defaults_like_put(s3, bucket):
 def test_create_in_missing_bucket(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.create_multipart_upload(Bucket="no-such-bucket-" + bucket[-10:], Key="k")
-    assert _error(info.value) == (404, "NoSuchBucket")
+    assert client_error(info.value) == (404, "NoSuchBucket")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -120,7 +112,7 @@ def test_upload_part_number_out_of_range(s3, bucket, number):
     upload_id = _create(s3, bucket, "k")
     with pytest.raises(ClientError) as info:
         s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=number, Body=b"x")
-    assert _error(info.value) == (400, "InvalidArgument")
+    assert client_error(info.value) == (400, "InvalidArgument")
     assert s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id).get("Parts", []) == []
 
 
@@ -151,7 +143,7 @@ def test_upload_part_replaces_same_number(s3, bucket):
     # The replaced part's ETag no longer names a part of this upload.
     with pytest.raises(ClientError) as info:
         _complete(s3, bucket, "k", upload_id, [old])
-    assert _error(info.value) == (400, "InvalidPart")
+    assert client_error(info.value) == (400, "InvalidPart")
 
     _complete(s3, bucket, "k", upload_id, [new])
     got = s3.get_object(Bucket=bucket, Key="k")
@@ -176,7 +168,7 @@ def test_upload_part_bad_content_md5(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=1, Body=b"payload",
                        ContentMD5=wrong)
-    assert _error(info.value) == (400, "BadDigest")
+    assert client_error(info.value) == (400, "BadDigest")
     assert s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id).get("Parts", []) == []
 
 
@@ -246,7 +238,7 @@ def test_upload_part_copy_missing_source(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=upload_id, PartNumber=1,
                             CopySource={"Bucket": bucket, "Key": "missing"})
-    assert _error(info.value) == (404, "NoSuchKey")
+    assert client_error(info.value) == (404, "NoSuchKey")
     assert s3.list_parts(Bucket=bucket, Key="dst", UploadId=upload_id).get("Parts", []) == []
 
 
@@ -291,8 +283,8 @@ def test_complete_invalid_part(s3, bucket, what):
         listed = [part, {"PartNumber": 2, "ETag": quoted_etag(b"never uploaded")}]
     with pytest.raises(ClientError) as info:
         _complete(s3, bucket, "k", upload_id, listed)
-    assert _error(info.value) == (400, "InvalidPart")
-    assert _absent(s3, bucket, "k")
+    assert client_error(info.value) == (400, "InvalidPart")
+    assert object_absent(s3, bucket, "k")
     # A failed Complete leaves the upload as it was.
     assert [p["PartNumber"] for p in s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id)["Parts"]] == [1]
 
@@ -303,8 +295,8 @@ def test_complete_parts_out_of_order(s3, bucket):
     two = _upload(s3, bucket, "k", upload_id, 2, random_bytes(MIN_PART))
     with pytest.raises(ClientError) as info:
         _complete(s3, bucket, "k", upload_id, [two, one])
-    assert _error(info.value) == (400, "InvalidPartOrder")
-    assert _absent(s3, bucket, "k")
+    assert client_error(info.value) == (400, "InvalidPartOrder")
+    assert object_absent(s3, bucket, "k")
     _complete(s3, bucket, "k", upload_id, [one, two])
     assert s3.head_object(Bucket=bucket, Key="k")["ContentLength"] == 2 * MIN_PART
 
@@ -315,8 +307,8 @@ def test_complete_entity_too_small(s3, bucket):
     last = _upload(s3, bucket, "k", upload_id, 2, b"z")
     with pytest.raises(ClientError) as info:
         _complete(s3, bucket, "k", upload_id, [small, last])
-    assert _error(info.value) == (400, "EntityTooSmall")
-    assert _absent(s3, bucket, "k")
+    assert client_error(info.value) == (400, "EntityTooSmall")
+    assert object_absent(s3, bucket, "k")
     # The upload survives the failed Complete; a 5 MiB first part makes it valid (the last part may be 1 byte).
     body = random_bytes(MIN_PART)
     exact = _upload(s3, bucket, "k", upload_id, 1, body)
@@ -334,7 +326,7 @@ def test_complete_unknown_or_aborted_upload(s3, bucket):
     assert _status(s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id)) == 204
     _no_such_upload(s3.complete_multipart_upload, Bucket=bucket, Key="k", UploadId=upload_id,
                     MultipartUpload={"Parts": [part]})
-    assert _absent(s3, bucket, "k")
+    assert object_absent(s3, bucket, "k")
 
 
 def test_completed_upload_disappears(s3, bucket):
@@ -352,8 +344,8 @@ def test_complete_empty_parts_list_is_malformed(s3, bucket):
     _upload(s3, bucket, "k", upload_id, 1, b"x")
     with pytest.raises(ClientError) as info:
         _complete(s3, bucket, "k", upload_id, [])
-    assert _error(info.value) == (400, "MalformedXML")
-    assert _absent(s3, bucket, "k")
+    assert client_error(info.value) == (400, "MalformedXML")
+    assert object_absent(s3, bucket, "k")
 
 
 @pytest.mark.parametrize("body", [
@@ -367,7 +359,7 @@ def test_complete_garbage_body(raw, s3, bucket, body):
     resp = raw.request("POST", key_path(bucket, "k"), {"uploadId": upload_id}, body=body)
     assert resp.status_code == 400, resp.content
     assert error_fields(resp.content)["Code"] == "MalformedXML"
-    assert _absent(s3, bucket, "k")
+    assert object_absent(s3, bucket, "k")
     assert len(s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id)["Parts"]) == 1
 
 
@@ -380,7 +372,7 @@ def test_complete_part_without_etag(raw, s3, bucket):
     resp = raw.request("POST", key_path(bucket, "k"), {"uploadId": upload_id}, body=body)
     assert resp.status_code == 400, resp.content
     assert error_fields(resp.content)["Code"] in ("MalformedXML", "InvalidPart")
-    assert _absent(s3, bucket, "k")
+    assert object_absent(s3, bucket, "k")
 
 
 def test_complete_with_raw_xml_and_unquoted_etags(raw, s3, bucket):
@@ -403,12 +395,12 @@ def test_complete_with_raw_xml_and_unquoted_etags(raw, s3, bucket):
 def test_nothing_visible_before_complete(s3, bucket):
     upload_id = _create(s3, bucket, "pending")
     one = _upload(s3, bucket, "pending", upload_id, 1, random_bytes(MIN_PART))
-    assert _absent(s3, bucket, "pending")
+    assert object_absent(s3, bucket, "pending")
     two = _upload(s3, bucket, "pending", upload_id, 2, b"tail")
-    assert _absent(s3, bucket, "pending")
+    assert object_absent(s3, bucket, "pending")
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket=bucket, Key="pending")
-    assert _error(info.value) == (404, "NoSuchKey")
+    assert client_error(info.value) == (404, "NoSuchKey")
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
     _complete(s3, bucket, "pending", upload_id, [one, two])
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
@@ -446,7 +438,7 @@ def test_concurrent_completes_of_one_upload(server, s3, bucket):
         try:
             results[i] = ("ok", _complete(client, bucket, "raced", upload_id, parts)["ETag"])
         except ClientError as e:
-            results[i] = ("error", _error(e))
+            results[i] = ("error", client_error(e))
 
     threads = [threading.Thread(target=complete, args=(i,)) for i in range(2)]
     for t in threads:
@@ -478,7 +470,7 @@ def test_abort(s3, bucket):
     _no_such_upload(s3.upload_part, Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=3, Body=b"3")
     _no_such_upload(s3.abort_multipart_upload, Bucket=bucket, Key="k", UploadId=upload_id)
     assert _upload_ids(s3.list_multipart_uploads(Bucket=bucket)) == []
-    assert _absent(s3, bucket, "k")
+    assert object_absent(s3, bucket, "k")
 
 
 def test_abort_unknown_upload(s3, bucket):
@@ -553,6 +545,6 @@ def test_delete_bucket_with_objects_keeps_pending_uploads(s3, bucket):
     _upload(s3, bucket, "pending", upload_id, 1, b"part")
     with pytest.raises(ClientError) as info:
         s3.delete_bucket(Bucket=bucket)
-    assert _error(info.value) == (409, "BucketNotEmpty")
+    assert client_error(info.value) == (409, "BucketNotEmpty")
     assert _upload_ids(s3.list_multipart_uploads(Bucket=bucket)) == [("pending", upload_id)]
     assert len(s3.list_parts(Bucket=bucket, Key="pending", UploadId=upload_id)["Parts"]) == 1

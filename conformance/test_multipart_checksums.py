@@ -27,9 +27,9 @@ from botocore.exceptions import ClientError
 from checksum_helpers import (
     checksum_b64, checksum_field, checksum_header, composite_checksum, full_object_checksum, multipart_etag,
 )
-from checksum_test_helpers import ALGORITHMS, TRAILER_MODES, _absent, _assert_stored, _capture_headers, _error
+from checksum_test_helpers import ALGORITHMS, TRAILER_MODES, _assert_stored, _capture_headers
 from conftest import make_client
-from s3helpers import error_fields, key_path, md5_hex, quoted_etag, random_bytes
+from s3helpers import client_error, error_fields, key_path, md5_hex, object_absent, quoted_etag, random_bytes
 
 MiB = 1024 * 1024
 COMPOSITE_ALGORITHMS = ("CRC32", "CRC32C", "SHA1", "SHA256")
@@ -104,7 +104,7 @@ def test_create_multipart_upload_echoes_algorithm_and_type(s3, bucket, algorithm
 def test_create_multipart_upload_invalid_combination(s3, bucket, algorithm, checksum_type):
     with pytest.raises(ClientError) as info:
         s3.create_multipart_upload(Bucket=bucket, Key="mp", ChecksumAlgorithm=algorithm, ChecksumType=checksum_type)
-    assert _error(info.value) == (400, "InvalidRequest")
+    assert client_error(info.value) == (400, "InvalidRequest")
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
@@ -156,7 +156,7 @@ def test_upload_part_with_wrong_checksum_is_bad_digest(s3, bucket, algorithm):
     with pytest.raises(ClientError) as info:
         s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload_id, PartNumber=1, Body=SMALL,
                        **{checksum_field(algorithm): checksum_b64(algorithm, SMALL[1:])})
-    assert _error(info.value) == (400, "BadDigest")
+    assert client_error(info.value) == (400, "BadDigest")
     assert s3.list_parts(Bucket=bucket, Key="mp", UploadId=upload_id).get("Parts", []) == []
     s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload_id)
 
@@ -179,7 +179,7 @@ def test_upload_part_with_other_algorithm_is_invalid(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload_id, PartNumber=1, Body=SMALL,
                        ChecksumCRC32=checksum_b64("CRC32", SMALL))
-    assert _error(info.value) == (400, "InvalidRequest")
+    assert client_error(info.value) == (400, "InvalidRequest")
     s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload_id)
 
 
@@ -188,7 +188,7 @@ def test_upload_part_without_checksum_in_composite_upload_is_invalid(s3, s3_plai
     upload_id = _create(s3, bucket, "mp", "SHA256")
     with pytest.raises(ClientError) as info:
         s3_plain.upload_part(Bucket=bucket, Key="mp", UploadId=upload_id, PartNumber=1, Body=SMALL)
-    assert _error(info.value) == (400, "InvalidRequest")
+    assert client_error(info.value) == (400, "InvalidRequest")
     s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload_id)
 
 
@@ -251,8 +251,8 @@ def test_multipart_full_object_with_whole_object_checksum_on_complete(s3, bucket
     with pytest.raises(ClientError) as info:
         _complete(s3, bucket, "mp", upload_id, parts, ChecksumType="FULL_OBJECT",
                   **{checksum_field(algorithm): wrong})
-    assert _error(info.value) == (400, "BadDigest")
-    assert _absent(s3, bucket, "mp")
+    assert client_error(info.value) == (400, "BadDigest")
+    assert object_absent(s3, bucket, "mp")
     # The failed Complete leaves the upload in place; the right value completes it.
     done = _complete(s3, bucket, "mp", upload_id, parts, ChecksumType="FULL_OBJECT",
                      **{checksum_field(algorithm): expected})
@@ -289,8 +289,8 @@ def test_complete_with_mismatching_part_checksum_is_invalid_part(s3, bucket):
     parts[1]["ChecksumSHA256"] = checksum_b64("SHA256", PART2 + b"other")
     with pytest.raises(ClientError) as info:
         _complete(s3, bucket, "mp", upload_id, parts)
-    assert _error(info.value) == (400, "InvalidPart")
-    assert _absent(s3, bucket, "mp")
+    assert client_error(info.value) == (400, "InvalidPart")
+    assert object_absent(s3, bucket, "mp")
     s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload_id)
 
 
@@ -303,10 +303,10 @@ def test_complete_without_part_checksums_in_composite_upload_is_rejected(s3, buc
         del part["ChecksumSHA256"]
     with pytest.raises(ClientError) as info:
         _complete(s3, bucket, "mp", upload_id, parts)
-    status, code = _error(info.value)
+    status, code = client_error(info.value)
     assert status == 400
     assert code in ("InvalidRequest", "InvalidPart")  # AWS documents the message, not the code
-    assert _absent(s3, bucket, "mp")
+    assert object_absent(s3, bucket, "mp")
     s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload_id)
 
 
@@ -317,8 +317,8 @@ def test_complete_with_mpu_object_size(s3, bucket):
     for wrong in (size - 1, size + 1):
         with pytest.raises(ClientError) as info:
             _complete(s3, bucket, "mp", upload_id, parts, MpuObjectSize=wrong)
-        assert _error(info.value) == (400, "InvalidRequest")  # documented for x-amz-mp-object-size
-        assert _absent(s3, bucket, "mp")
+        assert client_error(info.value) == (400, "InvalidRequest")  # documented for x-amz-mp-object-size
+        assert object_absent(s3, bucket, "mp")
     _complete(s3, bucket, "mp", upload_id, parts, MpuObjectSize=size)
     assert s3.head_object(Bucket=bucket, Key="mp")["ContentLength"] == size
 
@@ -447,4 +447,4 @@ def test_get_object_attributes_unknown_attribute(raw, s3, bucket):
 def test_get_object_attributes_missing_key(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.get_object_attributes(Bucket=bucket, Key="nope", ObjectAttributes=["ObjectSize"])
-    assert _error(info.value) == (404, "NoSuchKey")
+    assert client_error(info.value) == (404, "NoSuchKey")

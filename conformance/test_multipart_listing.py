@@ -9,8 +9,8 @@ from urllib.parse import unquote
 import pytest
 from botocore.exceptions import ClientError
 
-from multipart_helpers import _complete, _create, _error, _no_such_upload, _upload, _upload_ids
-from s3helpers import key_path, parse_xml, quoted_etag, random_bytes
+from multipart_helpers import _complete, _create, _no_such_upload, _upload, _upload_ids
+from s3helpers import client_error, key_path, parse_xml, quoted_etag, random_bytes
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -185,4 +185,4 @@ def test_list_uploads_encoding_type_url(raw, s3, bucket):
 def test_list_uploads_missing_bucket(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.list_multipart_uploads(Bucket="no-such-bucket-" + bucket[-10:])
-    assert _error(info.value) == (404, "NoSuchBucket")
+    assert client_error(info.value) == (404, "NoSuchBucket")

@@ -12,8 +12,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from conftest import make_client
-from multipart_helpers import MIN_PART, MiB, _complete, _create, _error, _mpu_etag, _multipart_put, _status, _upload_ids
-from s3helpers import error_fields, quoted_etag, random_bytes
+from multipart_helpers import MIN_PART, MiB, _complete, _create, _mpu_etag, _multipart_put, _status, _upload_ids
+from s3helpers import client_error, error_fields, quoted_etag, random_bytes
 
 # One 3-part object shared by the GET/HEAD tests (built once per module run, 11 MiB in memory).
 P1, P2, P3 = 5 * MiB, 5 * MiB, MiB + 123
@@ -93,7 +93,7 @@ def test_part_number_beyond_parts_count(s3, three_part):
     bucket, key, _ = three_part
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket=bucket, Key=key, PartNumber=4)
-    assert _error(info.value) == (416, "InvalidPartNumber")
+    assert client_error(info.value) == (416, "InvalidPartNumber")
     with pytest.raises(ClientError) as info:
         s3.head_object(Bucket=bucket, Key=key, PartNumber=4)
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
@@ -114,7 +114,7 @@ def test_part_number_on_single_part_object(s3, bucket):
     assert head["ContentLength"] == len(body)
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket=bucket, Key="single", PartNumber=2)
-    assert _error(info.value) == (416, "InvalidPartNumber")
+    assert client_error(info.value) == (416, "InvalidPartNumber")
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ import datetime as dt
 
 import pytest
 
-from object_lock_helpers import (  # noqa: F401 - lock_bucket and lock_buckets are fixtures
-    COMPLIANCE_SECONDS, DAY_SECONDS, LONG, error_of, head_lock, in_seconds, lock_bucket, lock_buckets, lock_state,
-    put_locked, status_of, to_second, utc_now, version_ids,
+from object_lock_helpers import (
+    COMPLIANCE_SECONDS, DAY_SECONDS, LONG, error_of, head_lock, in_seconds, lock_state, put_locked, status_of,
+    to_second, utc_now, version_ids,
 )
 from s3helpers import error_fields, key_path, md5_b64
 from versioning_helpers import set_versioning

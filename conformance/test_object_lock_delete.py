@@ -7,9 +7,9 @@ s3-tests clean-up sends it on every bucket).
 
 import pytest
 
-from object_lock_helpers import (  # noqa: F401 - lock_bucket and lock_buckets are fixtures
-    COMPLIANCE_SECONDS, EXPIRING_SECONDS, LONG, error_of, head_lock, in_seconds, lock_bucket, lock_buckets, put_locked,
-    sleep_past, status_of, to_second, version_ids,
+from object_lock_helpers import (
+    COMPLIANCE_SECONDS, EXPIRING_SECONDS, LONG, error_of, head_lock, in_seconds, put_locked, sleep_past, status_of,
+    to_second, version_ids,
 )
 from versioning_helpers import all_versions, body, set_versioning
 

@@ -12,9 +12,9 @@ import json
 import pytest
 from botocore.utils import parse_timestamp
 
-from object_lock_helpers import (  # noqa: F401 - lock_bucket and lock_buckets are fixtures
-    COMPLIANCE_SECONDS, DAY_SECONDS, LONG, error_of, head_lock, in_seconds, lock_bucket, lock_buckets, put_locked,
-    status_of, to_second, utc_now,
+from object_lock_helpers import (
+    COMPLIANCE_SECONDS, DAY_SECONDS, LONG, error_of, head_lock, in_seconds, put_locked, status_of, to_second,
+    utc_now,
 )
 
 

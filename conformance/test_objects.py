@@ -11,20 +11,7 @@ from urllib.parse import quote
 import pytest
 from botocore.exceptions import ClientError
 
-from s3helpers import md5_b64, md5_hex, quoted_etag, random_bytes
-
-
-def _error(exc: ClientError) -> tuple[int, str]:
-    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
-
-
-def _absent(s3, bucket, key) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as e:
-        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-        return True
-    return False
+from s3helpers import client_error, md5_b64, md5_hex, object_absent, quoted_etag, random_bytes
 
 
 def test_put_get_head_delete_round_trip(s3, bucket):
@@ -46,7 +33,7 @@ def test_put_get_head_delete_round_trip(s3, bucket):
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket=bucket, Key="greeting.txt")
-    assert _error(info.value) == (404, "NoSuchKey")
+    assert client_error(info.value) == (404, "NoSuchKey")
 
 
 def test_delete_missing_key_is_idempotent(s3, bucket):
@@ -58,7 +45,7 @@ def test_delete_missing_key_is_idempotent(s3, bucket):
 def test_delete_in_missing_bucket(s3):
     with pytest.raises(ClientError) as info:
         s3.delete_object(Bucket="missing-bucket-for-delete", Key="k")
-    assert _error(info.value) == (404, "NoSuchBucket")
+    assert client_error(info.value) == (404, "NoSuchBucket")
 
 
 KEYS = {
@@ -125,7 +112,7 @@ def test_dot_dot_keys_stay_inside_the_bucket(s3, bucket, request):
 def test_key_too_long(s3, bucket, key):
     with pytest.raises(ClientError) as info:
         s3.put_object(Bucket=bucket, Key=key, Body=b"x")
-    assert _error(info.value) == (400, "KeyTooLongError")
+    assert client_error(info.value) == (400, "KeyTooLongError")
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
 
 
@@ -178,15 +165,15 @@ def test_content_md5_correct(s3, bucket):
 def test_content_md5_wrong_is_bad_digest_and_stores_nothing(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.put_object(Bucket=bucket, Key="md5", Body=b"digest me", ContentMD5=md5_b64(b"something else"))
-    assert _error(info.value) == (400, "BadDigest")
-    assert _absent(s3, bucket, "md5")
+    assert client_error(info.value) == (400, "BadDigest")
+    assert object_absent(s3, bucket, "md5")
 
 
 def test_content_md5_wrong_does_not_replace_existing(s3, bucket):
     s3.put_object(Bucket=bucket, Key="md5", Body=b"original")
     with pytest.raises(ClientError) as info:
         s3.put_object(Bucket=bucket, Key="md5", Body=b"replacement", ContentMD5=md5_b64(b"nope"))
-    assert _error(info.value) == (400, "BadDigest")
+    assert client_error(info.value) == (400, "BadDigest")
     assert s3.get_object(Bucket=bucket, Key="md5")["Body"].read() == b"original"
 
 
@@ -203,7 +190,7 @@ def test_content_md5_malformed_is_invalid_digest(s3, bucket, raw, value):
     from s3helpers import error_fields
 
     assert error_fields(resp.content)["Code"] == "InvalidDigest"
-    assert _absent(s3, bucket, "md5")
+    assert object_absent(s3, bucket, "md5")
 
 
 def test_default_content_type(s3, bucket):
@@ -255,8 +242,8 @@ def test_user_metadata_limit(s3, bucket):
 
     with pytest.raises(ClientError) as info:
         s3.put_object(Bucket=bucket, Key="meta-big", Body=b"1", Metadata={"a": "x" * 1500, "b": "y" * 700})
-    assert _error(info.value) == (400, "MetadataTooLarge")
-    assert _absent(s3, bucket, "meta-big")
+    assert client_error(info.value) == (400, "MetadataTooLarge")
+    assert object_absent(s3, bucket, "meta-big")
 
 
 def test_storage_class_standard(s3, bucket):
@@ -278,7 +265,7 @@ def test_invalid_storage_class(s3, bucket, raw):
                        body=b"1")
     assert resp.status_code == 400
     assert error_fields(resp.content)["Code"] == "InvalidStorageClass"
-    assert _absent(s3, bucket, "weird")
+    assert object_absent(s3, bucket, "weird")
 
 
 RFC1123 = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
@@ -316,10 +303,10 @@ def test_overwrite_replaces_body_and_metadata(s3, bucket):
 def test_get_missing_key_and_bucket(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket=bucket, Key="nope")
-    assert _error(info.value) == (404, "NoSuchKey")
+    assert client_error(info.value) == (404, "NoSuchKey")
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket="no-such-bucket-here-" + bucket[-8:], Key="nope")
-    assert _error(info.value) == (404, "NoSuchBucket")
+    assert client_error(info.value) == (404, "NoSuchBucket")
     with pytest.raises(ClientError) as info:
         s3.put_object(Bucket="no-such-bucket-here-" + bucket[-8:], Key="nope", Body=b"1")
-    assert _error(info.value) == (404, "NoSuchBucket")
+    assert client_error(info.value) == (404, "NoSuchBucket")

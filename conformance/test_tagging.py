@@ -12,20 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import bucket_name
-from s3helpers import error_fields, key_path, md5_b64
-
-
-def _error(exc: ClientError) -> tuple[int, str]:
-    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
-
-
-def _absent(s3, bucket, key) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as e:
-        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-        return True
-    return False
+from s3helpers import client_error, error_fields, key_path, md5_b64, object_absent
 
 
 def _tagging(pairs) -> dict:
@@ -104,10 +91,10 @@ def test_object_tagging_missing_key_and_bucket(s3, bucket, op):
 
     with pytest.raises(ClientError) as info:
         call(bucket)
-    assert _error(info.value) == (404, "NoSuchKey")
+    assert client_error(info.value) == (404, "NoSuchKey")
     with pytest.raises(ClientError) as info:
         call("no-such-bucket-" + bucket[-10:])
-    assert _error(info.value) == (404, "NoSuchBucket")
+    assert client_error(info.value) == (404, "NoSuchBucket")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -132,7 +119,7 @@ def test_put_object_tagging_limits(s3, bucket, tags, codes):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", Tagging="before=1")
     with pytest.raises(ClientError) as info:
         s3.put_object_tagging(Bucket=bucket, Key="k", Tagging=_tagging(tags))
-    status, code = _error(info.value)
+    status, code = client_error(info.value)
     assert status == 400 and code in codes, info.value.response["Error"]
     assert _tags(s3, bucket, "k") == [("before", "1")]  # a refused set changes nothing
 
@@ -141,9 +128,9 @@ def test_put_object_tagging_limits(s3, bucket, tags, codes):
 def test_tagging_header_limits_store_nothing(s3, bucket, tags, codes):
     with pytest.raises(ClientError) as info:
         s3.put_object(Bucket=bucket, Key="k", Body=b"x", Tagging=_header(tags))
-    status, code = _error(info.value)
+    status, code = client_error(info.value)
     assert status == 400 and code in codes, info.value.response["Error"]
-    assert _absent(s3, bucket, "k")
+    assert object_absent(s3, bucket, "k")
 
 
 def test_ten_tags_at_maximum_lengths(s3, bucket):
@@ -281,7 +268,7 @@ def test_tagging_an_old_version_leaves_the_current_one(s3, versioned_bucket):
 def test_bucket_tagging_lifecycle(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.get_bucket_tagging(Bucket=bucket)
-    assert _error(info.value) == (404, "NoSuchTagSet")
+    assert client_error(info.value) == (404, "NoSuchTagSet")
 
     tags = [("project", "martlet"), ("cost-center", "42"), ("名前", "値")]
     put = s3.put_bucket_tagging(Bucket=bucket, Tagging=_tagging(tags))
@@ -297,7 +284,7 @@ def test_bucket_tagging_lifecycle(s3, bucket):
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
     with pytest.raises(ClientError) as info:
         s3.get_bucket_tagging(Bucket=bucket)
-    assert _error(info.value) == (404, "NoSuchTagSet")
+    assert client_error(info.value) == (404, "NoSuchTagSet")
 
 
 def test_bucket_tagging_fifty_tags_accepted_fifty_one_refused(s3, bucket):
@@ -307,7 +294,7 @@ def test_bucket_tagging_fifty_tags_accepted_fifty_one_refused(s3, bucket):
 
     with pytest.raises(ClientError) as info:
         s3.put_bucket_tagging(Bucket=bucket, Tagging=_tagging(fifty + [("key-50", "one too many")]))
-    status, code = _error(info.value)
+    status, code = client_error(info.value)
     assert status == 400 and code in {"BadRequest", "InvalidTag"}, info.value.response["Error"]
     assert len(s3.get_bucket_tagging(Bucket=bucket)["TagSet"]) == 50
 
@@ -315,7 +302,7 @@ def test_bucket_tagging_fifty_tags_accepted_fifty_one_refused(s3, bucket):
 def test_bucket_tagging_duplicate_keys(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.put_bucket_tagging(Bucket=bucket, Tagging=_tagging([("dup", "1"), ("dup", "2")]))
-    assert _error(info.value) == (400, "InvalidTag")
+    assert client_error(info.value) == (400, "InvalidTag")
 
 
 def test_bucket_tagging_missing_bucket(s3, bucket):
@@ -324,7 +311,7 @@ def test_bucket_tagging_missing_bucket(s3, bucket):
                  lambda: s3.put_bucket_tagging(Bucket=missing, Tagging=_tagging([("a", "1")]))):
         with pytest.raises(ClientError) as info:
             call()
-        assert _error(info.value) == (404, "NoSuchBucket")
+        assert client_error(info.value) == (404, "NoSuchBucket")
 
 
 # --------------------------------------------------------------------------------------------------------------------

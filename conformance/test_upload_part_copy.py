@@ -9,8 +9,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from checksum_helpers import composite_checksum, multipart_etag
-from copy_helpers import CONDITIONS, MiB, _body, _error, _multipart_upload_file, _src
-from s3helpers import crc32_b64, md5_hex, quoted_etag, random_bytes
+from copy_helpers import CONDITIONS, MiB, _body, _multipart_upload_file, _src
+from s3helpers import client_error, crc32_b64, md5_hex, quoted_etag, random_bytes
 
 
 def _complete(s3, bucket, key, upload_id, etags):
@@ -97,7 +97,7 @@ def test_upload_part_copy_range_beyond_source(s3, bucket, rng):
     with pytest.raises(ClientError) as info:
         s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=upload_id, PartNumber=1,
                             CopySource=_src(bucket, "src"), CopySourceRange=rng)
-    status, code = _error(info.value)
+    status, code = client_error(info.value)
     # AWS does not document this; ceph's s3-tests (run against AWS) accept 400 or 416, always with InvalidRange.
     assert code == "InvalidRange"
     assert status in (400, 416)
@@ -125,7 +125,7 @@ def test_upload_part_copy_source_conditions(s3, bucket, name, build, copies):
     else:
         with pytest.raises(ClientError) as info:
             s3.upload_part_copy(**kwargs)
-        assert _error(info.value) == (412, "PreconditionFailed")
+        assert client_error(info.value) == (412, "PreconditionFailed")
         assert s3.list_parts(Bucket=bucket, Key="dst", UploadId=upload_id).get("Parts", []) == []
         s3.abort_multipart_upload(Bucket=bucket, Key="dst", UploadId=upload_id)
 
@@ -135,7 +135,7 @@ def test_upload_part_copy_missing_source(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=upload_id, PartNumber=1,
                             CopySource=_src(bucket, "missing"))
-    assert _error(info.value) == (404, "NoSuchKey")
+    assert client_error(info.value) == (404, "NoSuchKey")
     s3.abort_multipart_upload(Bucket=bucket, Key="dst", UploadId=upload_id)
 
 
@@ -144,7 +144,7 @@ def test_upload_part_copy_unknown_upload(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId="no-such-upload", PartNumber=1,
                             CopySource=_src(bucket, "src"))
-    assert _error(info.value) == (404, "NoSuchUpload")
+    assert client_error(info.value) == (404, "NoSuchUpload")
 
 
 def test_upload_part_copy_reports_part_checksum(s3, bucket):

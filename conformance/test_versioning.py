@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from s3helpers import error_fields, key_path, md5_b64, parse_xml, quoted_etag
-from versioning_helpers import all_versions, body, error, error_headers, ids, put, set_versioning
+from s3helpers import client_error, error_fields, key_path, md5_b64, parse_xml, quoted_etag
+from versioning_helpers import all_versions, body, error_headers, ids, put, set_versioning
 
 
 def _status(s3, bucket):
@@ -51,7 +51,7 @@ def test_versioning_of_missing_bucket(s3):
                  lambda: set_versioning(s3, "mt-no-such-bucket-versioning")):
         with pytest.raises(ClientError) as info:
             call()
-        assert error(info.value) == (404, "NoSuchBucket")
+        assert client_error(info.value) == (404, "NoSuchBucket")
 
 
 @pytest.mark.parametrize("doc", [
@@ -70,7 +70,7 @@ def test_invalid_versioning_status(s3, bucket, status):
     # AWS documents neither code for this; both appear in the wild. Either way nothing changes.
     with pytest.raises(ClientError) as info:
         set_versioning(s3, bucket, status)
-    code = error(info.value)
+    code = client_error(info.value)
     assert code in {(400, "MalformedXML"), (400, "IllegalVersioningConfigurationException")}, code
     assert _status(s3, bucket) is None
 
@@ -156,7 +156,7 @@ def test_delete_makes_a_delete_marker(s3, bucket):
 
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket=bucket, Key="k")
-    assert error(info.value) == (404, "NoSuchKey")
+    assert client_error(info.value) == (404, "NoSuchKey")
     assert error_headers(info.value).get("x-amz-delete-marker") == "true"
     assert error_headers(info.value).get("x-amz-version-id") == marker
     with pytest.raises(ClientError) as info:
@@ -166,7 +166,7 @@ def test_delete_makes_a_delete_marker(s3, bucket):
 
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket=bucket, Key="k", VersionId=marker)
-    assert error(info.value) == (405, "MethodNotAllowed")
+    assert client_error(info.value) == (405, "MethodNotAllowed")
     assert error_headers(info.value).get("x-amz-delete-marker") == "true"
     assert "last-modified" in error_headers(info.value)
     with pytest.raises(ClientError) as info:
@@ -208,7 +208,7 @@ def test_delete_noncurrent_version_removes_only_it(s3, bucket):
     assert not resp.get("DeleteMarker")
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket=bucket, Key="k", VersionId=v2)
-    assert error(info.value) == (404, "NoSuchVersion")
+    assert client_error(info.value) == (404, "NoSuchVersion")
     assert body(s3, bucket, "k") == b"body 3"
     versions, markers, _ = all_versions(s3, bucket)
     assert [(v["VersionId"], v["IsLatest"]) for v in versions] == [(v3, True), (v1, False)]
@@ -226,7 +226,7 @@ def test_delete_latest_version_makes_previous_current(s3, bucket):
     s3.delete_object(Bucket=bucket, Key="k", VersionId=v1)
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket=bucket, Key="k")
-    assert error(info.value) == (404, "NoSuchKey")
+    assert client_error(info.value) == (404, "NoSuchKey")
     assert "x-amz-delete-marker" not in error_headers(info.value)
     assert all_versions(s3, bucket)[:2] == ([], [])
 
@@ -268,7 +268,7 @@ def test_suspended_delete_makes_a_null_delete_marker(s3, bucket):
     assert resp.get("VersionId") in (None, "null")
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket=bucket, Key="k")
-    assert error(info.value) == (404, "NoSuchKey")
+    assert client_error(info.value) == (404, "NoSuchKey")
     assert error_headers(info.value).get("x-amz-delete-marker") == "true"
     versions, markers, _ = all_versions(s3, bucket)
     assert [(m["VersionId"], m["IsLatest"]) for m in markers] == [("null", True)]
@@ -290,7 +290,7 @@ def test_get_version_that_does_not_exist(s3, bucket):
         with pytest.raises(ClientError) as info:
             s3.get_object(Bucket=bucket, Key="k", VersionId=vid)
         allowed = {(404, "NoSuchVersion")} | ({(404, "NoSuchKey")} if vid == "null" else set())
-        assert error(info.value) in allowed, vid
+        assert client_error(info.value) in allowed, vid
         with pytest.raises(ClientError) as info:
             s3.head_object(Bucket=bucket, Key="k", VersionId=vid)
         assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404, vid
@@ -303,7 +303,7 @@ def test_get_malformed_version_id(s3, bucket, vid):
     put(s3, bucket, "k", b"x")
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket=bucket, Key="k", VersionId=vid)
-    assert error(info.value) in {(400, "InvalidArgument"), (404, "NoSuchVersion")}
+    assert client_error(info.value) in {(400, "InvalidArgument"), (404, "NoSuchVersion")}
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -355,7 +355,7 @@ def test_delete_bucket_with_only_old_versions_or_markers_is_not_empty(s3, bucket
     for step in ("version and marker", "marker only"):
         with pytest.raises(ClientError) as info:
             s3.delete_bucket(Bucket=bucket)
-        assert error(info.value) == (409, "BucketNotEmpty"), step
+        assert client_error(info.value) == (409, "BucketNotEmpty"), step
         s3.delete_object(Bucket=bucket, Key="k", VersionId=v1 if step.startswith("version") else marker)
     s3.delete_bucket(Bucket=bucket)
     with pytest.raises(ClientError) as info:

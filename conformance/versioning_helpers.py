@@ -16,10 +16,6 @@ def set_versioning(s3, bucket: str, status: str = "Enabled") -> None:
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": status})
 
 
-def error(exc: ClientError) -> tuple[int, str]:
-    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
-
-
 def error_headers(exc: ClientError) -> dict[str, str]:
     """The HTTP response headers of a failed call (lower-cased names, as botocore keeps them)."""
     return exc.response["ResponseMetadata"]["HTTPHeaders"]

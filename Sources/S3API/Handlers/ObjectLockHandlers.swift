@@ -36,16 +36,11 @@ extension S3Handlers {
     }
 
     func putObjectRetention(_ bucket: String, _ key: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
-        try Self.requireIntegrityCheck(context)
-        try await requireObjectLock(bucket)
-        let version = try Self.requestedVersion(context)
-        let document = try await body.collectVerifiedDocument(context, limit: 64 << 10)
-        let retention = try ObjectLockXML.parseRetention(document, now: Date())
-        let record = try await storage.index.setRetention(
-            retention, bucket: bucket, key: key, versionID: version,
-            bypassGovernance: ObjectLockXML.bypassesGovernance(context.headers))
-        try await requireChanged(record, bucket, key, version: version)
-        return .empty(.ok)
+        let bypass = ObjectLockXML.bypassesGovernance(context.headers)
+        return try await changeLockSetting(bucket, key, context, body: body) { document, version in
+            let retention = try ObjectLockXML.parseRetention(document, now: Date())
+            return try await storage.index.setRetention(retention, bucket: bucket, key: key, versionID: version, bypassGovernance: bypass)
+        }
     }
 
     func getObjectLegalHold(_ bucket: String, _ key: String, _ context: RequestContext) async throws -> S3Response {
@@ -57,13 +52,25 @@ extension S3Handlers {
     }
 
     func putObjectLegalHold(_ bucket: String, _ key: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
+        try await changeLockSetting(bucket, key, context, body: body) { document, version in
+            try await storage.index.setLegalHold(ObjectLockXML.parseLegalHold(document), bucket: bucket, key: key, versionID: version)
+        }
+    }
+
+    /// A PutObjectRetention or PutObjectLegalHold: checks the request, then `change` parses the document and
+    /// stores it on the version, returning the version (nil if there is none).
+    private func changeLockSetting(
+        _ bucket: String, _ key: String, _ context: RequestContext, body: RequestBody,
+        change: ([UInt8], String?) async throws -> ObjectRecord?
+    ) async throws -> S3Response {
         try Self.requireIntegrityCheck(context)
         try await requireObjectLock(bucket)
         let version = try Self.requestedVersion(context)
         let document = try await body.collectVerifiedDocument(context, limit: 64 << 10)
-        let hold = try ObjectLockXML.parseLegalHold(document)
-        let record = try await storage.index.setLegalHold(hold, bucket: bucket, key: key, versionID: version)
-        try await requireChanged(record, bucket, key, version: version)
+        guard let record = try await change(document, version) else {
+            throw try await missingObjectError(bucket, key, version: version)
+        }
+        if record.isDeleteMarker { throw Self.lockOnDeleteMarkerError(record) }
         return .empty(.ok)
     }
 
@@ -80,12 +87,6 @@ extension S3Handlers {
         let record = try await requireVersion(bucket, key, version: try Self.requestedVersion(context))
         if record.isDeleteMarker { throw Self.lockOnDeleteMarkerError(record) }
         return record
-    }
-
-    /// Turns the outcome of a lock settings change into the error S3 gives when there was nothing to change.
-    private func requireChanged(_ record: ObjectRecord?, _ bucket: String, _ key: String, version: String?) async throws {
-        guard let record else { throw try await missingObjectError(bucket, key, version: version) }
-        if record.isDeleteMarker { throw Self.lockOnDeleteMarkerError(record) }
     }
 
     /// A delete marker has no lock settings: S3 answers 405, naming the marker.

@@ -92,12 +92,12 @@ enum ObjectLockXML {
     }
 
     static func request(from headers: HTTPFields, now: Date) throws(S3Error) -> Request {
-        func header(_ name: String) -> String? {
-            headers[HTTPField.Name(name)!].map { $0.trimmingCharacters(in: .whitespaces) }
+        func header(_ name: HTTPField.Name) -> String? {
+            headers[name].map { $0.trimmingCharacters(in: .whitespaces) }
         }
         var request = Request()
-        let modeText = header("x-amz-object-lock-mode")
-        let dateText = header("x-amz-object-lock-retain-until-date")
+        let modeText = header(.amzObjectLockMode)
+        let dateText = header(.amzObjectLockRetainUntilDate)
         if modeText != nil || dateText != nil {
             guard let modeText, let dateText else {
                 throw S3Error(.invalidArgument, "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied")
@@ -112,7 +112,7 @@ enum ObjectLockXML {
             }
             request.retention = ObjectRetention(mode: mode, retainUntil: try future(until, now: now))
         }
-        if let hold = header("x-amz-object-lock-legal-hold") {
+        if let hold = header(.amzObjectLockLegalHold) {
             switch hold {
             case "ON": request.legalHold = true
             case "OFF": request.legalHold = false
@@ -126,17 +126,17 @@ enum ObjectLockXML {
 
     /// `x-amz-bypass-governance-retention: true`.
     static func bypassesGovernance(_ headers: HTTPFields) -> Bool {
-        headers[HTTPField.Name("x-amz-bypass-governance-retention")!]?.trimmingCharacters(in: .whitespaces).lowercased() == "true"
+        headers[.amzBypassGovernanceRetention]?.trimmingCharacters(in: .whitespaces).lowercased() == "true"
     }
 
     /// The headers GET and HEAD report for a version's lock settings.
     static func addHeaders(for metadata: ObjectMetadata, to headers: inout HTTPFields) {
         if let retention = metadata.retention {
-            headers[HTTPField.Name("x-amz-object-lock-mode")!] = retention.mode.rawValue
-            headers[HTTPField.Name("x-amz-object-lock-retain-until-date")!] = HTTPDate.iso8601(retention.retainUntil)
+            headers[.amzObjectLockMode] = retention.mode.rawValue
+            headers[.amzObjectLockRetainUntilDate] = HTTPDate.iso8601(retention.retainUntil)
         }
         if let hold = metadata.legalHold {
-            headers[HTTPField.Name("x-amz-object-lock-legal-hold")!] = hold ? "ON" : "OFF"
+            headers[.amzObjectLockLegalHold] = hold ? "ON" : "OFF"
         }
     }
 
@@ -158,4 +158,11 @@ enum ObjectLockXML {
     private static func text(_ element: XMLElement, _ name: String) -> String? {
         element.child(name).map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) }
     }
+}
+
+extension HTTPField.Name {
+    static let amzObjectLockMode = HTTPField.Name("x-amz-object-lock-mode")!
+    static let amzObjectLockRetainUntilDate = HTTPField.Name("x-amz-object-lock-retain-until-date")!
+    static let amzObjectLockLegalHold = HTTPField.Name("x-amz-object-lock-legal-hold")!
+    static let amzBypassGovernanceRetention = HTTPField.Name("x-amz-bypass-governance-retention")!
 }
