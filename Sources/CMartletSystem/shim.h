@@ -2,3 +2,6 @@
 #include <openssl/hmac.h>
 #include <openssl/crypto.h>
 #include <zlib.h>
+#if defined(__linux__)
+#include <malloc.h>
+#endif

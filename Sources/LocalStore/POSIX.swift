@@ -10,7 +10,8 @@ import ObjectStore
 enum POSIX {
     /// The errno of the last failed call, as a thrown error.
     static func failure(_ call: String, _ path: String, errno code: CInt = errno) -> StoreError {
-        .ioFailure("\(call)(\(path)): \(String(cString: strerror(code))) (errno \(code))")
+        let message = "\(call)(\(path)): \(String(cString: strerror(code))) (errno \(code))"
+        return code == ENOSPC || code == EDQUOT ? .insufficientStorage(message) : .ioFailure(message)
     }
 
     /// `open(2)` with `O_CLOEXEC`, so no descriptor leaks into a child process.

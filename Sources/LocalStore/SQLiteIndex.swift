@@ -238,11 +238,12 @@ public final class SQLiteIndex: ObjectIndex {
         do { return try await database.write(body) } catch { throw Self.storeError(error) }
     }
 
-    /// Our own errors and cancellation pass through; anything from SQLite is an I/O failure.
+    /// Our own errors and cancellation pass through; anything from SQLite is an I/O failure, or a full disk.
     private static func storeError(_ error: any Error) -> any Error {
         switch error {
         case is StoreError, is CancellationError: error
         case let rejection as AssemblyRejection: rejection.underlying
+        case let error as DatabaseError where error.resultCode == .SQLITE_FULL: StoreError.insufficientStorage("index: \(error)")
         default: StoreError.ioFailure("index: \(error)")
         }
     }

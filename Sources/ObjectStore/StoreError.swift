@@ -18,4 +18,6 @@ public enum StoreError: Error, Sendable, Equatable {
     case blobMissing(BlobID)
     /// The disk or database failed; the message is for logs, not clients.
     case ioFailure(String)
+    /// The disk (or the index's) is full: nothing was stored, and the same request can succeed once space is freed.
+    case insufficientStorage(String)
 }

@@ -44,11 +44,27 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds in a lifecycle day (86400); a few seconds lets tests watch lifecycle rules act.")
     var lifecycleDaySeconds: Int = 86_400
 
+    @Option(help: "Seconds a client has to send a request head once it has begun one.")
+    var headerTimeout: Double = 30
+
+    @Option(help: "Seconds an open connection may wait idle between requests.")
+    var idleTimeout: Double = 60
+
+    @Option(help: "Seconds a request body may send nothing before the request fails with 400 RequestTimeout.")
+    var bodyTimeout: Double = 30
+
+    @Option(help: "Open connections at once; more are answered 503 SlowDown and closed (capped by the file descriptor limit).")
+    var maxConnections: Int = 10_000
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
     func validate() throws {
         guard ListenAddress(address) != nil else { throw ValidationError("--address must be HOST:PORT, e.g. 127.0.0.1:9000") }
+        for (name, seconds) in [("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout)] {
+            guard seconds > 0, seconds <= 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
+        }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
         if (accessKey == nil) != (secretKey == nil) {
             throw ValidationError("--access-key and --secret-key go together")
         }
@@ -62,6 +78,7 @@ struct ServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "martlet")
+        MemoryRelease.configureAllocator()
         let listen = ListenAddress(address)!
         let startedAt = Date()
         // File I/O gets its own threads: an fsync waiting on the disk must not stall other requests' reads.
@@ -82,6 +99,10 @@ struct ServerCommand: AsyncParsableCommand {
             host: listen.host, port: listen.port, region: region, domain: domain, tls: tls,
             credentials: StaticCredentials(accessKey: credentials.accessKey, secretKey: credentials.secretKey))
         settings.lifecycleDaySeconds = lifecycleDaySeconds
+        settings.connections.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
+        settings.connections.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        settings.connections.bodyStallTimeout = .milliseconds(Int64(bodyTimeout * 1000))
+        settings.connections.maxConnections = FileDescriptorLimit.raise(toServe: maxConnections, logger: logger)
         let configuration = settings
         let scheme = tls == nil ? "http" : "https"
         let server = try S3Server(configuration: configuration, storage: storage, logger: logger).makeService { bound in
@@ -103,6 +124,7 @@ struct ServerCommand: AsyncParsableCommand {
                 .init(service: server),
                 .init(service: sweep, successTerminationBehavior: .ignore),
                 .init(service: lifecycle),
+                .init(service: MemoryRelease()),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

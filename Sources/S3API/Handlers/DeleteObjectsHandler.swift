@@ -11,7 +11,7 @@ extension S3Handlers {
         try Self.requireIntegrityCheck(context)
         _ = try await requireBucket(bucket)
         let document = try await body.collectVerifiedDocument(context, limit: 2 << 20)
-        let root = try XMLReader.parse(document)
+        let root = try XMLReader.parse(document, limits: .deleteObjects)
         guard root.name == "Delete" else { throw S3Error(.malformedXML) }
         let quiet = root.child("Quiet")?.text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() == "true"
         let objects = root.children("Object")

@@ -75,6 +75,13 @@ extension S3Handlers {
             let body = ResponseBody(contentLength: Int(span.count)) { writer in
                 do {
                     try await reader.read(range: span, chunkSize: Self.readChunkSize) { try await writer.write($0) }
+                } catch let error as StoreError {
+                    // The status line is out: all that is left is to cut the body short, which the client
+                    // detects by its Content-Length, and to say why.
+                    logger.error("reading the object failed mid-response; the response was cut short", metadata: [
+                        "request-id": "\(context.requestID)", "error": "\(error)"])
+                    await reader.close()
+                    throw error
                 } catch {
                     await reader.close()
                     throw error

@@ -93,7 +93,7 @@ struct S3Handlers: Sendable {
 
 extension RequestBody {
     /// Collects a small request document (XML configuration), refusing more than `limit` bytes.
-    func collectDocument(limit: Int = 1 << 20, progress: BodyProgress) async throws -> [UInt8] {
+    func collectDocument(limit: Int = 64 << 10, progress: BodyProgress) async throws -> [UInt8] {
         var bytes: [UInt8] = []
         for try await buffer in self {
             guard bytes.count + buffer.readableBytes <= limit else {

@@ -81,7 +81,7 @@ struct MultipartAssembly: Sendable {
 
     /// Parses the CompleteMultipartUpload document. Any shape but a non-empty list of parts is MalformedXML.
     static func parseRequest(_ document: [UInt8]) throws(S3Error) -> [RequestedPart] {
-        let root = try XMLReader.parse(document)
+        let root = try XMLReader.parse(document, limits: .completeMultipartUpload)
         guard root.name == "CompleteMultipartUpload" else { throw S3Error(.malformedXML) }
         let parts = root.children("Part")
         guard !parts.isEmpty else { throw S3Error(.malformedXML) }

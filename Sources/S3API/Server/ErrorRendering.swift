@@ -10,6 +10,13 @@ extension S3Error {
         guard !isHead else {
             return .empty(code.status, headers: headers)
         }
+        var response = S3Response.xml(document(resource: resource, requestID: requestID, hostID: hostID), status: code.status)
+        for field in headers { response.headers.append(field) }
+        return response
+    }
+
+    /// The `<Error>` document alone.
+    func document(resource: String, requestID: String, hostID: String) -> XMLWriter {
         var xml = XMLWriter()
         xml.element("Error") { x in
             x.element("Code", code.rawValue)
@@ -19,8 +26,6 @@ extension S3Error {
             x.element("RequestId", requestID)
             x.element("HostId", hostID)
         }
-        var response = S3Response.xml(xml, status: code.status)
-        for field in headers { response.headers.append(field) }
-        return response
+        return xml
     }
 }

@@ -30,37 +30,30 @@ public struct S3Server: Sendable {
 
     /// The server as a service-lifecycle `Service`; `onRunning` gets the bound address (useful with port 0).
     public func makeService(onRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }) throws -> any Service {
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(300)))
-        let builder: HTTPServerBuilder
-        if let tls = configuration.tls {
-            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
-            let key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
-            let tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-            builder = try .tls(http1, tlsConfiguration: tlsConfiguration)
-        } else {
-            builder = http1
+        let address = ServerConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil)
+        let http1 = S3HTTPChannel(server: self, isTLS: configuration.tls != nil)
+        guard let tls = configuration.tls else {
+            return http1.server(
+                configuration: address, onServerRunning: { await onRunning($0.localAddress) },
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         }
-        let server = self
-        return try builder.buildServer(
-            configuration: ServerConfiguration(
-                address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            logger: logger,
-            responder: { request, writer, _ in
-                let exchange = await server.prepare(request)
-                var response: S3Response
-                switch exchange {
-                case .success(var context):
-                    response = await server.respond(to: request, context: &context) {
-                        try await writer.writeInformationalHead(HTTPResponse(status: .continue))
-                    }
-                case .failure(let failure):
-                    response = failure.response
-                }
-                try await writer.write(response: response.head, body: response.body)
-            },
-            onServerRunning: { channel in await onRunning(channel.localAddress) }
-        )
+        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChain).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
+        let tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        return try TLSChannel(http1, tlsConfiguration: tlsConfiguration).server(
+            configuration: address, onServerRunning: { await onRunning($0.localAddress) },
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    }
+
+    /// Answers one request: authenticates and parses it, then runs its handler. `sendContinue` answers
+    /// `Expect: 100-continue`, and is called only once an upload has passed its checks.
+    func respond(to request: Request, sendContinue: () async throws -> Void) async -> S3Response {
+        switch await prepare(request) {
+        case .success(var context):
+            return await respond(to: request, context: &context, sendContinue: sendContinue)
+        case .failure(let failure):
+            return failure.response
+        }
     }
 
     struct PreparedFailure: Error {
@@ -73,6 +66,7 @@ public struct S3Server: Sendable {
         let rawPathAndQuery = request.head.path ?? "/"
         let (rawPath, rawQuery) = Self.split(rawPathAndQuery)
         do throws(S3Error) {
+            try Self.checkTransferEncoding(request.headers)
             let target = try RequestTarget(rawPath: rawPath, host: request.head.authority, domain: configuration.domain)
             let query = try QueryParameters(rawQuery: rawQuery)
             let auth = try authenticate(request, target: target, rawPath: rawPath, rawQuery: rawQuery)
@@ -119,7 +113,7 @@ public struct S3Server: Sendable {
             return finish(try await handlers.handle(context, body: request.body), requestID: context.requestID)
         } catch {
             var response = errorResponse(for: error, context: context)
-            if !context.bodyProgress.isFinished { closeIfBodyUnread(request, &response) }
+            if !context.bodyProgress.isFinished || error is BodyStreamError { closeIfBodyUnread(request, &response) }
             return finish(response, requestID: context.requestID)
         }
     }
@@ -132,10 +126,13 @@ public struct S3Server: Sendable {
         case let error as S3Error: s3Error = error
         case let error as StoreError: s3Error = S3Error.from(error, bucket: bucket, key: key)
         case let error as AuthFailure: s3Error = S3Error.from(error)
+        case let error as BodyStreamError: s3Error = S3Error.from(error)
         default: s3Error = S3Error(.internalError)
         }
-        if s3Error.code == .internalError {
-            logger.error("internal error", metadata: ["request-id": "\(context.requestID)", "error": "\(error)"])
+        if s3Error.code == .internalError || s3Error.code == .serviceUnavailable {
+            logger.error("server fault", metadata: ["request-id": "\(context.requestID)", "error": "\(error)"])
+        } else if error is BodyStreamError {
+            logger.debug("request body failed", metadata: ["request-id": "\(context.requestID)", "error": "\(error)"])
         }
         let resource = "/" + [bucket, key].compactMap { $0 }.joined(separator: "/")
         return s3Error.response(resource: resource, requestID: context.requestID, hostID: hostID, isHead: context.method == .head)
@@ -160,6 +157,40 @@ public struct S3Server: Sendable {
         let declaresBody = request.headers[.transferEncoding] != nil
             || (request.headers[.contentLength].flatMap { Int64($0) } ?? 0) > 0
         if declaresBody { response.headers[.connection] = "close" }
+    }
+
+    /// S3 takes bodies whole or `chunked`; any other transfer coding is not implemented, as on AWS.
+    static func checkTransferEncoding(_ headers: HTTPFields) throws(S3Error) {
+        guard let coding = headers[.transferEncoding] else { return }
+        guard coding.trimmingCharacters(in: .whitespaces).lowercased() == "chunked" else {
+            throw S3Error(.notImplemented, "A header you provided implies functionality that is not implemented",
+                          details: [("Header", "Transfer-Encoding")])
+        }
+    }
+
+    /// The answer to a request whose head cannot be parsed; the connection closes after it.
+    func malformedRequestResponse(_ error: any Error) -> S3Response {
+        let requestID = RequestID.make()
+        logger.debug("malformed request head", metadata: ["request-id": "\(requestID)", "error": "\(error)"])
+        let s3Error = S3Error(.badRequest, "An error occurred when parsing the HTTP request.")
+        var response = finish(s3Error.response(resource: "/", requestID: requestID, hostID: hostID, isHead: false), requestID: requestID)
+        response.headers[.connection] = "close"
+        return response
+    }
+
+    /// The whole HTTP response sent on a connection over the limit before it is closed: 503 SlowDown, which
+    /// SDKs retry with backoff.
+    func refusalBytes(allocator: ByteBufferAllocator) -> ByteBuffer {
+        let requestID = RequestID.make()
+        let body = S3Error(.slowDown).document(resource: "/", requestID: requestID, hostID: hostID).text
+        let status = S3ErrorCode.slowDown.status
+        let head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/xml\r\n"
+            + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\nx-amz-request-id: \(requestID)\r\n"
+            + "x-amz-id-2: \(hostID)\r\nDate: \(HTTPDate.rfc1123(Date()))\r\nServer: Martlet\r\n\r\n"
+        var buffer = allocator.buffer(capacity: head.utf8.count + body.utf8.count)
+        buffer.writeString(head)
+        buffer.writeString(body)
+        return buffer
     }
 
     private func expectsContinue(_ request: Request) -> Bool {

@@ -15,6 +15,8 @@ public struct S3ServerConfiguration: Sendable {
     public var maxObjectSize: Int64 = 5 * 1024 * 1024 * 1024
     /// Seconds in a lifecycle day: 86,400, or a few for tests that watch rules run.
     public var lifecycleDaySeconds: Int = 86_400
+    /// Timeouts and the connection limit.
+    public var connections = ConnectionPolicy()
 
     public init(
         host: String, port: Int, region: String, domain: String?,

@@ -7,7 +7,7 @@ enum LifecycleXML {
     static let transitionClasses: Set<String> = ["GLACIER", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "DEEP_ARCHIVE", "GLACIER_IR"]
 
     static func parse(_ document: [UInt8]) throws(S3Error) -> LifecycleConfiguration {
-        let root = try XMLReader.parse(document)
+        let root = try XMLReader.parse(document, limits: .lifecycle)
         guard root.name == "LifecycleConfiguration" else { throw S3Error(.malformedXML) }
         let elements = root.children("Rule")
         guard !elements.isEmpty else { throw S3Error(.malformedXML) }

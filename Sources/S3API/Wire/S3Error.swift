@@ -40,6 +40,17 @@ extension S3Error {
         case .objectLocked: S3Error(.accessDenied, "Access Denied because object protected by object lock.")
         case .invalidBucketState: S3Error(.invalidBucketState)
         case .blobMissing, .ioFailure, .sourceChanged: S3Error(.internalError)
+        case .insufficientStorage:
+            S3Error(.serviceUnavailable, "The server has no room to store this request's data. Retry once space has been freed.")
+        }
+    }
+
+    /// A request body that ended badly: always the client's doing.
+    static func from(_ error: BodyStreamError) -> S3Error {
+        switch error {
+        case .stalled: S3Error(.requestTimeout, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
+        case .truncated: S3Error(.incompleteBody)
+        case .malformedFraming: S3Error(.badRequest, "The chunked transfer coding of the request body is malformed.")
         }
     }
 

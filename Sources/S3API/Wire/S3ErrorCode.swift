@@ -49,6 +49,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case preconditionFailed = "PreconditionFailed"
     case requestTimeTooSkewed = "RequestTimeTooSkewed"
     case requestTimeout = "RequestTimeout"
+    case serviceUnavailable = "ServiceUnavailable"
+    case slowDown = "SlowDown"
     case signatureDoesNotMatch = "SignatureDoesNotMatch"
     case xAmzContentSHA256Mismatch = "XAmzContentSHA256Mismatch"
 
@@ -65,6 +67,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .invalidRange, .invalidPartNumber: .rangeNotSatisfiable
         case .internalError: .internalServerError
         case .notImplemented: .notImplemented
+        case .serviceUnavailable, .slowDown: .serviceUnavailable
         case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .entityTooLarge,
              .entityTooSmall, .incompleteBody, .invalidArgument, .invalidBucketName, .invalidChunkSizeError,
              .badRequest, .invalidTag, .invalidDigest, .invalidPart, .invalidPartOrder, .invalidLocationConstraint, .invalidRequest, .invalidRetentionPeriod, .invalidStorageClass, .keyTooLongError,
@@ -125,6 +128,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .preconditionFailed: "At least one of the pre-conditions you specified did not hold"
         case .requestTimeTooSkewed: "The difference between the request time and the current time is too large."
         case .requestTimeout: "Your socket connection to the server was not read from or written to within the timeout period."
+        case .serviceUnavailable: "Service is unable to handle request."
+        case .slowDown: "Please reduce your request rate."
         case .signatureDoesNotMatch:
             "The request signature we calculated does not match the signature you provided. Check your key and signing method."
         case .xAmzContentSHA256Mismatch: "The provided 'x-amz-content-sha256' header does not match what was computed."

@@ -9,7 +9,7 @@ enum TagSet {
 
     /// Parses `<Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>`.
     static func parse(document: [UInt8], limit: Int) throws(S3Error) -> [ObjectTag] {
-        let root = try XMLReader.parse(document)
+        let root = try XMLReader.parse(document, limits: .tagging)
         guard root.name == "Tagging", let set = root.child("TagSet") else { throw S3Error(.malformedXML) }
         let tags = try set.children("Tag").map { element throws(S3Error) -> ObjectTag in
             guard let key = element.child("Key")?.text, let value = element.child("Value")?.text else { throw S3Error(.malformedXML) }
