@@ -3,17 +3,21 @@ SWIFT ?= swift
 DATA ?= ./data
 ADDRESS ?= 127.0.0.1:9000
 
-.PHONY: serve test build unit conformance setup
+FUZZ_SECONDS ?= 600
+
+.PHONY: serve test build unit conformance setup fuzz
 
 ## Set up a fresh machine, build the release binary and serve ./data on 127.0.0.1:9000.
 serve: setup build
 	./.build/release/martlet server --address $(ADDRESS) --data $(DATA)
 
-## Set up, build, and run every test: Swift unit tests, then the conformance suite against the release binary.
+## Set up, build, and run every test: Swift unit tests, each fuzz target for 20 s (so that a regression in a
+## parser shows), then the conformance suite against the release binary.
 ## `swift test -c release` builds and links .build/release/martlet too, so the code is compiled once.
 test: setup
 	./scripts/setup.sh --python
 	$(SWIFT) test -c release
+	./scripts/fuzz.sh 20
 	.venv/bin/python -m pytest conformance
 
 setup:
@@ -28,3 +32,7 @@ unit:
 conformance:
 	./scripts/setup.sh --python
 	.venv/bin/python -m pytest conformance
+
+## Run each libFuzzer target for FUZZ_SECONDS (default 600).
+fuzz: setup
+	./scripts/fuzz.sh $(FUZZ_SECONDS)

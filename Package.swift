@@ -1,7 +1,8 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-// Dependencies point one way: martlet -> S3API, LocalStore; S3API -> S3Auth, ObjectStore, Digest;
+// Dependencies point one way: martlet -> S3API, LocalStore; S3API -> S3Wire, S3Auth, ObjectStore, Digest;
+// S3Wire -> S3Auth, ObjectStore, Digest;
 // LocalStore -> ObjectStore, GRDB. S3Auth and ObjectStore import neither Hummingbird nor GRDB.
 let package = Package(
     name: "martlet",
@@ -47,10 +48,19 @@ let package = Package(
             name: "S3Auth",
             dependencies: ["Digest", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // The wire protocol: request targets, query strings, request documents (XML), the error table. Pure: no
+        // server, no storage, so that its parsers can be fuzzed on their own.
+        .target(
+            name: "S3Wire",
+            dependencies: [
+                "S3Auth", "ObjectStore", "Digest",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .target(
             name: "S3API",
             dependencies: [
-                "S3Auth", "ObjectStore", "Digest",
+                "S3Wire", "S3Auth", "ObjectStore", "Digest",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -83,6 +93,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The parsers of client input as libFuzzer targets (make fuzz); an ordinary build replays inputs.
+        .executableTarget(
+            name: "martlet-fuzz",
+            dependencies: [
+                "S3Wire", "S3Auth",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         // Digest throughput, run by hand (see bench/README.md).
         .executableTarget(name: "digest-bench", dependencies: ["Digest"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest", "CMartletSystem"]),
@@ -95,9 +114,20 @@ let package = Package(
             name: "LocalStoreTests",
             dependencies: ["LocalStore", "ObjectStore", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // The real server in process over a disk that fails on cue (LocalStore's fault seam).
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "S3API", "LocalStore", "ObjectStore", "S3Auth", "Digest",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "S3APITests",
-            dependencies: ["S3API", .product(name: "HTTPTypes", package: "swift-http-types")]
+            dependencies: ["S3API", "S3Wire", .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
     ]
 )

@@ -13,8 +13,13 @@ final class FileBlobReader: BlobReader {
     private let path: String
     private let allocator: ByteBufferAllocator
     private let threadPool: NIOThreadPool
+    private let faults: (any DiskFaultInjector)?
 
-    init(fd: CInt, size: Int64, path: String, allocator: ByteBufferAllocator, threadPool: NIOThreadPool) {
+    init(
+        fd: CInt, size: Int64, path: String, allocator: ByteBufferAllocator, threadPool: NIOThreadPool,
+        faults: (any DiskFaultInjector)? = nil
+    ) {
+        self.faults = faults
         self.fd = Mutex(fd)
         self.size = size
         self.path = path
@@ -28,7 +33,8 @@ final class FileBlobReader: BlobReader {
         precondition(offset >= 0 && maxLength >= 0, "negative offset or length")
         let length = Int(min(Int64(maxLength), max(0, size - offset)))
         if length == 0 { return allocator.buffer(capacity: 0) }
-        return try await threadPool.runIfActive { [allocator, path] in
+        return try await threadPool.runIfActive { [allocator, path, faults] in
+            if let code = faults?.fault(.read, path: path) { throw POSIX.failure("pread", path, errno: code) }
             var buffer = allocator.buffer(capacity: length)
             try self.fd.withLock { fd throws(StoreError) in
                 guard let fd else { throw StoreError.ioFailure("read from a closed blob reader (\(path))") }

@@ -23,6 +23,8 @@ public final class FileBlobStore: BlobStore {
     let temporaryDirectory: String
     let threadPool: NIOThreadPool
     let allocator: ByteBufferAllocator
+    /// Tests' failing disk; nil in a server.
+    let faults: (any DiskFaultInjector)?
 
     /// Opens the blob store in `directory`, creating `blobs/` and `tmp/` if missing.
     ///
@@ -32,10 +34,13 @@ public final class FileBlobStore: BlobStore {
     ///   - directory: The data directory; it must exist.
     ///   - threadPool: Runs every blocking file call. NIO's shared blocking pool by default.
     ///   - allocator: Allocates the buffers readers return.
+    ///   - faults: Makes chosen file calls fail, for tests of a failing disk.
     /// - Throws: ``StoreError/ioFailure(_:)`` if a folder cannot be created.
     public init(
-        directory: String, threadPool: NIOThreadPool = .singleton, allocator: ByteBufferAllocator = ByteBufferAllocator()
+        directory: String, threadPool: NIOThreadPool = .singleton, allocator: ByteBufferAllocator = ByteBufferAllocator(),
+        faults: (any DiskFaultInjector)? = nil
     ) throws {
+        self.faults = faults
         self.directory = directory
         self.blobsDirectory = directory + "/blobs"
         self.temporaryDirectory = directory + "/tmp"
@@ -50,8 +55,9 @@ public final class FileBlobStore: BlobStore {
     public func makeWriter() async throws -> any BlobWriter {
         let id = POSIX.randomHexID()
         let path = temporaryDirectory + "/" + id
-        let fd = try await threadPool.runIfActive {
-            try POSIX.openFile(path, O_WRONLY | O_CREAT | O_EXCL)
+        let fd = try await threadPool.runIfActive { [faults] in
+            if let code = faults?.fault(.create, path: path) { throw POSIX.failure("open", path, errno: code) }
+            return try POSIX.openFile(path, O_WRONLY | O_CREAT | O_EXCL)
         }
         return FileBlobWriter(store: self, id: id, temporaryPath: path, fd: fd)
     }
@@ -67,7 +73,8 @@ public final class FileBlobStore: BlobStore {
                 // GETs mostly read a blob front to back: ask the kernel for a larger read-ahead window.
                 _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
                 #endif
-                return FileBlobReader(fd: fd, size: size, path: path, allocator: allocator, threadPool: self.threadPool)
+                return FileBlobReader(
+                    fd: fd, size: size, path: path, allocator: allocator, threadPool: self.threadPool, faults: self.faults)
             } catch {
                 POSIX.closeFile(fd)
                 throw error

@@ -33,6 +33,9 @@ final class FileBlobWriter: BlobWriter {
                 guard case .open(let fd, let written) = state else {
                     throw StoreError.ioFailure("write to a blob writer that is already closed (\(temporaryPath))")
                 }
+                if let code = self.store.faults?.fault(.write, path: temporaryPath) {
+                    throw POSIX.failure("pwrite", temporaryPath, errno: code)
+                }
                 try buffer.withUnsafeReadableBytes { bytes throws(StoreError) in
                     try POSIX.writeFully(fd, bytes, at: written, path: temporaryPath)
                 }
@@ -50,6 +53,9 @@ final class FileBlobWriter: BlobWriter {
                     throw StoreError.ioFailure("commit of a blob writer that is already closed (\(temporaryPath))")
                 }
                 do throws(StoreError) {
+                    if let code = store.faults?.fault(.sync, path: temporaryPath) {
+                        throw POSIX.failure("fsync", temporaryPath, errno: code)
+                    }
                     try POSIX.sync(fd, path: temporaryPath)
                     POSIX.closeFile(fd)
                     state = .aborted

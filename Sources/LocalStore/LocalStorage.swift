@@ -32,18 +32,20 @@ public struct LocalStorage: Sendable {
     ///     shared blocking pool has one thread per core, so a few PUTs waiting in `fsync` hold up every GET's
     ///     reads; a server should pass a pool of its own with more threads (16 or so).
     ///   - logger: Told what start-up recovery did.
+    ///   - faults: Makes chosen blob file calls fail, for tests of a failing disk.
     /// - Throws: ``StoreError/ioFailure(_:)``.
     public static func open(
         directory: String,
         threadPool: NIOThreadPool = .singleton,
-        logger: Logger = Logger(label: "martlet.localstore")
+        logger: Logger = Logger(label: "martlet.localstore"),
+        faults: (any DiskFaultInjector)? = nil
     ) throws -> LocalStorage {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw StoreError.ioFailure("creating data directory \(directory): \(error)")
         }
-        let blobs = try FileBlobStore(directory: directory, threadPool: threadPool)
+        let blobs = try FileBlobStore(directory: directory, threadPool: threadPool, faults: faults)
         let removed = try blobs.removeTemporaryFiles()
         if removed > 0 {
             logger.notice("removed interrupted uploads", metadata: ["count": "\(removed)", "directory": "\(directory)"])

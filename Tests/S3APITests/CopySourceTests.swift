@@ -3,6 +3,7 @@ import HTTPTypes
 import Testing
 
 @testable import S3API
+@testable import S3Wire
 
 @Suite("x-amz-copy-source")
 struct CopySourceHeaderTests {

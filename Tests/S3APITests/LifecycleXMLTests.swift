@@ -3,6 +3,7 @@ import ObjectStore
 import Testing
 
 @testable import S3API
+@testable import S3Wire
 
 @Suite("Lifecycle configuration")
 struct LifecycleXMLTests {

@@ -4,6 +4,7 @@ import ObjectStore
 import Testing
 
 @testable import S3API
+@testable import S3Wire
 
 private enum Fixture {
     static let mib: Int64 = 1 << 20
@@ -86,7 +87,7 @@ struct CompleteRequestParsingTests {
               </Part>
             </CompleteMultipartUpload>
             """
-        let parts = try MultipartAssembly.parseRequest(Array(document.utf8))
+        let parts = try CompleteMultipartUploadXML.parse(Array(document.utf8))
         #expect(parts == [
             RequestedPart(number: 1, etag: "0123abcd", checksums: [:]),
             RequestedPart(number: 2, etag: "4567ef", checksums: [.crc32: "AAAAAA==", .sha256: "c2hhMjU2"]),
@@ -96,7 +97,7 @@ struct CompleteRequestParsingTests {
     @Test("an ETag whose quotes are escaped as &quot; is unquoted too")
     func escapedQuotes() throws {
         let document = "<CompleteMultipartUpload><Part><PartNumber>3</PartNumber><ETag>&quot;89ab&quot;</ETag></Part></CompleteMultipartUpload>"
-        #expect(try MultipartAssembly.parseRequest(Array(document.utf8)) == [RequestedPart(number: 3, etag: "89ab", checksums: [:])])
+        #expect(try CompleteMultipartUploadXML.parse(Array(document.utf8)) == [RequestedPart(number: 3, etag: "89ab", checksums: [:])])
     }
 
     @Test(
@@ -111,7 +112,7 @@ struct CompleteRequestParsingTests {
             "not xml at all",
         ])
     func malformed(_ document: String) {
-        #expect(s3ErrorCode { try MultipartAssembly.parseRequest(Array(document.utf8)) } == .malformedXML)
+        #expect(s3ErrorCode { try CompleteMultipartUploadXML.parse(Array(document.utf8)) } == .malformedXML)
     }
 }
 

@@ -4,6 +4,7 @@ import ObjectStore
 import Testing
 
 @testable import S3API
+@testable import S3Wire
 
 @Suite("Object lock documents and headers")
 struct ObjectLockXMLTests {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import S3API
+import S3Wire
 import Testing
 
 @Suite struct XMLEscapingTests {

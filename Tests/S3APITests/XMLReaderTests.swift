@@ -1,4 +1,5 @@
 import S3API
+import S3Wire
 import Testing
 
 @Suite struct XMLReaderTests {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdCore
 import ObjectStore
+import S3Wire
 
 /// ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation.
 extension S3Handlers {

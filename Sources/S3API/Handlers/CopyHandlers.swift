@@ -2,6 +2,7 @@ import Digest
 import Foundation
 import HTTPTypes
 import ObjectStore
+import S3Wire
 
 /// CopyObject and UploadPartCopy. Neither moves bytes through HTTP or writes them again: the copy shares the
 /// source's blobs (a part copied from a range shares that range), and the index counts the references.

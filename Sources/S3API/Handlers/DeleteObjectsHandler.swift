@@ -2,26 +2,20 @@ import Digest
 import Foundation
 import HummingbirdCore
 import ObjectStore
+import S3Wire
 
 /// DeleteObjects: up to 1,000 keys in one request and one index transaction.
 extension S3Handlers {
-    static let maxDeleteKeys = 1000
-
     func deleteObjects(_ bucket: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
         try Self.requireIntegrityCheck(context)
         _ = try await requireBucket(bucket)
         let document = try await body.collectVerifiedDocument(context, limit: 2 << 20)
-        let root = try XMLReader.parse(document, limits: .deleteObjects)
-        guard root.name == "Delete" else { throw S3Error(.malformedXML) }
-        let quiet = root.child("Quiet")?.text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() == "true"
-        let objects = root.children("Object")
-        guard !objects.isEmpty, objects.count <= Self.maxDeleteKeys else { throw S3Error(.malformedXML) }
+        let request = try DeleteObjectsXML.parse(document)
+        let quiet = request.quiet
 
         var requests: [DeleteRequest] = []
         var errors: [(key: String, version: String?, code: S3ErrorCode, message: String)] = []
-        for object in objects {
-            guard let key = object.child("Key")?.text else { throw S3Error(.malformedXML) }
-            let version = object.child("VersionId")?.text
+        for (key, version) in request.objects {
             if key.utf8.count > Self.maxKeyBytes {
                 errors.append((key, version, .keyTooLongError, S3ErrorCode.keyTooLongError.defaultMessage))
             } else if let version, version.isEmpty {

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdCore
 import ObjectStore
+import S3Wire
 
 /// GetObject and HeadObject.
 extension S3Handlers {

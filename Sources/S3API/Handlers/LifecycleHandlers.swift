@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdCore
 import ObjectStore
+import S3Wire
 import Synchronization
 
 /// Get, Put and DeleteBucketLifecycleConfiguration, and the `x-amz-expiration` header the rules imply.

@@ -1,5 +1,6 @@
 import Foundation
 import ObjectStore
+import S3Wire
 
 /// ListObjects (V1) and ListObjectsV2.
 extension S3Handlers {

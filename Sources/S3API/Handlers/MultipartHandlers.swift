@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdCore
 import ObjectStore
+import S3Wire
 
 /// CreateMultipartUpload, UploadPart, CompleteMultipartUpload and AbortMultipartUpload.
 extension S3Handlers {
@@ -105,7 +106,7 @@ extension S3Handlers {
         }
         let document = try await body.collectVerifiedDocument(context, limit: 8 << 20, checksumHeadersDescribeBody: false)
         let assembly = MultipartAssembly(
-            requested: try MultipartAssembly.parseRequest(document), objectChecksum: objectChecksum,
+            requested: try CompleteMultipartUploadXML.parse(document), objectChecksum: objectChecksum,
             objectSize: objectSize, lastModified: Date())
         let record: ObjectRecord
         do {

@@ -1,5 +1,6 @@
 import Foundation
 import ObjectStore
+import S3Wire
 
 /// ListParts and ListMultipartUploads.
 extension S3Handlers {

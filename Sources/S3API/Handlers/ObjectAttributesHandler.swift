@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import ObjectStore
+import S3Wire
 
 /// GetObjectAttributes: the object's ETag, checksum, parts, storage class and size, from the index alone.
 extension S3Handlers {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdCore
 import ObjectStore
+import S3Wire
 
 /// Object lock: the bucket's configuration, and each version's retention and legal hold.
 extension S3Handlers {

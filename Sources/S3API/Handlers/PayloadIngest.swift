@@ -3,6 +3,7 @@ import HummingbirdCore
 import NIOCore
 import ObjectStore
 import S3Auth
+import S3Wire
 
 /// Streams a request body into a blob: decodes aws-chunked framing, hashes in one pass (MD5 for the ETag,
 /// the object checksum, SHA-256 when the signature covers the payload) and verifies every digest the request

@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdCore
 import ObjectStore
 import S3Auth
+import S3Wire
 
 /// PutObject and DeleteObject.
 extension S3Handlers {

@@ -3,6 +3,7 @@ import HummingbirdCore
 import Logging
 import ObjectStore
 import S3Auth
+import S3Wire
 
 /// The API handlers, one file per operation family; this file is the one exhaustive dispatch.
 struct S3Handlers: Sendable {

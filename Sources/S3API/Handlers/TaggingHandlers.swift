@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdCore
 import ObjectStore
+import S3Wire
 
 /// Object and bucket tagging: Get, Put and Delete of each.
 extension S3Handlers {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdCore
 import ObjectStore
+import S3Wire
 
 /// GetBucketVersioning, PutBucketVersioning and ListObjectVersions.
 extension S3Handlers {

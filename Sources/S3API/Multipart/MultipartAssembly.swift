@@ -1,6 +1,7 @@
 import Digest
 import Foundation
 import ObjectStore
+import S3Wire
 
 /// How a multipart upload's object checksum is formed: the algorithm named at creation (CRC64NVME when none
 /// was, as S3 now computes for every object) and FULL_OBJECT or COMPOSITE.
@@ -59,14 +60,6 @@ struct MultipartChecksumMode: Equatable, Sendable {
     }
 }
 
-/// One `<Part>` of a CompleteMultipartUpload request.
-struct RequestedPart: Equatable, Sendable {
-    var number: Int
-    var etag: String
-    /// Part checksums the client listed, by algorithm.
-    var checksums: [ChecksumAlgorithm: String]
-}
-
 /// Builds the object a CompleteMultipartUpload makes from the parts it lists, enforcing S3's rules. Pure: the
 /// index calls it inside the completing transaction, with the upload's stored parts.
 struct MultipartAssembly: Sendable {
@@ -78,28 +71,6 @@ struct MultipartAssembly: Sendable {
     /// `x-amz-mp-object-size`, to verify.
     var objectSize: Int64?
     var lastModified: Date
-
-    /// Parses the CompleteMultipartUpload document. Any shape but a non-empty list of parts is MalformedXML.
-    static func parseRequest(_ document: [UInt8]) throws(S3Error) -> [RequestedPart] {
-        let root = try XMLReader.parse(document, limits: .completeMultipartUpload)
-        guard root.name == "CompleteMultipartUpload" else { throw S3Error(.malformedXML) }
-        let parts = root.children("Part")
-        guard !parts.isEmpty else { throw S3Error(.malformedXML) }
-        return try parts.map { element throws(S3Error) -> RequestedPart in
-            guard let numberText = element.child("PartNumber")?.text.trimmingCharacters(in: .whitespacesAndNewlines),
-                  let number = Int(numberText), let etag = element.child("ETag")?.text
-            else { throw S3Error(.malformedXML) }
-            var checksums: [ChecksumAlgorithm: String] = [:]
-            for algorithm in ChecksumAlgorithm.allCases {
-                if let value = element.child("Checksum" + algorithm.rawValue)?.text.trimmingCharacters(in: .whitespacesAndNewlines) {
-                    checksums[algorithm] = value
-                }
-            }
-            // Stored part ETags are lowercase MD5 hex; some clients send them uppercased.
-            let unquoted = ETag.unquote(etag.trimmingCharacters(in: .whitespacesAndNewlines)).lowercased()
-            return RequestedPart(number: number, etag: unquoted, checksums: checksums)
-        }
-    }
 
     func assemble(_ upload: MultipartUpload, stored: [UploadedPart]) throws(S3Error) -> ObjectRecord {
         let byNumber = Dictionary(stored.map { ($0.number, $0) }, uniquingKeysWith: { _, last in last })

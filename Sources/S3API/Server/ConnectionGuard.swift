@@ -1,4 +1,5 @@
 import NIOCore
+import S3Wire
 
 /// Watches a connection at the byte level, first in its pipeline after TLS: enforces the ``ConnectionPolicy``
 /// timeouts, refuses connections over the limit, and performs the lingering close.

@@ -1,4 +1,5 @@
 import HTTPTypes
+import S3Wire
 
 extension S3Error {
     /// The `<Error>` document and status for this error. HEAD responses carry no body.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdCore
 import S3Auth
+import S3Wire
 import Synchronization
 
 /// A request after parsing and authentication: what every handler gets.

@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import S3Wire
 import Synchronization
 
 /// One HTTP/1.1 connection of the S3 server. Hummingbird's own HTTP channel keeps reading a request body

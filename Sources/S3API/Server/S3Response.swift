@@ -1,6 +1,7 @@
 import HTTPTypes
 import HummingbirdCore
 import NIOCore
+import S3Wire
 
 /// A response a handler builds: status, headers and a body that may stream.
 public struct S3Response: Sendable {

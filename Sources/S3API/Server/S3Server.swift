@@ -8,6 +8,7 @@ import NIOPosix
 import NIOSSL
 import ObjectStore
 import S3Auth
+import S3Wire
 import ServiceLifecycle
 
 /// The S3 HTTP server: parses, authenticates and dispatches every request, and owns the response writing so
