@@ -12,13 +12,16 @@ serve: setup build
 	./.build/release/martlet server --address $(ADDRESS) --data $(DATA)
 
 ## Set up, build, and run every test: Swift unit tests, each fuzz target for 20 s (so that a regression in a
-## parser shows), then the conformance suite against the release binary.
+## parser shows), the conformance suite against the release binary, then the core of ceph/s3-tests held to
+## conformance/s3tests-expected.txt.
 ## `swift test -c release` builds and links .build/release/martlet too, so the code is compiled once.
 test: setup
 	./scripts/setup.sh --python
 	$(SWIFT) test -c release
 	./scripts/fuzz.sh 20
 	.venv/bin/python -m pytest conformance
+	./scripts/setup.sh --s3tests
+	.venv/bin/python conformance/s3tests_run.py
 
 setup:
 	./scripts/setup.sh

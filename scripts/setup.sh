@@ -15,7 +15,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
 fi
 
-if [ "${1:-}" = "--python" ]; then
+if [ "${1:-}" = "--python" ] || [ "${1:-}" = "--s3tests" ]; then
   if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv || {
       sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -26,6 +26,16 @@ if [ "${1:-}" = "--python" ]; then
   stamp=.venv/.requirements-installed
   if [ ! -f "$stamp" ] || [ conformance/requirements.txt -nt "$stamp" ]; then
     .venv/bin/pip install -q --disable-pip-version-check -r conformance/requirements.txt
+    touch "$stamp"
+  fi
+fi
+
+# ceph/s3-tests' own requirements, into the same venv, when a checkout is there (S3TESTS_DIR or ../shared/s3-tests).
+if [ "${1:-}" = "--s3tests" ]; then
+  suite="${S3TESTS_DIR:-../shared/s3-tests}"
+  stamp=.venv/.s3tests-requirements-installed
+  if [ -f "$suite/requirements.txt" ] && { [ ! -f "$stamp" ] || [ "$suite/requirements.txt" -nt "$stamp" ]; }; then
+    .venv/bin/pip install -q --disable-pip-version-check -r "$suite/requirements.txt"
     touch "$stamp"
   fi
 fi

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Runs the core selection of ceph/s3-tests against the release binary and holds it to conformance/s3tests-expected.txt.
+
+The suite comes from S3TESTS_DIR, else ../shared/s3-tests beside the repository; where neither exists it says so and
+skips. The run fails on any core test that fails but is not listed as expected to, and on any listed test that now
+passes (so the list only shrinks and always tells the truth).
+
+    .venv/bin/python conformance/s3tests_run.py [extra pytest arguments, e.g. -k versioning]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from s3helpers import MartletServer  # noqa: E402
+
+EXPECTED = HERE / "s3tests-expected.txt"
+# Seconds in a lifecycle day, for the server and the suite alike (the suite's lc_debug_interval).
+LIFECYCLE_DAY = 4
+PER_TEST_TIMEOUT = 180
+CORE = ("not fails_on_aws and not bucket_logging and not bucket_logging_cleanup and not cloud_transition and "
+        "not cloud_restore and not iam_account and not iam_user and not iam_role and not iam_tenant and "
+        "not iam_cross_account and not test_of_sts and not webidentity_test and not user_policy and "
+        "not role_policy and not session_policy and not group_policy and not abac_test and not sns and "
+        "not s3select")
+ACCESS_KEY = "S3TESTSMAINKEY000001"
+SECRET_KEY = "s3tests/main+Secret0123456789abcdefghij"
+# What the server reports as every bucket's and object's owner (one account, for now).
+OWNER_ID = hashlib.sha256(b"martlet").hexdigest()
+OWNER_NAME = "martlet"
+
+
+def suite_dir() -> Path | None:
+    given = os.environ.get("S3TESTS_DIR")
+    candidate = Path(given) if given else REPO.parent / "shared" / "s3-tests"
+    return candidate if (candidate / "s3tests" / "functional" / "test_s3.py").is_file() else None
+
+
+def expected_failures() -> dict[str, str]:
+    """test id -> reason. Lines are `test_name  # reason`; a `## heading` line gives the reason for the lines under it
+    that carry none."""
+    found: dict[str, str] = {}
+    heading = ""
+    for line in EXPECTED.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("## "):
+            heading = line[3:].strip()
+            continue
+        if not line or line.startswith("#"):
+            continue
+        name, _, reason = line.partition("#")
+        found[name.strip()] = reason.strip() or heading
+    return found
+
+
+def write_config(path: Path, port: int) -> None:
+    account = (f"display_name = {OWNER_NAME}\nuser_id = {OWNER_ID}\nemail = martlet@example.test\n"
+               f"access_key = {ACCESS_KEY}\nsecret_key = {SECRET_KEY}\n")
+    path.write_text(
+        f"[DEFAULT]\nhost = 127.0.0.1\nport = {port}\nis_secure = False\nssl_verify = False\n\n"
+        "[fixtures]\nbucket prefix = s3t-{random}-\n\n"
+        f"[s3 main]\n{account}api_name = us-east-1\nlc_debug_interval = {LIFECYCLE_DAY}\n\n"
+        f"[s3 alt]\n{account}\n[s3 tenant]\n{account}tenant = martlet\n\n"
+        f"[iam]\n{account}\n[iam root]\n{account}\n[iam alt root]\n{account}")
+
+
+def outcomes(junit: Path) -> dict[str, bool]:
+    """test name -> passed (skips count as passed: the suite skips what its configuration does not cover)."""
+    result: dict[str, bool] = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        failed = any(child.tag in ("failure", "error") for child in case)
+        result[case.get("name")] = not failed
+    return result
+
+
+def main() -> int:
+    suite = suite_dir()
+    if suite is None:
+        print("s3-tests: skipped: no ceph/s3-tests checkout at ../shared/s3-tests (set S3TESTS_DIR to one)")
+        return 0
+    binary = Path(os.environ.get("MARTLET_BIN") or REPO / ".build" / "release" / "martlet")
+    with tempfile.TemporaryDirectory(prefix="martlet-s3tests-") as work:
+        work = Path(work)
+        server = MartletServer(binary=binary, data_dir=work / "data", log_dir=work / "logs", access_key=ACCESS_KEY,
+                               secret_key=SECRET_KEY)
+        server.extra_args = ["--lifecycle-day-seconds", str(LIFECYCLE_DAY)]
+        server.start()
+        try:
+            config = work / "s3tests.conf"
+            write_config(config, server.port)
+            # S3TESTS_JUNIT keeps the JUnit report (failure messages included) for a closer look.
+            junit = Path(os.environ.get("S3TESTS_JUNIT") or work / "junit.xml")
+            command = [sys.executable, "-m", "pytest", "s3tests/functional/test_s3.py",
+                       "s3tests/functional/test_headers.py", "-m", CORE, "-q", "-p", "no:cacheprovider",
+                       f"--timeout={PER_TEST_TIMEOUT}", f"--junitxml={junit}", "-o", "junit_family=xunit1",
+                       "--tb=no", "-rN", *sys.argv[1:]]
+            env = dict(os.environ, S3TEST_CONF=str(config))
+            print("s3-tests:", " ".join(command[1:4]), "... against", server.endpoint, flush=True)
+            subprocess.run(command, cwd=suite, env=env, stdout=subprocess.DEVNULL if not os.environ.get("S3TESTS_VERBOSE") else None)
+            results = outcomes(junit)
+        finally:
+            server.stop()
+            log_tail = server.log_tail(4000)
+    expected = expected_failures()
+    selected = set(results)
+    failing = {name for name, passed in results.items() if not passed}
+    unexpected = sorted(failing - set(expected))
+    now_passing = sorted(name for name in expected if name in selected and name not in failing)
+    passed = len(selected) - len(failing)
+    print(f"s3-tests: {passed} of {len(selected)} core tests pass; the expected-failures list has {len(expected)} entries")
+    if unexpected:
+        print("s3-tests: failing but not listed in conformance/s3tests-expected.txt:")
+        for name in unexpected:
+            print("  ", name)
+    if now_passing:
+        print("s3-tests: listed as failing but now pass (remove them from conformance/s3tests-expected.txt):")
+        for name in now_passing:
+            print("  ", name)
+    if (unexpected or now_passing) and re.search(r" (error|critical) ", log_tail):
+        print("--- server log (tail)\n" + log_tail)
+    # "failed" counts what breaks the run: failures not listed, and listed tests that pass.
+    print(f"s3-tests: {passed} passed, {len(unexpected) + len(now_passing)} failed")
+    return 1 if unexpected or now_passing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
