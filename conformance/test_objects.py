@@ -310,3 +310,16 @@ def test_get_missing_key_and_bucket(s3, bucket):
     with pytest.raises(ClientError) as info:
         s3.put_object(Bucket="no-such-bucket-here-" + bucket[-8:], Key="nope", Body=b"1")
     assert client_error(info.value) == (404, "NoSuchBucket")
+
+
+@pytest.mark.parametrize("sent, stored", [
+    ("gzip", "gzip"),
+    ("deflate, gzip", "deflate, gzip"),  # kept exactly as sent
+    ("gzip, aws-chunked", "gzip"),
+    ("aws-chunked, gzip", "gzip"),
+    ("aws-chunked", None),
+    ("aws-chunked, aws-chunked", None),
+])
+def test_content_encoding_is_stored_without_aws_chunked(s3, bucket, sent, stored):
+    s3.put_object(Bucket=bucket, Key="enc", Body=b"x", ContentEncoding=sent)
+    assert s3.head_object(Bucket=bucket, Key="enc").get("ContentEncoding") == stored

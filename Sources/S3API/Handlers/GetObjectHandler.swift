@@ -28,7 +28,12 @@ extension S3Handlers {
                 (found, reader) = try await storage.open(lookup)
             }
         } catch StoreError.noSuchKey {
-            throw try await missingObjectError(bucket, key, version: version)
+            var error = try await missingObjectError(bucket, key, version: version)
+            // A HEAD that finds nothing says whether a delete marker is why, `false` included, as AWS does.
+            if isHead, error.code == .noSuchKey, !error.headers.contains(where: { $0.0 == "x-amz-delete-marker" }) {
+                error.headers.append(("x-amz-delete-marker", "false"))
+            }
+            throw error
         }
         let record = found
         if record.isDeleteMarker {

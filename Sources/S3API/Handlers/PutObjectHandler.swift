@@ -129,9 +129,10 @@ extension S3Handlers {
             declaredLength: declaredLength, maxSize: maxSize)
     }
 
-    /// `x-amz-version-id` for a record written to a versioned bucket.
+    /// `x-amz-version-id` for a record written to a versioning-enabled bucket. A write to a suspended bucket makes
+    /// the `null` version, which AWS does not name in the response (its PutObject example for a suspended bucket).
     static func addVersionHeader(_ stored: ObjectRecord?, to headers: inout HTTPFields) {
-        if let version = stored?.versionID { headers[.amzVersionID] = version }
+        if let version = stored?.versionID, version != VersionID.null { headers[.amzVersionID] = version }
     }
 
     static func validateKey(_ key: String) throws(S3Error) {
@@ -194,9 +195,12 @@ extension S3Handlers {
         return metadata
     }
 
-    /// `aws-chunked` is transfer framing, not the object's encoding; S3 stores what remains.
+    /// `aws-chunked` is transfer framing, not the object's encoding; S3 stores what remains, and a value without
+    /// it exactly as sent.
     private static func stripAWSChunked(_ value: String) -> String? {
-        let codings = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.lowercased() != "aws-chunked" }
-        return codings.isEmpty ? nil : codings.joined(separator: ",")
+        let all = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let codings = all.filter { $0.lowercased() != "aws-chunked" }
+        if codings.count == all.count { return value }
+        return codings.isEmpty ? nil : codings.joined(separator: ", ")
     }
 }
