@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import bucket_name, empty_and_delete, make_client
-from s3helpers import client_error, key_path, parse_xml
+from s3helpers import client_error, error_fields, key_path, parse_xml
 
 
 def _name(length: int, *, chars: str = string.ascii_lowercase + string.digits) -> str:
@@ -179,3 +179,32 @@ def test_get_bucket_location_missing_bucket(s3):
     with pytest.raises(ClientError) as info:
         s3.get_bucket_location(Bucket="missing-" + uuid.uuid4().hex)
     assert client_error(info.value) == (404, "NoSuchBucket")
+
+
+def test_list_buckets_pages_with_max_buckets_and_continuation_token(server_factory):
+    srv = server_factory.start("list-buckets")
+    s3 = srv.client()
+    assert s3.list_buckets(MaxBuckets=1)["Buckets"] == []
+    names = ["pb-a", "pb-b", "pb-c", "other"]
+    for name in names:
+        s3.create_bucket(Bucket=name)
+    seen, token = [], None
+    while True:
+        kwargs = {"MaxBuckets": 2, **({"ContinuationToken": token} if token else {})}
+        page = s3.list_buckets(**kwargs)
+        seen += [b["Name"] for b in page["Buckets"]]
+        assert len(page["Buckets"]) <= 2
+        token = page.get("ContinuationToken")
+        if not token:
+            break
+    assert seen == sorted(names)
+    assert [b["Name"] for b in s3.list_buckets(Prefix="pb-")["Buckets"]] == ["pb-a", "pb-b", "pb-c"]
+    assert s3.list_buckets(Prefix="pb-")["Prefix"] == "pb-"
+    assert "ContinuationToken" not in s3.list_buckets()
+
+
+@pytest.mark.parametrize("value", ["0", "10001", "x"])
+def test_list_buckets_refuses_bad_max_buckets(raw, value):
+    resp = raw.request("GET", "/", query={"max-buckets": value})
+    assert resp.status_code == 400
+    assert error_fields(resp.content)["Code"] == "InvalidArgument"

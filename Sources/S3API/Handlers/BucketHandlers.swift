@@ -6,8 +6,34 @@ import S3Wire
 
 /// ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation.
 extension S3Handlers {
+    /// ListBuckets, paged by `max-buckets` and `continuation-token` and narrowed by `prefix` and `bucket-region`.
+    /// Buckets are few (AWS allows at most 10,000 an account), so the page is cut from the whole sorted list.
     func listBuckets(_ context: RequestContext) async throws -> S3Response {
-        let buckets = try await storage.index.listBuckets()
+        let q = context.query
+        let prefix = q["prefix"] ?? ""
+        let region = q["bucket-region"].flatMap { $0.isEmpty ? nil : $0 }
+        var limit = Int.max
+        if let text = q["max-buckets"] {
+            guard let value = Int(text), (1...10_000).contains(value) else {
+                throw S3Error(.invalidArgument, "Argument max-buckets must be an integer between 1 and 10000",
+                              details: [("ArgumentName", "max-buckets"), ("ArgumentValue", text)])
+            }
+            limit = value
+        }
+        var after: String?
+        if let token = q["continuation-token"], !token.isEmpty {
+            guard let decoded = ContinuationToken.decode(token) else {
+                throw S3Error(.invalidArgument, "The continuation token provided is incorrect",
+                              details: [("ArgumentName", "continuation-token")])
+            }
+            after = decoded
+        }
+        let matching = try await storage.index.listBuckets()
+            .filter { $0.name.hasPrefix(prefix) && (region == nil || $0.region == region) }
+            .sorted { $0.name < $1.name }
+            .filter { after == nil || $0.name > after! }
+        let buckets = matching.prefix(limit)
+        let next = matching.count > buckets.count ? buckets.last.map { ContinuationToken.encode($0.name) } : nil
         var xml = XMLWriter()
         xml.element("ListAllMyBucketsResult", namespace: XMLWriter.s3Namespace) { x in
             x.element("Owner") { o in
@@ -23,6 +49,8 @@ extension S3Handlers {
                     }
                 }
             }
+            if let next { x.element("ContinuationToken", next) }
+            if q["prefix"] != nil { x.element("Prefix", prefix) }
         }
         return .xml(xml)
     }
