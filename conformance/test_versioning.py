@@ -416,3 +416,13 @@ def test_head_of_a_deleted_key_says_no_delete_marker(s3, bucket, versioning):
         s3.head_object(Bucket=bucket, Key="k")
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
     assert error_headers(info.value).get("x-amz-delete-marker") == "false"
+
+
+def test_get_object_attributes_names_the_version(s3, bucket):
+    set_versioning(s3, bucket)
+    v1 = put(s3, bucket, "k", b"one")
+    v2 = put(s3, bucket, "k", b"two!")
+    latest = s3.get_object_attributes(Bucket=bucket, Key="k", ObjectAttributes=["ObjectSize"])
+    assert (latest["VersionId"], latest["ObjectSize"]) == (v2, 4)
+    older = s3.get_object_attributes(Bucket=bucket, Key="k", VersionId=v1, ObjectAttributes=["ObjectSize"])
+    assert (older["VersionId"], older["ObjectSize"]) == (v1, 3)

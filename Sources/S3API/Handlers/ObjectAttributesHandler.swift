@@ -28,7 +28,9 @@ extension S3Handlers {
             }
             return value
         } ?? 0
-        guard let record = try await storage.index.object(bucket: bucket, key: key) else { throw S3Error.noSuchKey(key) }
+        let version = try Self.requestedVersion(context)
+        let record = try await requireVersion(bucket, key, version: version)
+        if record.isDeleteMarker { throw Self.deleteMarkerError(record, named: version != nil, key: key) }
 
         var xml = XMLWriter()
         xml.element("GetObjectAttributesResponse", namespace: XMLWriter.s3Namespace) { x in
@@ -64,6 +66,7 @@ extension S3Handlers {
         }
         var response = S3Response.xml(xml)
         response.headers[.lastModified] = HTTPDate.rfc1123(record.lastModified)
+        if let version = record.versionID { response.headers[.amzVersionID] = version }
         return response
     }
 }
