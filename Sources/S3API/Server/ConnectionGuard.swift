@@ -27,7 +27,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// Bytes to send at once and then close: the answer of a connection over the limit.
     private let refusal: ByteBuffer?
     private var context: ChannelHandlerContext?
-    private(set) var phase = Phase.awaitingHead
+    private var phase = Phase.awaitingHead
     private var phaseStart = NIODeadline.now()
     private var firstHeadByte: NIODeadline?
     /// When the socket was last asked for bytes that have not come yet: a stall only counts while the server
@@ -177,12 +177,5 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .responding:
             break
         }
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
