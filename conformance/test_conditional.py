@@ -46,6 +46,67 @@ def test_if_match_on_missing_key(s3, bucket):
         s3.head_object(Bucket=bucket, Key="absent")
 
 
+def test_if_none_match_with_an_etag_refuses_only_that_object(s3, bucket):
+    # AWS documents If-None-Match: * for writes; an ETag takes its RFC 7232 meaning, as on GET.
+    etag = s3.put_object(Bucket=bucket, Key="doc", Body=b"v1")["ETag"]
+    with pytest.raises(ClientError) as info:
+        s3.put_object(Bucket=bucket, Key="doc", Body=b"v2", IfNoneMatch=etag)
+    assert client_error(info.value) == (412, "PreconditionFailed")
+    assert s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"v1"
+    s3.put_object(Bucket=bucket, Key="doc", Body=b"v2", IfNoneMatch=quoted_etag(b"other"))
+    assert s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"v2"
+
+
+def test_if_match_star_needs_an_object(s3, bucket):
+    with pytest.raises(ClientError) as info:
+        s3.put_object(Bucket=bucket, Key="doc", Body=b"x", IfMatch="*")
+    assert client_error(info.value) == (404, "NoSuchKey")
+    s3.put_object(Bucket=bucket, Key="doc", Body=b"v1")
+    s3.put_object(Bucket=bucket, Key="doc", Body=b"v2", IfMatch="*")
+    assert s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"v2"
+
+
+def test_conditional_put_sees_a_delete_marker_as_no_object(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    etag = s3.put_object(Bucket=bucket, Key="doc", Body=b"v1")["ETag"]
+    s3.delete_object(Bucket=bucket, Key="doc")
+    with pytest.raises(ClientError) as info:
+        s3.put_object(Bucket=bucket, Key="doc", Body=b"v2", IfMatch=etag)
+    assert client_error(info.value) == (404, "NoSuchKey")
+    s3.put_object(Bucket=bucket, Key="doc", Body=b"v2", IfNoneMatch="*")
+    assert s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"v2"
+
+
+def _complete_one_part(s3, bucket, key, body, **conditions):
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=body)
+    return upload_id, lambda: s3.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=upload_id,
+        MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]}, **conditions)
+
+
+def test_complete_multipart_upload_evaluates_if_match_and_if_none_match(s3, bucket):
+    _, complete = _complete_one_part(s3, bucket, "doc", b"x", IfMatch="*")
+    with pytest.raises(ClientError) as info:
+        complete()
+    assert client_error(info.value) == (404, "NoSuchKey")
+
+    first = _complete_one_part(s3, bucket, "doc", b"one", IfNoneMatch="*")[1]()
+    _, complete = _complete_one_part(s3, bucket, "doc", b"two", IfNoneMatch="*")
+    with pytest.raises(ClientError) as info:
+        complete()
+    assert client_error(info.value) == (412, "PreconditionFailed")
+    _, complete = _complete_one_part(s3, bucket, "doc", b"two", IfMatch=quoted_etag(b"other"))
+    with pytest.raises(ClientError) as info:
+        complete()
+    assert client_error(info.value) == (412, "PreconditionFailed")
+    assert s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"one"
+
+    second = _complete_one_part(s3, bucket, "doc", b"two", IfMatch=first["ETag"])[1]()
+    assert second["ETag"] != first["ETag"]
+    assert s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"two"
+
+
 @pytest.mark.slow
 def test_concurrent_if_none_match_has_exactly_one_winner(server, bucket):
     threads = 20

@@ -98,14 +98,7 @@ extension SQLiteIndex {
     }
 
     static func check(_ condition: WriteCondition, current: ObjectRecord?) throws {
-        switch condition {
-        case .always:
-            break
-        case .ifAbsent:
-            if current != nil { throw StoreError.preconditionFailed }
-        case .ifETagMatches(let etag):
-            guard let current, current.etag == etag else { throw StoreError.preconditionFailed }
-        }
+        if !condition.holds(for: current) { throw StoreError.preconditionFailed }
     }
 
     static func upsert(_ encoded: EncodedRecord, _ db: Database) throws {

@@ -206,13 +206,49 @@ public struct ObjectRecord: Sendable, Equatable {
     public var versionName: String { versionID ?? VersionID.null }
 }
 
-/// What must hold about the current object for a write to go ahead, checked atomically with the write.
-public enum WriteCondition: Sendable, Equatable {
-    case always
+/// What must hold about the current object for a write to go ahead (`If-Match` / `If-None-Match` on PutObject,
+/// CopyObject and CompleteMultipartUpload), checked atomically with the write.
+public struct WriteCondition: Sendable, Equatable {
+    /// What one conditional header names: any object (`*`), or objects with one of these unquoted ETags.
+    public enum Match: Sendable, Equatable {
+        case any
+        case etags([String])
+
+        func names(_ record: ObjectRecord) -> Bool {
+            switch self {
+            case .any: true
+            case .etags(let etags): etags.contains(record.etag)
+            }
+        }
+    }
+
+    /// The write goes ahead only if an object exists and this names it.
+    public var ifMatch: Match?
+    /// The write goes ahead only if no object exists that this names.
+    public var ifNoneMatch: Match?
+
+    public init(ifMatch: Match? = nil, ifNoneMatch: Match? = nil) {
+        self.ifMatch = ifMatch
+        self.ifNoneMatch = ifNoneMatch
+    }
+
+    public static let always = WriteCondition()
     /// `If-None-Match: *`: only if no object exists under the key.
-    case ifAbsent
+    public static let ifAbsent = WriteCondition(ifNoneMatch: .any)
     /// `If-Match: etag`: only if an object exists and its ETag (unquoted) is this one.
-    case ifETagMatches(String)
+    public static func ifETagMatches(_ etag: String) -> WriteCondition { WriteCondition(ifMatch: .etags([etag])) }
+
+    public var isUnconditional: Bool { ifMatch == nil && ifNoneMatch == nil }
+
+    /// Whether the write may replace `current` (nil when the key has no object, or its latest version is a
+    /// delete marker).
+    public func holds(for current: ObjectRecord?) -> Bool {
+        if let ifMatch {
+            guard let current, ifMatch.names(current) else { return false }
+        }
+        if let ifNoneMatch, let current, ifNoneMatch.names(current) { return false }
+        return true
+    }
 }
 
 /// A multipart upload in progress.

@@ -50,12 +50,7 @@ final class InMemoryIndex: ObjectIndex {
         try state.withLock { s in
             guard var objects = s.objects[record.bucket] else { throw StoreError.noSuchBucket }
             let existing = objects.firstIndex { $0.key == record.key }
-            switch condition {
-            case .always: break
-            case .ifAbsent: if existing != nil { throw StoreError.preconditionFailed }
-            case .ifETagMatches(let etag):
-                guard let existing, objects[existing].etag == etag else { throw StoreError.preconditionFailed }
-            }
+            if !condition.holds(for: existing.map { objects[$0] }) { throw StoreError.preconditionFailed }
             var replaced: ObjectRecord?
             if let existing {
                 replaced = objects[existing]

@@ -95,8 +95,7 @@ extension S3Handlers {
             } catch StoreError.sourceChanged where attempt < 5 {
                 continue
             } catch StoreError.preconditionFailed {
-                if condition != .ifAbsent, try await storage.index.object(bucket: bucket, key: key) == nil { throw S3Error.noSuchKey(key) }
-                throw S3Error(.preconditionFailed, details: [("Condition", condition == .ifAbsent ? "If-None-Match" : "If-Match")])
+                throw try await conditionFailure(condition, bucket: bucket, key: key)
             }
             var xml = XMLWriter()
             xml.element("CopyObjectResult", namespace: XMLWriter.s3Namespace) { x in

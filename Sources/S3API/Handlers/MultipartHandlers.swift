@@ -116,7 +116,7 @@ extension S3Handlers {
         } catch StoreError.noSuchUpload {
             throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
         } catch StoreError.preconditionFailed {
-            throw S3Error(.preconditionFailed, details: [("Condition", condition == .ifAbsent ? "If-None-Match" : "If-Match")])
+            throw try await conditionFailure(condition, bucket: bucket, key: key)
         }
         var xml = XMLWriter()
         xml.element("CompleteMultipartUploadResult", namespace: XMLWriter.s3Namespace) { x in

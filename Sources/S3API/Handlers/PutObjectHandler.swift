@@ -31,16 +31,7 @@ extension S3Handlers {
             metadata: try Self.objectMetadata(from: context), condition: try Self.writeCondition(from: context),
             expectations: try payloadExpectations(context), lock: lock, bucketLock: info.objectLock)
         // The index checks the condition again, atomically, at commit; this only spares a doomed upload.
-        switch plan.condition {
-        case .always: break
-        case .ifAbsent:
-            if try await storage.index.object(bucket: bucket, key: key) != nil {
-                throw S3Error(.preconditionFailed, details: [("Condition", "If-None-Match")])
-            }
-        case .ifETagMatches(let etag):
-            guard let current = try await storage.index.object(bucket: bucket, key: key) else { throw S3Error.noSuchKey(key) }
-            if current.etag != etag { throw S3Error(.preconditionFailed, details: [("Condition", "If-Match")]) }
-        }
+        try await precheck(plan.condition, bucket: bucket, key: key)
         return plan
     }
 
@@ -61,12 +52,7 @@ extension S3Handlers {
         do {
             change = try await storage.putObject(record, condition: condition)
         } catch StoreError.preconditionFailed {
-            guard condition == .ifAbsent else {
-                // If-Match names an object; when there is none, S3 says so rather than 412.
-                if try await storage.index.object(bucket: bucket, key: key) == nil { throw S3Error.noSuchKey(key) }
-                throw S3Error(.preconditionFailed, details: [("Condition", "If-Match")])
-            }
-            throw S3Error(.preconditionFailed, details: [("Condition", "If-None-Match")])
+            throw try await conditionFailure(condition, bucket: bucket, key: key)
         }
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
@@ -139,20 +125,6 @@ extension S3Handlers {
         if key.utf8.count > maxKeyBytes {
             throw S3Error(.keyTooLongError, details: [("MaxSizeAllowed", String(maxKeyBytes)), ("Size", String(key.utf8.count))])
         }
-    }
-
-    /// PutObject's `If-None-Match: *` and `If-Match: etag`, checked atomically with the write.
-    static func writeCondition(from context: RequestContext) throws(S3Error) -> WriteCondition {
-        if let noneMatch = context.nonEmptyHeader("If-None-Match") {
-            guard noneMatch.trimmingCharacters(in: .whitespaces) == "*" else {
-                throw S3Error(.notImplemented, "If-None-Match on PutObject supports only '*'.", details: [("Header", "If-None-Match")])
-            }
-            return .ifAbsent
-        }
-        if let match = context.nonEmptyHeader("If-Match") {
-            return .ifETagMatches(ETag.unquote(match))
-        }
-        return .always
     }
 
     static let storageClasses: Set<String> = [
