@@ -1,10 +1,11 @@
-"""Helpers shared by test_checksums.py (PutObject) and test_multipart_checksums.py (multipart uploads): the
-algorithms and trailer modes the tests run over, reading back the checksum an object reports, and capturing the
-headers boto3 sends. (The checksum computations themselves are in checksum_helpers.py.)
+"""Helpers shared by test_checksums.py (PutObject), test_multipart_checksums.py and test_multipart_part_checksums.py
+(multipart uploads): the algorithms and trailer modes the tests run over, multipart uploads with checksums, reading
+back the checksum an object reports, and capturing the headers boto3 sends. (The checksum computations themselves
+are in checksum_helpers.py.)
 """
 
-from checksum_helpers import CHECKSUM_ALGORITHMS
-from s3helpers import md5_hex
+from checksum_helpers import CHECKSUM_ALGORITHMS, checksum_b64, checksum_field
+from s3helpers import md5_hex, quoted_etag
 
 ALGORITHMS = CHECKSUM_ALGORITHMS  # CRC32, CRC32C, CRC64NVME, SHA1, SHA256
 TRAILER_MODES = ("signed-trailer", "unsigned-trailer")
@@ -39,3 +40,30 @@ def _capture_headers(client, event):
 
     client.meta.events.register(f"before-send.s3.{event}", handler)
     return sent, lambda: client.meta.events.unregister(f"before-send.s3.{event}", handler)
+
+
+def _create(s3, bucket, key, algorithm=None, checksum_type=None) -> str:
+    kwargs = {}
+    if algorithm:
+        kwargs["ChecksumAlgorithm"] = algorithm
+    if checksum_type:
+        kwargs["ChecksumType"] = checksum_type
+    return s3.create_multipart_upload(Bucket=bucket, Key=key, **kwargs)["UploadId"]
+
+
+def _upload_parts(s3, bucket, key, upload_id, algorithm, parts) -> list[dict]:
+    """Uploads `parts` with their precomputed checksum headers; returns the Complete parts list."""
+    done = []
+    for n, data in enumerate(parts, start=1):
+        value = checksum_b64(algorithm, data)
+        resp = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=n, Body=data,
+                              **{checksum_field(algorithm): value})
+        assert resp["ETag"] == quoted_etag(data)
+        assert resp.get(checksum_field(algorithm)) == value  # UploadPart echoes the verified checksum
+        done.append({"PartNumber": n, "ETag": resp["ETag"], checksum_field(algorithm): value})
+    return done
+
+
+def _complete(s3, bucket, key, upload_id, parts, **kwargs):
+    return s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
+                                        MultipartUpload={"Parts": parts}, **kwargs)

@@ -27,7 +27,9 @@ from botocore.exceptions import ClientError
 from checksum_helpers import (
     checksum_b64, checksum_field, checksum_header, composite_checksum, full_object_checksum, multipart_etag,
 )
-from checksum_test_helpers import ALGORITHMS, TRAILER_MODES, _assert_stored, _capture_headers
+from checksum_test_helpers import (
+    ALGORITHMS, TRAILER_MODES, _assert_stored, _capture_headers, _complete, _create, _upload_parts,
+)
 from conftest import make_client
 from s3helpers import client_error, error_fields, key_path, md5_hex, object_absent, quoted_etag, random_bytes
 
@@ -44,33 +46,6 @@ SMALL = random_bytes(100_003, seed=5003)
 
 def _part_path(bucket, key, upload_id, part_number) -> str:
     return key_path(bucket, key) + f"?partNumber={part_number}&uploadId={quote(upload_id, safe='')}"
-
-
-def _create(s3, bucket, key, algorithm=None, checksum_type=None) -> str:
-    kwargs = {}
-    if algorithm:
-        kwargs["ChecksumAlgorithm"] = algorithm
-    if checksum_type:
-        kwargs["ChecksumType"] = checksum_type
-    return s3.create_multipart_upload(Bucket=bucket, Key=key, **kwargs)["UploadId"]
-
-
-def _upload_parts(s3, bucket, key, upload_id, algorithm, parts) -> list[dict]:
-    """Uploads `parts` with their precomputed checksum headers; returns the Complete parts list."""
-    done = []
-    for n, data in enumerate(parts, start=1):
-        value = checksum_b64(algorithm, data)
-        resp = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=n, Body=data,
-                              **{checksum_field(algorithm): value})
-        assert resp["ETag"] == quoted_etag(data)
-        assert resp.get(checksum_field(algorithm)) == value  # UploadPart echoes the verified checksum
-        done.append({"PartNumber": n, "ETag": resp["ETag"], checksum_field(algorithm): value})
-    return done
-
-
-def _complete(s3, bucket, key, upload_id, parts, **kwargs):
-    return s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
-                                        MultipartUpload={"Parts": parts}, **kwargs)
 
 
 @pytest.fixture(scope="module")

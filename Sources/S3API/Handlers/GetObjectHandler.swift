@@ -134,21 +134,27 @@ extension S3Handlers {
         return number
     }
 
-    /// The bytes of the `number`th part (counting from 1) of a completed multipart object, and its checksum
-    /// when the object's is composite. An object stored whole is its own part 1.
+    /// The bytes of the `number`th part (counting from 1) of a completed multipart object, and its checksum.
+    /// An object stored whole is its own part 1.
     static func partRange(_ record: ObjectRecord, number: Int) throws(S3Error) -> (range: Range<Int64>, checksum: StoredChecksum?) {
         if record.parts.isEmpty {
             guard number == 1 else { throw S3Error(.invalidPartNumber, details: [("PartNumberRequested", String(number)), ("ActualPartCount", "1")]) }
-            return (0..<record.size, nil)
+            return (0..<record.size, record.checksum)
         }
         guard number <= record.parts.count else {
             throw S3Error(.invalidPartNumber, details: [("PartNumberRequested", String(number)), ("ActualPartCount", String(record.parts.count))])
         }
         let offset = record.parts[..<(number - 1)].reduce(Int64(0)) { $0 + $1.size }
         let part = record.parts[number - 1]
+        // A COMPOSITE object's part has its own checksum. A FULL_OBJECT checksum covers the whole object, so a part
+        // of one has none, unless it is the only part and so the whole object.
         var checksum: StoredChecksum? = nil
-        if let whole = record.checksum, whole.type == MultipartChecksumMode.composite, let value = part.checksum {
-            checksum = StoredChecksum(algorithm: whole.algorithm, value: value, type: whole.type)
+        if let whole = record.checksum {
+            if whole.type == MultipartChecksumMode.composite, let value = part.checksum {
+                checksum = StoredChecksum(algorithm: whole.algorithm, value: value, type: whole.type)
+            } else if whole.type == MultipartChecksumMode.fullObject, record.parts.count == 1 {
+                checksum = whole
+            }
         }
         return (offset..<(offset + part.size), checksum)
     }
