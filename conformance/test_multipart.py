@@ -21,6 +21,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from checksum_test_helpers import _upload_parts
 from conftest import make_client
 from multipart_helpers import (
     MIN_PART, MiB, _complete, _create, _mpu_etag, _multipart_put, _no_such_upload, _status, _upload, _upload_ids,
@@ -339,6 +340,26 @@ def test_completed_upload_disappears(s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"once"
 
 
+def test_repeated_complete_gets_the_first_answer(s3, bucket):
+    # AWS answers a Complete of an upload that already completed, with the same parts, as the first time:
+    # SDKs retry a Complete whose response they lost.
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    upload_id = _create(s3, bucket, "k", ChecksumAlgorithm="SHA256")
+    parts = _upload_parts(s3, bucket, "k", upload_id, "SHA256", [random_bytes(MIN_PART), b"tail"])
+    first = _complete(s3, bucket, "k", upload_id, parts)
+    again = _complete(s3, bucket, "k", upload_id, parts)
+    for field in ("ETag", "ChecksumSHA256", "ChecksumType", "VersionId", "Bucket", "Key", "Location"):
+        assert again.get(field) == first.get(field), field
+    assert first["ChecksumSHA256"].endswith("-2")
+    assert len(s3.list_object_versions(Bucket=bucket)["Versions"]) == 1  # the repeat wrote nothing
+
+    # A "repeat" naming other parts is not one: the upload is gone.
+    _no_such_upload(s3.complete_multipart_upload, Bucket=bucket, Key="k", UploadId=upload_id,
+                    MultipartUpload={"Parts": parts[:1]})
+    _no_such_upload(s3.complete_multipart_upload, Bucket=bucket, Key="other", UploadId=upload_id,
+                    MultipartUpload={"Parts": parts})
+
+
 def test_complete_empty_parts_list_is_malformed(s3, bucket):
     upload_id = _create(s3, bucket, "k")
     _upload(s3, bucket, "k", upload_id, 1, b"x")
@@ -445,11 +466,8 @@ def test_concurrent_completes_of_one_upload(server, s3, bucket):
         t.start()
     for t in threads:
         t.join(60)
-    oks = [r for r in results if r and r[0] == "ok"]
-    errors = [r for r in results if r and r[0] == "error"]
-    assert len(oks) == 1 and len(errors) == 1, results
-    assert oks[0][1] == _mpu_etag(bodies)
-    assert errors[0][1] == (404, "NoSuchUpload")
+    # One completes the upload; the other, finding it complete, gets the same answer, as a retry would.
+    assert results == [("ok", _mpu_etag(bodies))] * 2, results
     got = s3.get_object(Bucket=bucket, Key="raced")
     assert got["Body"].read() == b"".join(bodies)
     assert got["ETag"] == _mpu_etag(bodies)

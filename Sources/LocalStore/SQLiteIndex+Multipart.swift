@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import ObjectStore
 
-/// An error `assemble` threw inside ``SQLiteIndex/completeUpload(bucket:key:uploadID:condition:assemble:)``,
+/// An error `assemble` threw inside ``SQLiteIndex/completeUpload(bucket:key:uploadID:condition:fingerprint:assemble:)``,
 /// carried through the transaction unchanged rather than reported as a database failure.
 struct AssemblyRejection: Error {
     let underlying: any Error
@@ -65,7 +65,7 @@ extension SQLiteIndex: MultipartIndex {
     }
 
     public func completeUpload(
-        bucket: String, key: String, uploadID: String, condition: WriteCondition,
+        bucket: String, key: String, uploadID: String, condition: WriteCondition, fingerprint: String,
         assemble: @escaping @Sendable (MultipartUpload, [UploadedPart]) throws -> ObjectRecord
     ) async throws -> (ObjectRecord, IndexChange) {
         try await write { db in
@@ -82,8 +82,48 @@ extension SQLiteIndex: MultipartIndex {
             // touch zero; parts left out of the object are freed.
             let (stored, replacedFreed) = try Self.storeCurrent(record, replacing: current, versioning: state, db)
             let freed = try Self.removeUpload(uploadID, parts: parts, db) + replacedFreed
+            try Self.keepReceipt(
+                CompletedUpload(
+                    uploadID: uploadID, bucket: bucket, key: key, fingerprint: fingerprint, etag: stored.etag,
+                    checksum: stored.checksum, versionID: stored.versionID, completed: Date()),
+                db)
             return (stored, IndexChange(replaced: current, freedBlobs: freed, stored: stored))
         }
+    }
+
+    public func completedUpload(bucket: String, key: String, uploadID: String) async throws -> CompletedUpload? {
+        try await read { db in
+            guard let row = try Row.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT fingerprint, etag, checksum, version_id, completed_at FROM completed_uploads
+                    WHERE upload_id = ? AND bucket = ? AND key = ? AND completed_at >= ?
+                    """),
+                arguments: [uploadID, bucket, Self.keyData(key), Self.milliseconds(Date() - CompletedUpload.retention)])
+            else { return nil }
+            let checksum: String? = row["checksum"]
+            return CompletedUpload(
+                uploadID: uploadID, bucket: bucket, key: key, fingerprint: row["fingerprint"], etag: row["etag"],
+                checksum: try checksum.map { try JSONDecoder().decode(StoredChecksum.self, from: Data($0.utf8)) },
+                versionID: row["version_id"], completed: Self.date(milliseconds: row["completed_at"]))
+        }
+    }
+
+    /// Records a completion and drops receipts past their retention, so the table holds about a day of them.
+    private static func keepReceipt(_ receipt: CompletedUpload, _ db: Database) throws {
+        try db.execute(
+            sql: "DELETE FROM completed_uploads WHERE completed_at < ?",
+            arguments: [milliseconds(receipt.completed - CompletedUpload.retention)])
+        let checksum = try receipt.checksum.map { try json($0) }
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO completed_uploads
+                    (upload_id, bucket, key, fingerprint, etag, checksum, version_id, completed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                receipt.uploadID, receipt.bucket, keyData(receipt.key), receipt.fingerprint, receipt.etag, checksum,
+                receipt.versionID, milliseconds(receipt.completed),
+            ])
     }
 
     public func abortUpload(bucket: String, key: String, uploadID: String) async throws -> IndexChange {

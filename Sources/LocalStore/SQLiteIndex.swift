@@ -19,6 +19,7 @@ import ObjectStore
 ///   blobs it freed. Every table whose rows hold blobs (objects, parts, later noncurrent versions) counts here.
 /// - `uploads` and `parts`: multipart uploads in progress; completing one moves its parts' segments into an
 ///   `objects` row without copying bytes. `objects.parts` keeps the part sizes and checksums.
+///   `completed_uploads` keeps what each Complete of the last day answered.
 ///
 /// Times are kept as milliseconds since 1970, rounded to the nearest millisecond.
 public final class SQLiteIndex: ObjectIndex {
@@ -161,6 +162,23 @@ public final class SQLiteIndex: ObjectIndex {
             // JSON of the bucket's ObjectLockConfiguration; NULL where object lock is not enabled.
             try db.execute(sql: "ALTER TABLE buckets ADD COLUMN object_lock TEXT")
         }
+        migrator.registerMigration("v8-completed-uploads") { db in
+            try db.execute(
+                sql: """
+                    -- What each CompleteMultipartUpload of the last day answered, for a client's retry.
+                    CREATE TABLE completed_uploads (
+                        upload_id TEXT NOT NULL PRIMARY KEY,
+                        bucket TEXT NOT NULL,
+                        key BLOB NOT NULL,
+                        fingerprint TEXT NOT NULL,
+                        etag TEXT NOT NULL,
+                        checksum TEXT,
+                        version_id TEXT,
+                        completed_at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX completed_uploads_by_time ON completed_uploads (completed_at);
+                    """)
+        }
         return migrator
     }
 
@@ -210,6 +228,7 @@ public final class SQLiteIndex: ObjectIndex {
             let uploadIDs = try String.fetchAll(db, sql: "SELECT upload_id FROM uploads WHERE bucket = ?", arguments: [name])
             for uploadID in uploadIDs { freed += try Self.removeUpload(uploadID, db) }
             try db.execute(sql: "DELETE FROM lifecycle_due WHERE bucket = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM completed_uploads WHERE bucket = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM buckets WHERE name = ?", arguments: [name])
             return freed
         }

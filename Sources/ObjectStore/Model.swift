@@ -251,6 +251,36 @@ public struct WriteCondition: Sendable, Equatable {
     }
 }
 
+/// What a CompleteMultipartUpload answered, kept for a day so that a client retrying a Complete whose answer it
+/// lost (SDKs retry after a timeout) gets the same answer rather than NoSuchUpload.
+public struct CompletedUpload: Sendable, Equatable {
+    public static let retention: TimeInterval = 24 * 3600
+
+    public var uploadID: String
+    public var bucket: String
+    public var key: String
+    /// Identifies the part list the Complete named; a retry must name the same parts.
+    public var fingerprint: String
+    public var etag: String
+    public var checksum: StoredChecksum?
+    public var versionID: String?
+    public var completed: Date
+
+    public init(
+        uploadID: String, bucket: String, key: String, fingerprint: String, etag: String, checksum: StoredChecksum?,
+        versionID: String?, completed: Date
+    ) {
+        self.uploadID = uploadID
+        self.bucket = bucket
+        self.key = key
+        self.fingerprint = fingerprint
+        self.etag = etag
+        self.checksum = checksum
+        self.versionID = versionID
+        self.completed = completed
+    }
+}
+
 /// A multipart upload in progress.
 public struct MultipartUpload: Sendable, Equatable {
     public var uploadID: String

@@ -122,12 +122,16 @@ public protocol MultipartIndex: Sendable {
     func parts(bucket: String, key: String, uploadID: String, after: Int, limit: Int) async throws -> [UploadedPart]
     /// Turns an upload into the object under its key, in one transaction: `assemble` builds the record from the
     /// upload and all its parts (throwing to refuse), `condition` is checked against the current record, the
-    /// upload and its parts are removed, and blobs of parts `assemble` left out are freed.
+    /// upload and its parts are removed, blobs of parts `assemble` left out are freed, and a ``CompletedUpload``
+    /// with `fingerprint` is kept for ``completedUpload(bucket:key:uploadID:)`` (receipts older than
+    /// ``CompletedUpload/retention`` are dropped).
     /// Throws ``StoreError/noSuchUpload``, ``StoreError/preconditionFailed`` or what `assemble` throws.
     func completeUpload(
-        bucket: String, key: String, uploadID: String, condition: WriteCondition,
+        bucket: String, key: String, uploadID: String, condition: WriteCondition, fingerprint: String,
         assemble: @escaping @Sendable (MultipartUpload, [UploadedPart]) throws -> ObjectRecord
     ) async throws -> (ObjectRecord, IndexChange)
+    /// The receipt of an upload completed under this bucket and key within ``CompletedUpload/retention``.
+    func completedUpload(bucket: String, key: String, uploadID: String) async throws -> CompletedUpload?
     /// Removes an upload and its parts. Throws ``StoreError/noSuchUpload``.
     func abortUpload(bucket: String, key: String, uploadID: String) async throws -> IndexChange
     /// Uploads of a bucket with keys in `range`, ordered by key, then ID (IDs sort in creation order), after `marker`,

@@ -90,13 +90,13 @@ public struct Storage: Sendable {
         await reclaimer.free(change.freedBlobs)
     }
 
-    /// Completes an upload (see ``MultipartIndex/completeUpload(bucket:key:uploadID:condition:assemble:)``).
+    /// Completes an upload (see ``MultipartIndex/completeUpload(bucket:key:uploadID:condition:fingerprint:assemble:)``).
     public func completeUpload(
-        bucket: String, key: String, uploadID: String, condition: WriteCondition = .always,
+        bucket: String, key: String, uploadID: String, condition: WriteCondition = .always, fingerprint: String,
         assemble: @escaping @Sendable (MultipartUpload, [UploadedPart]) throws -> ObjectRecord
     ) async throws -> ObjectRecord {
         let (record, change) = try await index.completeUpload(
-            bucket: bucket, key: key, uploadID: uploadID, condition: condition, assemble: assemble)
+            bucket: bucket, key: key, uploadID: uploadID, condition: condition, fingerprint: fingerprint, assemble: assemble)
         await reclaimer.free(change.freedBlobs)
         return record
     }

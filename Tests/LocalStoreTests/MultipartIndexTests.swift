@@ -115,7 +115,7 @@ struct MultipartIndexTests {
             _ = try await index.putObject(ObjectIndexContract.record("b", "k", blob: "old"), condition: .always)
             let old = try #require(try await index.object(bucket: "b", key: "k"))
             let (record, change) = try await index.completeUpload(
-                bucket: "b", key: "k", uploadID: "u1", condition: .ifETagMatches(old.etag), assemble: assembling([1, 3]))
+                bucket: "b", key: "k", uploadID: "u1", condition: .ifETagMatches(old.etag), fingerprint: "f", assemble: assembling([1, 3]))
             #expect(record.etag == "1,2,3", "assemble is given every part, in order")
             #expect(record.segments.map(\.blobID) == [BlobID("p1"), BlobID("p3")])
             #expect(try await index.object(bucket: "b", key: "k") == record)
@@ -127,9 +127,32 @@ struct MultipartIndexTests {
             let gone = try await index.upload(bucket: "b", key: "k", uploadID: "u1")
             #expect(gone == nil)
             await #expect(throws: StoreError.noSuchUpload) {
-                try await index.completeUpload(bucket: "b", key: "k", uploadID: "u1", condition: .always, assemble: assembling([1]))
+                try await index.completeUpload(bucket: "b", key: "k", uploadID: "u1", condition: .always, fingerprint: "f", assemble: assembling([1]))
             }
             await #expect(throws: StoreError.noSuchUpload) { try await index.abortUpload(bucket: "b", key: "k", uploadID: "u1") }
+        }
+    }
+
+    @Test("a completion leaves a receipt under its bucket, key and upload ID; a refused one leaves none")
+    func completionReceipt() async throws {
+        try await withSQLiteIndex { index, _ in
+            try await prepareUpload(index, parts: 2)
+            await #expect(throws: StoreError.preconditionFailed) {
+                _ = try await index.putObject(ObjectIndexContract.record("b", "k"), condition: .ifETagMatches("x"))
+            }
+            await #expect(throws: StoreError.preconditionFailed) {
+                try await index.completeUpload(bucket: "b", key: "k", uploadID: "u1", condition: .ifETagMatches("x"), fingerprint: "f", assemble: assembling([1]))
+            }
+            #expect(try await index.completedUpload(bucket: "b", key: "k", uploadID: "u1") == nil)
+            let (record, _) = try await index.completeUpload(
+                bucket: "b", key: "k", uploadID: "u1", condition: .always, fingerprint: "parts-1-2", assemble: assembling([1, 2]))
+            let receipt = try #require(try await index.completedUpload(bucket: "b", key: "k", uploadID: "u1"))
+            #expect(receipt.fingerprint == "parts-1-2")
+            #expect(receipt.etag == record.etag)
+            #expect(receipt.checksum == record.checksum)
+            #expect(receipt.versionID == record.versionID)
+            #expect(try await index.completedUpload(bucket: "b", key: "other", uploadID: "u1") == nil)
+            #expect(try await index.completedUpload(bucket: "b", key: "k", uploadID: "u2") == nil)
         }
     }
 
@@ -140,12 +163,12 @@ struct MultipartIndexTests {
             _ = try await index.putObject(ObjectIndexContract.record("b", "k", blob: "old"), condition: .always)
             let old = try await index.object(bucket: "b", key: "k")
             await #expect(throws: Refused(reason: "too small")) {
-                try await index.completeUpload(bucket: "b", key: "k", uploadID: "u1", condition: .always) { _, _ in
+                try await index.completeUpload(bucket: "b", key: "k", uploadID: "u1", condition: .always, fingerprint: "f") { _, _ in
                     throw Refused(reason: "too small")
                 }
             }
             await #expect(throws: StoreError.preconditionFailed) {
-                try await index.completeUpload(bucket: "b", key: "k", uploadID: "u1", condition: .ifAbsent, assemble: assembling([1, 2]))
+                try await index.completeUpload(bucket: "b", key: "k", uploadID: "u1", condition: .ifAbsent, fingerprint: "f", assemble: assembling([1, 2]))
             }
             #expect(try await index.upload(bucket: "b", key: "k", uploadID: "u1") == makeUpload("u1"))
             #expect(try await index.parts(bucket: "b", key: "k", uploadID: "u1", after: 0, limit: 10).count == 2)

@@ -124,11 +124,12 @@ struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex, BucketSettingsI
     }
     func parts(bucket: String, key: String, uploadID: String, after: Int, limit: Int) async throws -> [UploadedPart] { throw Self.refusal }
     func completeUpload(
-        bucket: String, key: String, uploadID: String, condition: WriteCondition,
+        bucket: String, key: String, uploadID: String, condition: WriteCondition, fingerprint: String,
         assemble: @escaping @Sendable (MultipartUpload, [UploadedPart]) throws -> ObjectRecord
     ) async throws -> (ObjectRecord, IndexChange) {
         throw Self.refusal
     }
+    func completedUpload(bucket: String, key: String, uploadID: String) async throws -> CompletedUpload? { throw Self.refusal }
     func abortUpload(bucket: String, key: String, uploadID: String) async throws -> IndexChange { throw Self.refusal }
     func uploads(bucket: String, range: KeyRange, after marker: UploadMarker?, limit: Int) async throws -> [MultipartUpload] {
         throw Self.refusal

@@ -96,38 +96,74 @@ extension S3Handlers {
         for algorithm in ChecksumAlgorithm.allCases {
             if let value = context.nonEmptyHeader(algorithm.headerName) { objectChecksum = (algorithm, value) }
         }
-        // S3 checks the upload exists before reading the parts list.
+        // S3 checks the upload exists before reading the parts list; a Complete repeated after the upload
+        // completed gets the first answer again.
         guard let upload = try await storage.index.upload(bucket: bucket, key: key, uploadID: uploadID) else {
             _ = try await requireBucket(bucket)
-            throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
+            return try await repeatedCompletion(bucket, key, uploadID: uploadID, context, body: body)
         }
         if let checksumType, checksumType != MultipartChecksumMode(upload).type {
             throw S3Error(.invalidRequest, "The upload was created using the \(MultipartChecksumMode(upload).type) checksum mode. The complete request must use the same checksum mode.")
         }
         let document = try await body.collectVerifiedDocument(context, limit: 8 << 20, checksumHeadersDescribeBody: false)
+        let requested = try CompleteMultipartUploadXML.parse(document)
+        let fingerprint = Self.completionFingerprint(requested)
         let assembly = MultipartAssembly(
-            requested: try CompleteMultipartUploadXML.parse(document), objectChecksum: objectChecksum,
-            objectSize: objectSize, lastModified: Date())
+            requested: requested, objectChecksum: objectChecksum, objectSize: objectSize, lastModified: Date())
         let record: ObjectRecord
         do {
-            record = try await storage.completeUpload(bucket: bucket, key: key, uploadID: uploadID, condition: condition) { upload, parts in
+            record = try await storage.completeUpload(
+                bucket: bucket, key: key, uploadID: uploadID, condition: condition, fingerprint: fingerprint
+            ) { upload, parts in
                 try assembly.assemble(upload, stored: parts)
             }
         } catch StoreError.noSuchUpload {
-            throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
+            // A concurrent Complete of the same upload got there first.
+            return try await repeatedResult(bucket, key, uploadID: uploadID, fingerprint: fingerprint)
         } catch StoreError.preconditionFailed {
             throw try await conditionFailure(condition, bucket: bucket, key: key)
         }
+        return Self.completionResult(bucket, key, etag: record.etag, checksum: record.checksum, versionID: record.versionID)
+    }
+
+    /// A Complete of an upload that is no longer in progress: the first Complete's answer if it named the same
+    /// parts within the last day, else NoSuchUpload.
+    private func repeatedCompletion(
+        _ bucket: String, _ key: String, uploadID: String, _ context: RequestContext, body: RequestBody
+    ) async throws -> S3Response {
+        guard try await storage.index.completedUpload(bucket: bucket, key: key, uploadID: uploadID) != nil else {
+            throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
+        }
+        let document = try await body.collectVerifiedDocument(context, limit: 8 << 20, checksumHeadersDescribeBody: false)
+        let fingerprint = Self.completionFingerprint(try CompleteMultipartUploadXML.parse(document))
+        return try await repeatedResult(bucket, key, uploadID: uploadID, fingerprint: fingerprint)
+    }
+
+    private func repeatedResult(_ bucket: String, _ key: String, uploadID: String, fingerprint: String) async throws -> S3Response {
+        guard let receipt = try await storage.index.completedUpload(bucket: bucket, key: key, uploadID: uploadID),
+              receipt.fingerprint == fingerprint
+        else { throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)]) }
+        return Self.completionResult(bucket, key, etag: receipt.etag, checksum: receipt.checksum, versionID: receipt.versionID)
+    }
+
+    /// Names the parts a Complete listed (numbers and ETags), so a repeat can be told from a different request.
+    static func completionFingerprint(_ parts: [RequestedPart]) -> String {
+        var sha = SHA256()
+        for part in parts { sha.update(Array("\(part.number):\(part.etag)\n".utf8)) }
+        return sha.finalize().hexString
+    }
+
+    static func completionResult(_ bucket: String, _ key: String, etag: String, checksum: StoredChecksum?, versionID: String?) -> S3Response {
         var xml = XMLWriter()
         xml.element("CompleteMultipartUploadResult", namespace: XMLWriter.s3Namespace) { x in
             x.element("Location", "/\(bucket)/\(Percent.encode(key, keepSlash: true))")
             x.element("Bucket", bucket)
             x.element("Key", key)
-            x.element("ETag", "\"\(record.etag)\"")
-            Self.writeChecksumElements(record.checksum, into: &x)
+            x.element("ETag", "\"\(etag)\"")
+            Self.writeChecksumElements(checksum, into: &x)
         }
         var response = S3Response.xml(xml)
-        Self.addVersionHeader(record, to: &response.headers)
+        if let versionID, versionID != VersionID.null { response.headers[.amzVersionID] = versionID }
         return response
     }
 
