@@ -355,6 +355,17 @@ def test_get_object_attributes_multipart(s3, bucket):
         (n, len(d), checksum_b64("SHA256", d)) for n, d in enumerate(parts_data, start=1)]
 
 
+def test_get_object_attributes_of_full_object_multipart_counts_parts_without_listing(s3, bucket):
+    # AWS lists Parts only for COMPOSITE objects: a FULL_OBJECT checksum leaves the parts without checksums of
+    # their own (LocalStack's AWS-validated snapshots show the same).
+    upload_id = _create(s3, bucket, "mp", "CRC32", "FULL_OBJECT")
+    _complete(s3, bucket, "mp", upload_id, _upload_parts(s3, bucket, "mp", upload_id, "CRC32", [PART1, PART2]))
+    resp = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=["Checksum", "ObjectParts"])
+    assert resp["Checksum"] == {"ChecksumCRC32": full_object_checksum("CRC32", [PART1, PART2]), "ChecksumType": "FULL_OBJECT"}
+    assert resp["ObjectParts"]["TotalPartsCount"] == 2
+    assert "Parts" not in resp["ObjectParts"]
+
+
 def test_get_object_attributes_parts_paging(s3, bucket):
     key, parts_data = _composite_object(s3, bucket)
     seen, marker = [], 0

@@ -49,8 +49,10 @@ extension S3Handlers {
                     p.element("NextPartNumberMarker", page.last?.number ?? marker)
                     p.element("MaxParts", maxParts)
                     p.element("IsTruncated", remaining.count > page.count)
-                    // S3 lists the parts only of objects uploaded with checksums.
-                    if let algorithm = record.checksum?.algorithm {
+                    // S3 lists the parts only of objects with a COMPOSITE checksum, the one kind whose parts
+                    // keep checksums of their own.
+                    if let checksum = record.checksum, checksum.type == MultipartChecksumMode.composite {
+                        let algorithm = checksum.algorithm
                         for part in page {
                             p.element("Part") { e in
                                 if let checksum = part.checksum { e.element("Checksum" + algorithm, checksum) }
