@@ -181,7 +181,7 @@ extension S3Handlers {
             if let value = context.query[override] ?? stored { headers[name] = value }
         }
         for (name, value) in m.userMetadata.sorted(by: { $0.key < $1.key }) {
-            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
+            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = MetadataHeaderEncoding.headerValue(value) }
         }
         if let tags = m.tags, !tags.isEmpty { headers[.amzTaggingCount] = String(tags.count) }
         ObjectLockXML.addHeaders(for: m, to: &headers)

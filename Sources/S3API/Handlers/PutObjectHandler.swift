@@ -146,11 +146,12 @@ extension S3Handlers {
             let name = field.name.canonicalName
             guard name.hasPrefix("x-amz-meta-") else { continue }
             let shortName = String(name.dropFirst("x-amz-meta-".count))
-            userBytes += shortName.utf8.count + field.value.utf8.count
+            let value = MetadataHeaderEncoding.storedValue(field.value)
+            userBytes += shortName.utf8.count + value.utf8.count
             if let existing = metadata.userMetadata[shortName] {
-                metadata.userMetadata[shortName] = existing + "," + field.value
+                metadata.userMetadata[shortName] = existing + "," + value
             } else {
-                metadata.userMetadata[shortName] = field.value
+                metadata.userMetadata[shortName] = value
             }
         }
         if userBytes > maxUserMetadataBytes {
