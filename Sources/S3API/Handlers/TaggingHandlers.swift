@@ -9,7 +9,10 @@ extension S3Handlers {
     func getObjectTagging(_ bucket: String, _ key: String, _ context: RequestContext) async throws -> S3Response {
         let record = try await taggedRecord(bucket, key, context)
         var xml = XMLWriter()
-        TagSet.write(record.metadata.tags ?? [], into: &xml)
+        // A tag set has no order on AWS (it answers in an order of its own); ordering by key makes ours stable
+        // however the tags were given, in the header's query form or a document.
+        let tags = (record.metadata.tags ?? []).sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        TagSet.write(tags, into: &xml)
         var response = S3Response.xml(xml)
         if let version = record.versionID { response.headers[.amzVersionID] = version }
         return response
