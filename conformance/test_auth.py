@@ -2,6 +2,7 @@
 anonymous access, canonicalisation details."""
 
 import datetime as dt
+import email.utils
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -309,3 +310,42 @@ def test_sigv2_header_auth_wrong_secret(server, bucket):
     with pytest.raises(ClientError) as info:
         bad.list_objects(Bucket=bucket)
     assert client_error(info.value) == (403, "SignatureDoesNotMatch")
+
+
+def _with_headers(client, operation, headers):
+    """Adds headers before botocore signs, as an application's hook would."""
+    def add(params, **kwargs):
+        params["headers"].update(headers)
+
+    client.meta.events.register(f"before-call.s3.{operation}", add)
+    return lambda: client.meta.events.unregister(f"before-call.s3.{operation}", add)
+
+
+@pytest.mark.parametrize("headers", [{"Date": "now", "X-Amz-Date": "now"}, {"Date": "", "X-Amz-Date": "now"}],
+                         ids=["date-and-x-amz-date", "x-amz-date-and-empty-date"])
+def test_sigv4_signed_with_the_date_header(s3, bucket, headers):
+    # Given a Date header, botocore signs with Date in RFC 2822 form ("... -0000") and sends no X-Amz-Date;
+    # SigV4 allows either header to carry the request time.
+    now = email.utils.formatdate(usegmt=True)
+    remove = _with_headers(s3, "PutObject", {k: (now if v == "now" else v) for k, v in headers.items()})
+    try:
+        s3.put_object(Bucket=bucket, Key="dated", Body=b"bar")
+    finally:
+        remove()
+    assert s3.get_object(Bucket=bucket, Key="dated")["Body"].read() == b"bar"
+
+
+@pytest.mark.parametrize("when, code", [("Tue, 07 Jul 1950 21:53:04 GMT", "AccessDenied"),
+                                        ("Tue, 07 Jul 9999 21:53:04 GMT", "RequestTimeTooSkewed")],
+                         ids=["before-1970", "far-future"])
+def test_sigv2_request_time_out_of_range(s3v2, s3, bucket, when, code):
+    # A time before 1970 is not a valid request time (AccessDenied, "requires a valid Date or x-amz-date");
+    # one far off is a skewed clock.
+    remove = _with_headers(s3v2, "PutObject", {"x-amz-date": when})
+    try:
+        with pytest.raises(ClientError) as info:
+            s3v2.put_object(Bucket=bucket, Key="dated", Body=b"bar")
+    finally:
+        remove()
+    assert client_error(info.value) == (403, code)
+    assert object_absent(s3, bucket, "dated")

@@ -15,19 +15,33 @@ enum AWSDate {
 
     private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
-    /// Parses an HTTP date, "Fri, 24 May 2013 00:00:00 GMT" (RFC 7231 IMF-fixdate); the weekday is
-    /// not checked and "UTC" or "+0000" are accepted for the zone.
+    /// Parses an HTTP date, "Fri, 24 May 2013 00:00:00 GMT" (RFC 7231 IMF-fixdate), or the RFC 2822 form with a
+    /// numeric zone ("-0000", as Python's `formatdate` writes, or "+0200"); the weekday is not checked. Nil for
+    /// times before 1970, which S3 does not take as request times.
     static func parseHTTPDate(_ text: String) -> Date? {
         var parts = text.split(separator: " ", omittingEmptySubsequences: true)
         if let first = parts.first, first.hasSuffix(",") { parts.removeFirst() }
-        guard parts.count == 5, ["GMT", "UTC", "+0000", "Z"].contains(parts[4]),
+        guard parts.count == 5, let offset = zoneOffset(parts[4]),
             let day = Int(parts[0]), let monthIndex = months.firstIndex(of: parts[1].lowercased()),
             let year = Int(parts[2])
         else { return nil }
         let clock = parts[3].split(separator: ":")
-        guard clock.count == 3, let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2])
+        guard clock.count == 3, let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]),
+            let local = makeDate(year: year, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second)
         else { return nil }
-        return makeDate(year: year, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second)
+        let date = local.addingTimeInterval(-TimeInterval(offset))
+        return date.timeIntervalSince1970 >= 0 ? date : nil
+    }
+
+    /// Seconds east of UTC for "GMT", "UTC", "Z" or "+HHMM"/"-HHMM".
+    private static func zoneOffset(_ zone: Substring) -> Int? {
+        if ["GMT", "UTC", "Z"].contains(zone) { return 0 }
+        let bytes = Array(zone.utf8)
+        guard bytes.count == 5, bytes[0] == UInt8(ascii: "+") || bytes[0] == UInt8(ascii: "-"),
+            let hours = number(bytes, 1, 2), let minutes = number(bytes, 3, 2), hours < 24, minutes < 60
+        else { return nil }
+        let offset = hours * 3_600 + minutes * 60
+        return bytes[0] == UInt8(ascii: "-") ? -offset : offset
     }
 
     /// Parses whichever of the two formats `text` is in.
