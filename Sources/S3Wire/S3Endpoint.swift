@@ -42,6 +42,7 @@ public enum S3Endpoint: Sendable, Equatable {
     case putObjectRetention(bucket: String, key: String)
     case getObjectLegalHold(bucket: String, key: String)
     case putObjectLegalHold(bucket: String, key: String)
+    case getObjectTorrent(bucket: String, key: String)
     /// A real S3 operation this server does not offer yet: answered 501 NotImplemented.
     case notImplemented(operation: String)
 
@@ -136,6 +137,7 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.put, "retention"): return .putObjectRetention(bucket: bucket, key: key)
         case (.get, "legal-hold"): return .getObjectLegalHold(bucket: bucket, key: key)
         case (.put, "legal-hold"): return .putObjectLegalHold(bucket: bucket, key: key)
+        case (.get, "torrent"): return .getObjectTorrent(bucket: bucket, key: key)
         case (.get, nil): return .getObject(bucket: bucket, key: key)
         case (.head, nil): return .headObject(bucket: bucket, key: key)
         case (.delete, nil): return .deleteObject(bucket: bucket, key: key)
@@ -170,7 +172,7 @@ public enum S3Endpoint: Sendable, Equatable {
              .abortMultipartUpload(let b, let k, _), .listParts(let b, let k, _),
              .getObjectTagging(let b, let k), .putObjectTagging(let b, let k), .deleteObjectTagging(let b, let k),
              .getObjectRetention(let b, let k), .putObjectRetention(let b, let k),
-             .getObjectLegalHold(let b, let k), .putObjectLegalHold(let b, let k):
+             .getObjectLegalHold(let b, let k), .putObjectLegalHold(let b, let k), .getObjectTorrent(let b, let k):
             (b, k)
         }
     }

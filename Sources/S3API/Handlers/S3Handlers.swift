@@ -58,6 +58,7 @@ struct S3Handlers: Sendable {
         case .putObjectRetention(let bucket, let key): return try await putObjectRetention(bucket, key, context, body: body)
         case .getObjectLegalHold(let bucket, let key): return try await getObjectLegalHold(bucket, key, context)
         case .putObjectLegalHold(let bucket, let key): return try await putObjectLegalHold(bucket, key, context, body: body)
+        case .getObjectTorrent(let bucket, let key): return try await getObjectTorrent(bucket, key, context)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by this server yet.")
         }

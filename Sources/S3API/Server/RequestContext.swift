@@ -14,6 +14,8 @@ public struct RequestContext: Sendable {
     public var query: QueryParameters
     public var auth: VerifiedRequest
     public var endpoint: S3Endpoint
+    /// The Host the client named (HTTP/1 Host, HTTP/2 :authority).
+    public var authority: String? = nil
     /// Whether the handler read the request body to its end.
     let bodyProgress = BodyProgress()
     /// A PutObject's checks, done before `100 Continue`.

@@ -25,6 +25,13 @@ public struct S3Response: Sendable {
         return S3Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
     }
 
+    /// A 200 carrying bytes built in memory (small documents that are not XML).
+    public static func bytes(_ bytes: [UInt8], headers: HTTPFields) -> S3Response {
+        var headers = headers
+        headers[.contentLength] = String(bytes.count)
+        return S3Response(headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
     /// A response with no body. `Content-Length: 0` keeps keep-alive clients from waiting for one.
     public static func empty(_ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> S3Response {
         var headers = headers

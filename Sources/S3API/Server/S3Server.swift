@@ -75,7 +75,7 @@ public struct S3Server: Sendable {
             let endpoint = try S3Endpoint.parse(method: request.method, target: target, query: query, headers: request.headers)
             return .success(RequestContext(
                 requestID: requestID, method: request.method, headers: request.headers, target: target, query: query,
-                auth: auth, endpoint: endpoint))
+                auth: auth, endpoint: endpoint, authority: request.head.authority))
         } catch {
             let resource = Percent.decode(rawPath, plusIsSpace: false) ?? rawPath
             var response = finish(error.response(resource: resource, requestID: requestID, hostID: hostID, isHead: request.method == .head),
