@@ -3,7 +3,8 @@
 
 The suite comes from S3TESTS_DIR, else ../shared/s3-tests beside the repository; where neither exists it says so and
 skips. The run fails on any core test that fails but is not listed as expected to, and on any listed test that now
-passes (so the list only shrinks and always tells the truth).
+passes (so the list only shrinks and always tells the truth). The suite runs in two passes, each against a fresh
+server: most tests with a 4-second lifecycle day, and the few that count real days in a date with real-length days.
 
     .venv/bin/python conformance/s3tests_run.py [extra pytest arguments, e.g. -k versioning]
 """
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -25,8 +27,8 @@ sys.path.insert(0, str(HERE))
 from s3helpers import MartletServer  # noqa: E402
 
 EXPECTED = HERE / "s3tests-expected.txt"
-# Seconds in a lifecycle day, for the server and the suite alike (the suite's lc_debug_interval).
-LIFECYCLE_DAY = 4
+
+
 PER_TEST_TIMEOUT = 180
 CORE = ("not fails_on_aws and not bucket_logging and not bucket_logging_cleanup and not cloud_transition and "
         "not cloud_restore and not iam_account and not iam_user and not iam_role and not iam_tenant and "
@@ -38,6 +40,22 @@ SECRET_KEY = "s3tests/main+Secret0123456789abcdefghij"
 # What the server reports as every bucket's and object's owner (one account, for now).
 OWNER_ID = hashlib.sha256(b"martlet").hexdigest()
 OWNER_NAME = "martlet"
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One run of the suite against a fresh server whose lifecycle day is `day` seconds (the suite's
+    lc_debug_interval)."""
+    name: str
+    day: int
+
+
+# Most tests run against a 4-second lifecycle day, so lifecycle rules run while the suite waits for them.
+FAST = Pass("fast-days", 4)
+# The x-amz-expiration tests need real time: they count whole real days in the date they read.
+REAL_TIME = Pass("real-days", 86_400)
+REAL_TIME_TESTS = ("test_lifecycle_expiration_header_put", "test_lifecycle_expiration_header_head",
+                   "test_lifecycle_expiration_header_tags_head")
 
 
 def suite_dir() -> Path | None:
@@ -63,13 +81,13 @@ def expected_failures() -> dict[str, str]:
     return found
 
 
-def write_config(path: Path, port: int) -> None:
+def write_config(path: Path, port: int, day: int) -> None:
     account = (f"display_name = {OWNER_NAME}\nuser_id = {OWNER_ID}\nemail = martlet@example.test\n"
                f"access_key = {ACCESS_KEY}\nsecret_key = {SECRET_KEY}\n")
     path.write_text(
         f"[DEFAULT]\nhost = 127.0.0.1\nport = {port}\nis_secure = False\nssl_verify = False\n\n"
         "[fixtures]\nbucket prefix = s3t-{random}-\n\n"
-        f"[s3 main]\n{account}api_name = us-east-1\nlc_debug_interval = {LIFECYCLE_DAY}\n\n"
+        f"[s3 main]\n{account}api_name = us-east-1\nlc_debug_interval = {day}\n\n"
         f"[s3 alt]\n{account}\n[s3 tenant]\n{account}tenant = martlet\n\n"
         f"[iam]\n{account}\n[iam root]\n{account}\n[iam alt root]\n{account}")
 
@@ -83,34 +101,45 @@ def outcomes(junit: Path) -> dict[str, bool]:
     return result
 
 
+def run_pass(suite: Path, binary: Path, work: Path, settings: Pass, selection: list[str]) -> tuple[dict[str, bool], str]:
+    """Runs the selected tests against a fresh server with these settings: test name -> passed, and the log tail."""
+    server = MartletServer(binary=binary, data_dir=work / "data", log_dir=work / "logs", access_key=ACCESS_KEY,
+                           secret_key=SECRET_KEY)
+    server.extra_args = ["--lifecycle-day-seconds", str(settings.day)]
+    server.start()
+    try:
+        config = work / "s3tests.conf"
+        write_config(config, server.port, settings.day)
+        # S3TESTS_JUNIT keeps the JUnit report (failure messages included) for a closer look.
+        junit = Path(os.environ.get("S3TESTS_JUNIT") or work / "junit.xml").with_suffix(f".{settings.name}.xml")
+        command = [sys.executable, "-m", "pytest", *selection, "-m", CORE, "-q", "-p", "no:cacheprovider",
+                   f"--timeout={PER_TEST_TIMEOUT}", f"--junitxml={junit}", "-o", "junit_family=xunit1",
+                   "--tb=no", "-rN", *sys.argv[1:]]
+        env = dict(os.environ, S3TEST_CONF=str(config))
+        print(f"s3-tests ({settings.name}):", " ".join(command[1:3]), "... against", server.endpoint, flush=True)
+        subprocess.run(command, cwd=suite, env=env, stdout=subprocess.DEVNULL if not os.environ.get("S3TESTS_VERBOSE") else None)
+        results = outcomes(junit) if junit.exists() else {}
+    finally:
+        server.stop()
+    return results, server.log_tail(4000)
+
+
 def main() -> int:
     suite = suite_dir()
     if suite is None:
         print("s3-tests: skipped: no ceph/s3-tests checkout at ../shared/s3-tests (set S3TESTS_DIR to one)")
         return 0
     binary = Path(os.environ.get("MARTLET_BIN") or REPO / ".build" / "release" / "martlet")
+    files = ["s3tests/functional/test_s3.py", "s3tests/functional/test_headers.py"]
+    elsewhere = [f"{files[0]}::{name}" for name in REAL_TIME_TESTS]
+    results: dict[str, bool] = {}
+    log_tail = ""
     with tempfile.TemporaryDirectory(prefix="martlet-s3tests-") as work:
-        work = Path(work)
-        server = MartletServer(binary=binary, data_dir=work / "data", log_dir=work / "logs", access_key=ACCESS_KEY,
-                               secret_key=SECRET_KEY)
-        server.extra_args = ["--lifecycle-day-seconds", str(LIFECYCLE_DAY)]
-        server.start()
-        try:
-            config = work / "s3tests.conf"
-            write_config(config, server.port)
-            # S3TESTS_JUNIT keeps the JUnit report (failure messages included) for a closer look.
-            junit = Path(os.environ.get("S3TESTS_JUNIT") or work / "junit.xml")
-            command = [sys.executable, "-m", "pytest", "s3tests/functional/test_s3.py",
-                       "s3tests/functional/test_headers.py", "-m", CORE, "-q", "-p", "no:cacheprovider",
-                       f"--timeout={PER_TEST_TIMEOUT}", f"--junitxml={junit}", "-o", "junit_family=xunit1",
-                       "--tb=no", "-rN", *sys.argv[1:]]
-            env = dict(os.environ, S3TEST_CONF=str(config))
-            print("s3-tests:", " ".join(command[1:4]), "... against", server.endpoint, flush=True)
-            subprocess.run(command, cwd=suite, env=env, stdout=subprocess.DEVNULL if not os.environ.get("S3TESTS_VERBOSE") else None)
-            results = outcomes(junit)
-        finally:
-            server.stop()
-            log_tail = server.log_tail(4000)
+        for settings, selection in ((FAST, files + [f"--deselect={test}" for test in elsewhere]), (REAL_TIME, elsewhere)):
+            (Path(work) / settings.name).mkdir()
+            found, tail = run_pass(suite, binary, Path(work) / settings.name, settings, selection)
+            results.update(found)
+            log_tail += tail
     expected = expected_failures()
     selected = set(results)
     failing = {name for name, passed in results.items() if not passed}
