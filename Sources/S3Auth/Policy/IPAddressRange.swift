@@ -1,0 +1,81 @@
+import Foundation
+
+/// An IPv4 or IPv6 CIDR block of an `IpAddress` condition ("203.0.113.0/24", "2001:db8::/32", or one address).
+struct IPAddressRange: Sendable, Equatable {
+    let bytes: [UInt8]
+    let prefixLength: Int
+
+    init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let address = Self.parse(String(parts[0])) else { return nil }
+        let bits = address.count * 8
+        if parts.count == 2 {
+            guard let length = Int(parts[1]), (0...bits).contains(length) else { return nil }
+            prefixLength = length
+        } else {
+            prefixLength = bits
+        }
+        bytes = address
+    }
+
+    /// Whether `address` (textual, v4 or v6) lies in the block.
+    func contains(_ address: String) -> Bool {
+        guard let other = Self.parse(address) else { return false }
+        let candidate: [UInt8]
+        if other.count == bytes.count {
+            candidate = other
+        } else if bytes.count == 4, other.count == 16, other[0..<12] == Self.mappedPrefix[...] {
+            candidate = Array(other[12...])  // an IPv4-mapped IPv6 address, as a dual-stack socket reports one
+        } else {
+            return false
+        }
+        var remaining = prefixLength
+        for index in bytes.indices where remaining > 0 {
+            let mask: UInt8 = remaining >= 8 ? 0xFF : ~(0xFF >> UInt8(remaining))
+            if bytes[index] & mask != candidate[index] & mask { return false }
+            remaining -= 8
+        }
+        return true
+    }
+
+    private static let mappedPrefix: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]
+
+    /// Four bytes for dotted IPv4, sixteen for IPv6 (with `::` and an embedded IPv4 tail), nil otherwise.
+    static func parse(_ text: String) -> [UInt8]? {
+        if !text.contains(":") { return parseIPv4(Substring(text)) }
+        var text = Substring(text)
+        if let zone = text.firstIndex(of: "%") { text = text[..<zone] }
+        let halves = text.components(separatedBy: "::")
+        guard halves.count <= 2 else { return nil }
+        func groups(_ part: String) -> [UInt8]? {
+            if part.isEmpty { return [] }
+            var out: [UInt8] = []
+            let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
+            for (index, piece) in pieces.enumerated() {
+                if index == pieces.count - 1, piece.contains(".") {
+                    guard let v4 = parseIPv4(piece) else { return nil }
+                    out += v4
+                } else {
+                    guard (1...4).contains(piece.count), let value = UInt16(piece, radix: 16) else { return nil }
+                    out += [UInt8(value >> 8), UInt8(value & 0xFF)]
+                }
+            }
+            return out
+        }
+        guard let head = groups(halves[0]) else { return nil }
+        if halves.count == 1 { return head.count == 16 ? head : nil }
+        guard let tail = groups(halves[1]), head.count + tail.count < 16 else { return nil }
+        return head + [UInt8](repeating: 0, count: 16 - head.count - tail.count) + tail
+    }
+
+    private static func parseIPv4(_ text: Substring) -> [UInt8]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var out: [UInt8] = []
+        for part in parts {
+            guard (1...3).contains(part.count), part.allSatisfy(\.isASCII), let value = UInt8(part) else { return nil }
+            out.append(value)
+        }
+        return out
+    }
+}

@@ -1,0 +1,71 @@
+/// The IAM action and resource each operation is authorized as: one table, read by the authorizer for every
+/// request. https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
+public struct IAMAction: Sendable, Equatable {
+    /// `s3:GetObject`, ...
+    public var name: String
+    /// `arn:aws:s3:::bucket`, `arn:aws:s3:::bucket/key`, or `*`.
+    public var resource: String
+    /// The bucket the resource belongs to (whose owner, policy and ACL decide), nil for ListBuckets.
+    public var bucket: String?
+
+    public init(_ name: String, resource: String, bucket: String?) {
+        self.name = name
+        self.resource = resource
+        self.bucket = bucket
+    }
+}
+
+extension S3Endpoint {
+    /// The action this request needs. `versioned` says the request names a version (`?versionId=`), which some
+    /// operations authorize as their `...Version` action. Nil for operations Martlet does not offer.
+    public func iamAction(versioned: Bool) -> IAMAction? {
+        func bucketAction(_ name: String, _ bucket: String) -> IAMAction {
+            IAMAction(name, resource: "arn:aws:s3:::\(bucket)", bucket: bucket)
+        }
+        func objectAction(_ name: String, _ bucket: String, _ key: String, version: String? = nil) -> IAMAction {
+            IAMAction(versioned ? (version ?? name) : name, resource: "arn:aws:s3:::\(bucket)/\(key)", bucket: bucket)
+        }
+        switch self {
+        case .listBuckets: return IAMAction("s3:ListAllMyBuckets", resource: "*", bucket: nil)
+        case .createBucket(let b): return bucketAction("s3:CreateBucket", b)
+        case .deleteBucket(let b): return bucketAction("s3:DeleteBucket", b)
+        case .headBucket(let b), .listObjectsV1(let b), .listObjectsV2(let b): return bucketAction("s3:ListBucket", b)
+        case .getBucketLocation(let b): return bucketAction("s3:GetBucketLocation", b)
+        case .listMultipartUploads(let b): return bucketAction("s3:ListBucketMultipartUploads", b)
+        case .getBucketVersioning(let b): return bucketAction("s3:GetBucketVersioning", b)
+        case .putBucketVersioning(let b): return bucketAction("s3:PutBucketVersioning", b)
+        case .listObjectVersions(let b): return bucketAction("s3:ListBucketVersions", b)
+        case .getBucketTagging(let b): return bucketAction("s3:GetBucketTagging", b)
+        case .putBucketTagging(let b), .deleteBucketTagging(let b): return bucketAction("s3:PutBucketTagging", b)
+        case .getBucketLifecycle(let b): return bucketAction("s3:GetLifecycleConfiguration", b)
+        case .putBucketLifecycle(let b), .deleteBucketLifecycle(let b): return bucketAction("s3:PutLifecycleConfiguration", b)
+        case .getObjectLockConfiguration(let b): return bucketAction("s3:GetBucketObjectLockConfiguration", b)
+        case .putObjectLockConfiguration(let b): return bucketAction("s3:PutBucketObjectLockConfiguration", b)
+        // DeleteObjects is authorized as s3:DeleteObject for each key it names.
+        case .deleteObjects(let b): return bucketAction("s3:DeleteObject", b)
+        case .putObject(let b, let k), .copyObject(let b, let k), .createMultipartUpload(let b, let k),
+             .uploadPart(let b, let k, _), .uploadPartCopy(let b, let k, _), .completeMultipartUpload(let b, let k, _):
+            return objectAction("s3:PutObject", b, k)
+        case .getObject(let b, let k), .headObject(let b, let k):
+            return objectAction("s3:GetObject", b, k, version: "s3:GetObjectVersion")
+        case .getObjectAttributes(let b, let k):
+            return objectAction("s3:GetObjectAttributes", b, k, version: "s3:GetObjectVersionAttributes")
+        case .deleteObject(let b, let k): return objectAction("s3:DeleteObject", b, k, version: "s3:DeleteObjectVersion")
+        case .abortMultipartUpload(let b, let k, _): return objectAction("s3:AbortMultipartUpload", b, k)
+        case .listParts(let b, let k, _): return objectAction("s3:ListMultipartUploadParts", b, k)
+        case .getObjectTagging(let b, let k):
+            return objectAction("s3:GetObjectTagging", b, k, version: "s3:GetObjectVersionTagging")
+        case .putObjectTagging(let b, let k):
+            return objectAction("s3:PutObjectTagging", b, k, version: "s3:PutObjectVersionTagging")
+        case .deleteObjectTagging(let b, let k):
+            return objectAction("s3:DeleteObjectTagging", b, k, version: "s3:DeleteObjectVersionTagging")
+        case .getObjectRetention(let b, let k): return objectAction("s3:GetObjectRetention", b, k)
+        case .putObjectRetention(let b, let k): return objectAction("s3:PutObjectRetention", b, k)
+        case .getObjectLegalHold(let b, let k): return objectAction("s3:GetObjectLegalHold", b, k)
+        case .putObjectLegalHold(let b, let k): return objectAction("s3:PutObjectLegalHold", b, k)
+        case .getObjectTorrent(let b, let k):
+            return objectAction("s3:GetObjectTorrent", b, k, version: "s3:GetObjectVersionTorrent")
+        case .notImplemented: return nil
+        }
+    }
+}
