@@ -110,3 +110,22 @@ extension SQLiteIndex: BucketSettingsIndex {
         return try json.map { try JSONDecoder().decode(LifecycleConfiguration.self, from: Data($0.utf8)) }
     }
 }
+
+/// The bucket policy: its JSON text as the owner put it, in `buckets.policy`.
+extension SQLiteIndex {
+    public func setBucketPolicy(_ policy: String?, bucket: String) async throws {
+        try await write { db in
+            try Self.requireBucket(bucket, db)
+            try db.execute(sql: "UPDATE buckets SET policy = ? WHERE name = ?", arguments: [policy, bucket])
+        }
+    }
+
+    public func bucketPolicy(bucket: String) async throws -> String? {
+        try await read { db -> String? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT policy FROM buckets WHERE name = ?", arguments: [bucket]) else {
+                throw StoreError.noSuchBucket
+            }
+            return row["policy"]
+        }
+    }
+}

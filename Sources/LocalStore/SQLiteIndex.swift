@@ -179,6 +179,51 @@ public final class SQLiteIndex: ObjectIndex {
                     CREATE INDEX completed_uploads_by_time ON completed_uploads (completed_at);
                     """)
         }
+        migrator.registerMigration("v9-accounts") { db in
+            try db.execute(
+                sql: """
+                    -- Who owns each bucket (an account id); NULL for buckets from before accounts, until the
+                    -- operator's account adopts them at start-up. The bucket policy's JSON text.
+                    ALTER TABLE buckets ADD COLUMN owner TEXT;
+                    ALTER TABLE buckets ADD COLUMN policy TEXT;
+                    CREATE TABLE accounts (
+                        id TEXT NOT NULL PRIMARY KEY,
+                        canonical_id TEXT NOT NULL UNIQUE,
+                        name TEXT NOT NULL UNIQUE,
+                        display_name TEXT NOT NULL,
+                        email TEXT,
+                        created_at INTEGER NOT NULL,
+                        disabled INTEGER NOT NULL DEFAULT 0,
+                        is_operator INTEGER NOT NULL DEFAULT 0
+                    ) STRICT;
+                    -- IAM user names are unique in an account regardless of case, as on AWS.
+                    CREATE TABLE iam_users (
+                        account_id TEXT NOT NULL,
+                        name TEXT NOT NULL COLLATE NOCASE,
+                        user_id TEXT NOT NULL UNIQUE,
+                        path TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (account_id, name)
+                    ) STRICT;
+                    -- user_name '' is the account's root. The secret is sealed (AES-256-GCM) under the server key.
+                    CREATE TABLE access_keys (
+                        id TEXT NOT NULL PRIMARY KEY,
+                        account_id TEXT NOT NULL,
+                        user_name TEXT NOT NULL COLLATE NOCASE,
+                        sealed_secret BLOB NOT NULL,
+                        active INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX access_keys_by_owner ON access_keys (account_id, user_name);
+                    CREATE TABLE user_policies (
+                        account_id TEXT NOT NULL,
+                        user_name TEXT NOT NULL COLLATE NOCASE,
+                        policy_name TEXT NOT NULL,
+                        document TEXT NOT NULL,
+                        PRIMARY KEY (account_id, user_name, policy_name)
+                    ) STRICT;
+                    """)
+        }
         return migrator
     }
 
@@ -189,10 +234,10 @@ public final class SQLiteIndex: ObjectIndex {
         try await write { db in
             if try Self.bucketExists(bucket.name, db) { throw StoreError.bucketAlreadyExists }
             try db.execute(
-                sql: "INSERT INTO buckets (name, created_at, region, versioning, object_lock) VALUES (?, ?, ?, ?, ?)",
+                sql: "INSERT INTO buckets (name, created_at, region, versioning, object_lock, owner) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [
                     bucket.name, Self.milliseconds(bucket.creationDate), bucket.region, bucket.versioning?.rawValue,
-                    try bucket.objectLock.map { try Self.json($0) },
+                    try bucket.objectLock.map { try Self.json($0) }, bucket.owner,
                 ]
             )
         }
@@ -277,7 +322,7 @@ public final class SQLiteIndex: ObjectIndex {
         if try !bucketExists(name, db) { throw StoreError.noSuchBucket }
     }
 
-    private static let bucketColumns = "name, created_at, region, versioning, object_lock"
+    private static let bucketColumns = "name, created_at, region, versioning, object_lock, owner"
 
     private static func bucketInfo(_ row: Row) throws -> BucketInfo {
         BucketInfo(
@@ -285,6 +330,7 @@ public final class SQLiteIndex: ObjectIndex {
             versioning: (row["versioning"] as String?).flatMap(VersioningState.init(rawValue:)),
             objectLock: try (row["object_lock"] as String?).map {
                 try JSONDecoder().decode(ObjectLockConfiguration.self, from: Data($0.utf8))
-            })
+            },
+            owner: row["owner"])
     }
 }

@@ -14,16 +14,20 @@ public struct BucketInfo: Sendable, Equatable {
     public var versioning: VersioningState?
     /// The bucket's object lock settings; nil if object lock is not enabled on it.
     public var objectLock: ObjectLockConfiguration?
+    /// The id of the account owning the bucket; nil only in a data folder from before accounts, until the
+    /// operator's account adopts it at start-up.
+    public var owner: String?
 
     public init(
         name: String, creationDate: Date, region: String, versioning: VersioningState? = nil,
-        objectLock: ObjectLockConfiguration? = nil
+        objectLock: ObjectLockConfiguration? = nil, owner: String? = nil
     ) {
         self.name = name
         self.creationDate = creationDate
         self.region = region
         self.versioning = versioning
         self.objectLock = objectLock
+        self.owner = owner
     }
 }
 

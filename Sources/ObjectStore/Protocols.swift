@@ -194,7 +194,7 @@ public protocol VersionIndex: Sendable {
     func versions(bucket: String, range: KeyRange, after marker: VersionMarker?, limit: Int) async throws -> [VersionEntry]
 }
 
-/// Per-bucket settings kept with the bucket: tags, the lifecycle configuration and object lock.
+/// Per-bucket settings kept with the bucket: tags, the lifecycle configuration, object lock and the policy.
 public protocol BucketSettingsIndex: Sendable {
     /// Replaces a bucket's tags (nil removes them). Throws ``StoreError/noSuchBucket``.
     func setBucketTags(_ tags: [ObjectTag]?, bucket: String) async throws
@@ -207,6 +207,10 @@ public protocol BucketSettingsIndex: Sendable {
     /// Enables object lock on a bucket, or replaces its default retention; it cannot be disabled. Throws
     /// ``StoreError/noSuchBucket``, or ``StoreError/invalidBucketState`` unless versioning is Enabled.
     func setObjectLock(_ configuration: ObjectLockConfiguration, bucket: String) async throws
+    /// Replaces a bucket's policy, JSON text as given (nil removes it). Throws ``StoreError/noSuchBucket``.
+    func setBucketPolicy(_ policy: String?, bucket: String) async throws
+    /// A bucket's policy text, nil if it has none. Throws ``StoreError/noSuchBucket``.
+    func bucketPolicy(bucket: String) async throws -> String?
 }
 
 /// A key the lifecycle service must look at once `due` has passed.

@@ -13,6 +13,9 @@ public struct HTTPRequestParts: Sendable {
     public var rawQuery: String
     /// Header names as received (compared case-insensitively); repeated headers appear repeatedly.
     public var headers: [(name: String, value: String)]
+    /// The body's SHA-256 (lowercase hex), for query-API requests (IAM, STS) whose body was read before
+    /// authentication: their signers cover the body without sending `x-amz-content-sha256`.
+    public var bodySHA256: String?
 
     /// Creates the request parts from the wire values.
     public init(
@@ -45,24 +48,50 @@ func equalsIgnoringASCIICase(_ name: String, _ lowered: String) -> Bool {
     }
 }
 
-/// Looks up secret keys by access key id.
-public protocol CredentialStore: Sendable {
-    /// The secret key of `accessKey`, or nil if there is no such key.
-    func secretKey(forAccessKey accessKey: String) -> String?
+/// An access key's secret and whose key it is.
+public struct Credential: Sendable {
+    public var secretKey: String
+    public var caller: Caller
+
+    public init(secretKey: String, caller: Caller) {
+        self.secretKey = secretKey
+        self.caller = caller
+    }
 }
 
-/// A store holding a single key pair.
+/// What a credential store knows about an access key id.
+public enum CredentialLookup: Sendable {
+    case valid(Credential)
+    /// No such key, or a key made inactive: AWS answers both alike.
+    case unknown
+    /// The key's account is disabled.
+    case accountDisabled
+}
+
+/// Looks up secret keys by access key id. Called on every signed request: must answer from memory or one
+/// index lookup, and must see a key's deactivation at once.
+public protocol CredentialStore: Sendable {
+    func credential(forAccessKey accessKey: String) -> CredentialLookup
+}
+
+/// A store holding a single key pair, an account's root.
 public struct StaticCredentials: CredentialStore {
     private let accessKey: String
-    private let secret: String
+    private let credential: Credential
 
     /// A store that knows only `accessKey`, whose secret is `secretKey`.
-    public init(accessKey: String, secretKey: String) {
+    public init(accessKey: String, secretKey: String, account: AccountIdentity = .example) {
         self.accessKey = accessKey
-        self.secret = secretKey
+        self.credential = Credential(secretKey: secretKey, caller: .root(account))
     }
 
-    public func secretKey(forAccessKey accessKey: String) -> String? {
-        accessKey == self.accessKey ? secret : nil
+    public func credential(forAccessKey accessKey: String) -> CredentialLookup {
+        accessKey == self.accessKey ? .valid(credential) : .unknown
     }
+}
+
+extension AccountIdentity {
+    /// AWS's documentation account.
+    public static let example = AccountIdentity(
+        id: "123456789012", canonicalID: "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be")
 }

@@ -6,13 +6,16 @@ public struct RequestAuthenticator: Sendable {
     let region: String
     let credentials: any CredentialStore
     let maxClockSkew: TimeInterval
+    /// The services a signature may be made for: `s3`, and `iam`/`sts` where the query APIs are served.
+    let services: Set<String>
 
     /// - Parameters:
     ///   - region: the region credential scopes must name (AuthorizationHeaderMalformed otherwise).
     ///   - credentials: where secret keys come from.
     ///   - maxClockSkew: how far, in seconds, a request's time may be from `now` (S3 allows 15 minutes).
-    public init(region: String, credentials: any CredentialStore, maxClockSkew: TimeInterval = 900) {
+    public init(region: String, credentials: any CredentialStore, maxClockSkew: TimeInterval = 900, services: Set<String> = ["s3"]) {
         self.region = region
+        self.services = services
         self.credentials = credentials
         self.maxClockSkew = maxClockSkew
     }
@@ -40,7 +43,7 @@ public struct RequestAuthenticator: Sendable {
             return try authenticateV2Query(request, query: query, now: now)
         case (false, false):
             return VerifiedRequest(
-                accessKey: nil, signatureVersion: .anonymous,
+                accessKey: nil, caller: .anonymous, signatureVersion: .anonymous,
                 payload: try PayloadMode.unsignedVerification(for: request), isPresigned: false)
         }
     }
@@ -78,10 +81,11 @@ public struct RequestAuthenticator: Sendable {
         }
     }
 
-    func secretKey(for accessKey: String) throws(AuthFailure) -> String {
-        guard let secret = credentials.secretKey(forAccessKey: accessKey) else {
-            throw .invalidAccessKeyId(accessKey)
+    func credential(for accessKey: String) throws(AuthFailure) -> Credential {
+        switch credentials.credential(forAccessKey: accessKey) {
+        case .valid(let credential): return credential
+        case .unknown: throw .invalidAccessKeyId(accessKey)
+        case .accountDisabled: throw AuthFailure(code: .accessDenied, message: "The account this access key belongs to is disabled.")
         }
-        return secret
     }
 }

@@ -67,7 +67,8 @@ extension RequestAuthenticator {
         }
         let accessKey = String(credential[..<colon].trimmingSpaces)
         let signature = String(credential[credential.index(after: colon)...].trimmingSpaces)
-        let secret = try secretKey(for: accessKey)
+        let found = try self.credential(for: accessKey)
+        let secret = found.secretKey
         let time = try requestTime(request)
         try checkSkew(requestTime: time.text, date: time.date, now: now)
         // With x-amz-date present, the Date line is empty (x-amz-date is signed among the amz headers).
@@ -76,7 +77,7 @@ extension RequestAuthenticator {
         try verifyV2(
             request, query: QueryParameters(rawQuery: request.rawQuery), accessKey: accessKey, secret: secret,
             date: dateLine, amzHeaders: request.headers, provided: signature)
-        return VerifiedRequest(accessKey: accessKey, signatureVersion: .v2, payload: payload, isPresigned: false)
+        return VerifiedRequest(accessKey: accessKey, caller: found.caller, signatureVersion: .v2, payload: payload, isPresigned: false)
     }
 
     /// Verifies a V2 presigned URL: `?AWSAccessKeyId=&Expires=&Signature=`.
@@ -96,7 +97,8 @@ extension RequestAuthenticator {
             throw AuthFailure(
                 code: .accessDenied, message: "Invalid date (should be seconds since epoch): \(expiresText)")
         }
-        let secret = try secretKey(for: accessKey)
+        let found = try self.credential(for: accessKey)
+        let secret = found.secretKey
         let expiry = Date(timeIntervalSince1970: TimeInterval(expires))
         guard now <= expiry else {
             throw .expired(details: [
@@ -120,7 +122,7 @@ extension RequestAuthenticator {
         try verifyV2(
             merged, query: query, accessKey: accessKey, secret: secret, date: expiresText, amzHeaders: signedHeaders,
             provided: PercentEncoding.decodedString(rawSignature, plusAsSpace: false))
-        return VerifiedRequest(accessKey: accessKey, signatureVersion: .v2, payload: payload, isPresigned: true)
+        return VerifiedRequest(accessKey: accessKey, caller: found.caller, signatureVersion: .v2, payload: payload, isPresigned: true)
     }
 
     /// Tries the path as sent, then the strictly re-encoded path (clients that sign a different

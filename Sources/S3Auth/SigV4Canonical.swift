@@ -66,7 +66,7 @@ enum SigV4 {
     }
 
     /// SigningKey = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), "s3"), "aws4_request").
-    static func signingKey(secretKey: String, date: String, region: String) -> [UInt8] {
+    static func signingKey(secretKey: String, date: String, region: String, service: String = service) -> [UInt8] {
         let dateKey = HMAC.sha256(key: Array(("AWS4" + secretKey).utf8), message: date.utf8)
         let regionKey = HMAC.sha256(key: dateKey, message: region.utf8)
         let serviceKey = HMAC.sha256(key: regionKey, message: service.utf8)
@@ -79,7 +79,7 @@ enum SigV4 {
     }
 
     /// "date/region/s3/aws4_request"
-    static func scope(date: String, region: String) -> String {
+    static func scope(date: String, region: String, service: String = service) -> String {
         [date, region, service, terminator].joined(separator: "/")
     }
 }

@@ -40,6 +40,7 @@ struct SigV4Credential {
     let accessKey: String
     let date: String
     let region: String
+    let service: String
 
     /// What can be wrong with a credential; the header and query forms word each differently.
     enum Problem: Error {
@@ -51,17 +52,20 @@ struct SigV4Credential {
     }
 
     /// Splits from the right, so the access key is everything before the last four fields.
-    static func parse(_ value: String, expectedRegion: String) -> Result<SigV4Credential, Problem> {
+    /// `services` other than `s3` (the query APIs) may sign for `us-east-1` as well as the server's region: IAM
+    /// and STS are global services, which SDKs sign for there.
+    static func parse(_ value: String, expectedRegion: String, services: Set<String> = [SigV4.service]) -> Result<SigV4Credential, Problem> {
         let parts = value.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count >= 5 else { return .failure(.malformed) }
         let tail = parts.suffix(4).map(String.init)
         let accessKey = parts.dropLast(4).joined(separator: "/")
         guard !accessKey.isEmpty, tail[0].utf8.count == 8, tail[0].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 })
         else { return .failure(.malformed) }
-        guard tail[1] == expectedRegion else { return .failure(.wrongRegion(tail[1])) }
-        guard tail[2] == SigV4.service else { return .failure(.wrongService(tail[2])) }
+        let isGlobalService = tail[2] != SigV4.service && services.contains(tail[2])
+        guard tail[1] == expectedRegion || (isGlobalService && tail[1] == "us-east-1") else { return .failure(.wrongRegion(tail[1])) }
+        guard services.contains(tail[2]) else { return .failure(.wrongService(tail[2])) }
         guard tail[3] == SigV4.terminator else { return .failure(.wrongTerminator(tail[3])) }
-        return .success(SigV4Credential(accessKey: accessKey, date: tail[0], region: tail[1]))
+        return .success(SigV4Credential(accessKey: accessKey, date: tail[0], region: tail[1], service: tail[2]))
     }
 
     /// The failure for the Authorization header form.

@@ -8,7 +8,7 @@ extension RequestAuthenticator {
     ) throws(AuthFailure) -> VerifiedRequest {
         let header = try SigV4AuthorizationHeader(parameters: parameters)
         let credential: SigV4Credential
-        switch SigV4Credential.parse(header.credential, expectedRegion: region) {
+        switch SigV4Credential.parse(header.credential, expectedRegion: region, services: services) {
         case .success(let parsed): credential = parsed
         case .failure(let problem): throw SigV4Credential.headerFailure(problem, expectedRegion: region)
         }
@@ -20,14 +20,17 @@ extension RequestAuthenticator {
                 expectedRegion: region)
         }
         try SigV4.requireHostSigned(header.signedHeaders)
-        let secret = try secretKey(for: credential.accessKey)
+        let found = try self.credential(for: credential.accessKey)
+        let secret = found.secretKey
         try checkSkew(requestTime: time.text, date: time.date, now: now)
-        guard let contentSHA256 = request.value(of: "x-amz-content-sha256") else {
+        // Query-API signers (IAM, STS) cover the body without naming its hash in a header.
+        let bodyHash = credential.service == SigV4.service ? nil : request.bodySHA256
+        guard let contentSHA256 = request.value(of: "x-amz-content-sha256") ?? bodyHash else {
             throw .missingContentSHA256
         }
 
-        let signingKey = SigV4.signingKey(secretKey: secret, date: credential.date, region: region)
-        let scope = SigV4.scope(date: credential.date, region: region)
+        let signingKey = SigV4.signingKey(secretKey: secret, date: credential.date, region: credential.region, service: credential.service)
+        let scope = SigV4.scope(date: credential.date, region: credential.region, service: credential.service)
         let chunkSigning = ChunkSigningContext(
             signingKey: signingKey, amzDate: amzDate, scope: scope, seedSignature: header.signature)
         // The value is validated before the signature, as S3 does: a bad one is InvalidArgument.
@@ -38,6 +41,8 @@ extension RequestAuthenticator {
             signedHeaders: header.signedHeaders, payloadHashes: [contentSHA256], accessKey: credential.accessKey,
             amzDate: amzDate, scope: scope, providedSignature: header.signature)
         _ = try SigV4.verify(signed, signingKey: signingKey)
-        return VerifiedRequest(accessKey: credential.accessKey, signatureVersion: .v4, payload: payload, isPresigned: false)
+        return VerifiedRequest(
+            accessKey: credential.accessKey, caller: found.caller, signatureVersion: .v4, payload: payload, isPresigned: false,
+            service: credential.service)
     }
 }

@@ -38,7 +38,8 @@ extension RequestAuthenticator {
         let expires = try Self.parseExpires(rawExpires)
         let signedHeaders = SigV4AuthorizationHeader.splitSignedHeaders(rawSignedHeaders)
         try SigV4.requireHostSigned(signedHeaders)
-        let secret = try secretKey(for: credential.accessKey)
+        let found = try self.credential(for: credential.accessKey)
+        let secret = found.secretKey
         try checkValidity(date: date, expires: expires, rawExpires: rawExpires, now: now)
 
         let signature = asciiLowercased(rawSignature)
@@ -58,7 +59,8 @@ extension RequestAuthenticator {
                 signingKey: signingKey, amzDate: rawDate, scope: scope, seedSignature: signature)
             payload = try PayloadMode.verification(for: payloadHash, request: request, signing: chunkSigning)
         }
-        return VerifiedRequest(accessKey: credential.accessKey, signatureVersion: .v4, payload: payload, isPresigned: true)
+        return VerifiedRequest(
+            accessKey: credential.accessKey, caller: found.caller, signatureVersion: .v4, payload: payload, isPresigned: true)
     }
 
     private static func parseExpires(_ raw: String) throws(AuthFailure) -> Int {

@@ -66,6 +66,10 @@ public enum SignatureVersion: Sendable {
 public struct VerifiedRequest: Sendable {
     /// The signer's access key; nil for an anonymous request.
     public var accessKey: String?
+    /// Whose key signed it: an account root, an IAM user, or nobody.
+    public var caller: Caller
+    /// The service the signature was made for (`s3`, or `iam`/`sts` for the query APIs); SigV4 only.
+    public var service: String
     /// Which scheme signed the request.
     public var signatureVersion: SignatureVersion
     /// What the API layer must still check about the body.
@@ -74,8 +78,13 @@ public struct VerifiedRequest: Sendable {
     public var isPresigned: Bool
 
     /// A verified request with the given identity, scheme and payload rule.
-    public init(accessKey: String?, signatureVersion: SignatureVersion, payload: PayloadVerification, isPresigned: Bool) {
+    public init(
+        accessKey: String?, caller: Caller, signatureVersion: SignatureVersion, payload: PayloadVerification, isPresigned: Bool,
+        service: String = "s3"
+    ) {
         self.accessKey = accessKey
+        self.caller = caller
+        self.service = service
         self.signatureVersion = signatureVersion
         self.payload = payload
         self.isPresigned = isPresigned

@@ -26,7 +26,7 @@ extension S3Endpoint {
             IAMAction(versioned ? (version ?? name) : name, resource: "arn:aws:s3:::\(bucket)/\(key)", bucket: bucket)
         }
         switch self {
-        case .listBuckets: return IAMAction("s3:ListAllMyBuckets", resource: "*", bucket: nil)
+        case .listBuckets: return IAMAction("s3:ListAllMyBuckets", resource: "arn:aws:s3:::*", bucket: nil)
         case .createBucket(let b): return bucketAction("s3:CreateBucket", b)
         case .deleteBucket(let b): return bucketAction("s3:DeleteBucket", b)
         case .headBucket(let b), .listObjectsV1(let b), .listObjectsV2(let b): return bucketAction("s3:ListBucket", b)
@@ -65,7 +65,11 @@ extension S3Endpoint {
         case .putObjectLegalHold(let b, let k): return objectAction("s3:PutObjectLegalHold", b, k)
         case .getObjectTorrent(let b, let k):
             return objectAction("s3:GetObjectTorrent", b, k, version: "s3:GetObjectVersionTorrent")
-        case .notImplemented: return nil
+        case .getBucketPolicy(let b): return bucketAction("s3:GetBucketPolicy", b)
+        case .putBucketPolicy(let b): return bucketAction("s3:PutBucketPolicy", b)
+        case .deleteBucketPolicy(let b): return bucketAction("s3:DeleteBucketPolicy", b)
+        case .getBucketPolicyStatus(let b): return bucketAction("s3:GetBucketPolicyStatus", b)
+        case .notImplemented, .admin: return nil
         }
     }
 }

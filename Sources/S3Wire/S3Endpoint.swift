@@ -43,8 +43,18 @@ public enum S3Endpoint: Sendable, Equatable {
     case getObjectLegalHold(bucket: String, key: String)
     case putObjectLegalHold(bucket: String, key: String)
     case getObjectTorrent(bucket: String, key: String)
+    case getBucketPolicy(bucket: String)
+    case putBucketPolicy(bucket: String)
+    case deleteBucketPolicy(bucket: String)
+    case getBucketPolicyStatus(bucket: String)
+    /// Martlet's own account administration, under `/_martlet/admin/` (no bucket can be named `_martlet`): the
+    /// path after that prefix.
+    case admin(path: String)
     /// A real S3 operation this server does not offer yet: answered 501 NotImplemented.
     case notImplemented(operation: String)
+
+    /// The first path segment of Martlet's admin API: underscores are not allowed in bucket names.
+    public static let adminBucket = "_martlet"
 
     /// Bucket sub-resources, by query key, with the operation family they name.
     static let bucketSubresources: [String: String] = [
@@ -74,6 +84,7 @@ public enum S3Endpoint: Sendable, Equatable {
             guard method == .get else { throw S3Error(.methodNotAllowed) }
             return .listBuckets
         }
+        if bucket == adminBucket { return .admin(path: target.key ?? "") }
         guard let key = target.key else {
             return try parseBucket(method: method, bucket: bucket, query: query)
         }
@@ -97,6 +108,10 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.get, "object-lock"): return .getObjectLockConfiguration(bucket: bucket)
         case (.put, "object-lock"): return .putObjectLockConfiguration(bucket: bucket)
         case (.post, "delete"): return .deleteObjects(bucket: bucket)
+        case (.get, "policy"): return .getBucketPolicy(bucket: bucket)
+        case (.put, "policy"): return .putBucketPolicy(bucket: bucket)
+        case (.delete, "policy"): return .deleteBucketPolicy(bucket: bucket)
+        case (.get, "policyStatus"): return .getBucketPolicyStatus(bucket: bucket)
         case (.get, nil): return query["list-type"] == "2" ? .listObjectsV2(bucket: bucket) : .listObjectsV1(bucket: bucket)
         case (.put, nil): return .createBucket(bucket: bucket)
         case (.delete, nil): return .deleteBucket(bucket: bucket)
@@ -158,13 +173,14 @@ public enum S3Endpoint: Sendable, Equatable {
     /// The bucket and key the operation names, for error `<Resource>` and logging.
     public var bucketAndKey: (bucket: String?, key: String?) {
         switch self {
-        case .listBuckets, .notImplemented: (nil, nil)
+        case .listBuckets, .notImplemented, .admin: (nil, nil)
         case .createBucket(let b), .deleteBucket(let b), .headBucket(let b), .getBucketLocation(let b),
              .listObjectsV1(let b), .listObjectsV2(let b), .deleteObjects(let b), .listMultipartUploads(let b),
              .getBucketVersioning(let b), .putBucketVersioning(let b), .listObjectVersions(let b),
              .getBucketTagging(let b), .putBucketTagging(let b), .deleteBucketTagging(let b),
              .getBucketLifecycle(let b), .putBucketLifecycle(let b), .deleteBucketLifecycle(let b),
-             .getObjectLockConfiguration(let b), .putObjectLockConfiguration(let b):
+             .getObjectLockConfiguration(let b), .putObjectLockConfiguration(let b),
+             .getBucketPolicy(let b), .putBucketPolicy(let b), .deleteBucketPolicy(let b), .getBucketPolicyStatus(let b):
             (b, nil)
         case .putObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k), .deleteObject(let b, let k),
              .copyObject(let b, let k), .getObjectAttributes(let b, let k), .createMultipartUpload(let b, let k),

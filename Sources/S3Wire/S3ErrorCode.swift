@@ -11,6 +11,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case bucketAlreadyExists = "BucketAlreadyExists"
     case bucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou"
     case bucketNotEmpty = "BucketNotEmpty"
+    case deleteConflict = "DeleteConflict"
+    case entityAlreadyExists = "EntityAlreadyExists"
     case entityTooLarge = "EntityTooLarge"
     case entityTooSmall = "EntityTooSmall"
     case incompleteBody = "IncompleteBody"
@@ -31,13 +33,17 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case invalidStorageClass = "InvalidStorageClass"
     case invalidTag = "InvalidTag"
     case keyTooLongError = "KeyTooLongError"
+    case malformedPolicy = "MalformedPolicy"
     case malformedTrailerError = "MalformedTrailerError"
     case malformedXML = "MalformedXML"
     case metadataTooLarge = "MetadataTooLarge"
     case methodNotAllowed = "MethodNotAllowed"
     case missingContentLength = "MissingContentLength"
     case missingSecurityHeader = "MissingSecurityHeader"
+    case limitExceeded = "LimitExceeded"
+    case noSuchEntity = "NoSuchEntity"
     case noSuchBucket = "NoSuchBucket"
+    case noSuchBucketPolicy = "NoSuchBucketPolicy"
     case noSuchKey = "NoSuchKey"
     case noSuchUpload = "NoSuchUpload"
     case noSuchVersion = "NoSuchVersion"
@@ -57,11 +63,12 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     public var status: HTTPResponse.Status {
         switch self {
         case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: .forbidden
-        case .noSuchBucket, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet, .noSuchLifecycleConfiguration,
+        case .noSuchEntity, .noSuchBucket, .noSuchBucketPolicy, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet, .noSuchLifecycleConfiguration,
              .noSuchObjectLockConfiguration, .objectLockConfigurationNotFoundError:
             .notFound
         case .methodNotAllowed: .methodNotAllowed
-        case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .invalidBucketState: .conflict
+        case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .invalidBucketState, .deleteConflict,
+             .entityAlreadyExists, .limitExceeded: .conflict
         case .missingContentLength: .lengthRequired
         case .preconditionFailed: .preconditionFailed
         case .invalidRange, .invalidPartNumber: .rangeNotSatisfiable
@@ -71,7 +78,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .entityTooLarge,
              .entityTooSmall, .incompleteBody, .invalidArgument, .invalidBucketName, .invalidChunkSizeError,
              .badRequest, .invalidTag, .invalidDigest, .invalidPart, .invalidPartOrder, .invalidLocationConstraint, .invalidRequest, .invalidRetentionPeriod, .invalidStorageClass, .keyTooLongError,
-             .malformedTrailerError, .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
+             .malformedPolicy, .malformedTrailerError, .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
              .xAmzContentSHA256Mismatch:
             .badRequest
         }
@@ -113,6 +120,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .invalidRetentionPeriod: "The retention period must be no more than 100 years (36500 days)."
         case .invalidStorageClass: "The storage class you specified is not valid"
         case .keyTooLongError: "Your key is too long"
+        case .malformedPolicy: "Policies must be valid JSON and the first byte must be '{'"
         case .malformedTrailerError: "The request contained trailing data that was not well-formed or did not conform to our published schema."
         case .malformedXML: "The XML you provided was not well-formed or did not validate against our published schema"
         case .metadataTooLarge: "Your metadata headers exceed the maximum allowed metadata size."
@@ -120,6 +128,11 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .missingContentLength: "You must provide the Content-Length HTTP header."
         case .missingSecurityHeader: "Your request was missing a required header"
         case .noSuchBucket: "The specified bucket does not exist"
+        case .noSuchEntity: "The specified entity cannot be found."
+        case .entityAlreadyExists: "The specified entity already exists."
+        case .deleteConflict: "The entity cannot be deleted while other resources depend on it."
+        case .limitExceeded: "The request exceeds a limit."
+        case .noSuchBucketPolicy: "The bucket policy does not exist"
         case .noSuchKey: "The specified key does not exist."
         case .noSuchVersion: "The specified version does not exist."
         case .noSuchUpload:

@@ -5,7 +5,7 @@ struct Martlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "martlet",
         abstract: "A self-hosted, S3-compatible object storage server.",
-        subcommands: [ServerCommand.self],
+        subcommands: [ServerCommand.self, AdminCommand.self],
         defaultSubcommand: ServerCommand.self
     )
 }

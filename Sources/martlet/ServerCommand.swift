@@ -95,9 +95,11 @@ struct ServerCommand: AsyncParsableCommand {
         let tls = certsDir.map { dir in
             (certificateChain: dir + "/public.crt", privateKey: dir + "/private.key")
         }
+        // The start-up credentials are the operator's root key: the first account's, which manages the others.
+        let directory = IdentityDirectory(index: local.index, masterKey: try MasterKey.load(dataDirectory: data))
+        _ = try await directory.bootstrapOperator(accessKey: credentials.accessKey, secretKey: credentials.secretKey)
         var settings = S3ServerConfiguration(
-            host: listen.host, port: listen.port, region: region, domain: domain, tls: tls,
-            credentials: StaticCredentials(accessKey: credentials.accessKey, secretKey: credentials.secretKey))
+            host: listen.host, port: listen.port, region: region, domain: domain, tls: tls, directory: directory)
         settings.lifecycleDaySeconds = lifecycleDaySeconds
         settings.connections.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
         settings.connections.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))

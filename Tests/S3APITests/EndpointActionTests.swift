@@ -17,7 +17,7 @@ struct EndpointActionTests {
     }
 
     static let cases: [Case] = [
-        Case(.listBuckets, "s3:ListAllMyBuckets", "*"),
+        Case(.listBuckets, "s3:ListAllMyBuckets", "arn:aws:s3:::*"),
         Case(.createBucket(bucket: "b"), "s3:CreateBucket", "arn:aws:s3:::b"),
         Case(.headBucket(bucket: "b"), "s3:ListBucket", "arn:aws:s3:::b"),
         Case(.listObjectsV2(bucket: "b"), "s3:ListBucket", "arn:aws:s3:::b"),

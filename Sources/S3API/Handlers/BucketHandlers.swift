@@ -28,8 +28,10 @@ extension S3Handlers {
             }
             after = decoded
         }
+        let account = context.auth.caller.account?.id
+        let owner = self.owner(ofAccount: account)
         let matching = try await storage.index.listBuckets()
-            .filter { $0.name.hasPrefix(prefix) && (region == nil || $0.region == region) }
+            .filter { $0.owner == account && $0.name.hasPrefix(prefix) && (region == nil || $0.region == region) }
             .sorted { $0.name < $1.name }
             .filter { after == nil || $0.name > after! }
         let buckets = matching.prefix(limit)
@@ -72,12 +74,19 @@ extension S3Handlers {
                     details: [("LocationConstraint", constraint)])
             }
         }
+        guard let account = context.auth.caller.account else { throw S3Error(.accessDenied) }
         do {
             // Object lock needs every write to keep a version, so it comes with versioning on.
             try await storage.index.createBucket(BucketInfo(
                 name: name, creationDate: Date(), region: configuration.region,
-                versioning: objectLock ? .enabled : nil, objectLock: objectLock ? ObjectLockConfiguration() : nil))
+                versioning: objectLock ? .enabled : nil, objectLock: objectLock ? ObjectLockConfiguration() : nil,
+                owner: account.id))
+            authorizer.invalidate(bucket: name)
         } catch StoreError.bucketAlreadyExists {
+            // Bucket names are global: another account's bucket of the same name is a conflict.
+            if try await storage.index.bucket(named: name)?.owner != account.id {
+                throw S3Error(.bucketAlreadyExists, details: [("BucketName", name)])
+            }
             // AWS answers a re-create by the owner in us-east-1 with 200 for legacy reasons, elsewhere with 409.
             guard configuration.region == "us-east-1" else {
                 throw S3Error(.bucketAlreadyOwnedByYou, details: [("BucketName", name)])
@@ -91,6 +100,7 @@ extension S3Handlers {
     func deleteBucket(_ name: String) async throws -> S3Response {
         do {
             try await storage.deleteBucket(named: name)
+            authorizer.invalidate(bucket: name)
         } catch let error as StoreError {
             throw S3Error.from(error, bucket: name, key: nil)
         }

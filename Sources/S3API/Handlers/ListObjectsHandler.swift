@@ -7,6 +7,7 @@ extension S3Handlers {
     enum ListVersion { case v1, v2 }
 
     func listObjects(_ bucket: String, _ context: RequestContext, version: ListVersion) async throws -> S3Response {
+        let owner = await bucketOwner(bucket)
         let q = context.query
         let maxKeys = try Self.maxKeys(q["max-keys"])
         let encodeURL: Bool

@@ -5,6 +5,7 @@ import S3Wire
 /// ListParts and ListMultipartUploads.
 extension S3Handlers {
     func listParts(_ bucket: String, _ key: String, uploadID: String, _ context: RequestContext) async throws -> S3Response {
+        let owner = await bucketOwner(bucket)
         let maxParts = try Self.boundedCount(context.query["max-parts"], name: "max-parts", limit: 1000)
         let marker = try context.query["part-number-marker"].map { text throws(S3Error) -> Int in
             guard let value = Int(text), value >= 0 else {
@@ -45,8 +46,8 @@ extension S3Handlers {
                     if mode.requested { Self.writeChecksumElements(part.checksum, into: &p, withType: false) }
                 }
             }
-            writeOwner("Initiator", into: &x)
-            writeOwner("Owner", into: &x)
+            writeOwner("Initiator", owner, into: &x)
+            writeOwner("Owner", owner, into: &x)
             x.element("StorageClass", upload.metadata.storageClass ?? "STANDARD")
             if mode.requested {
                 x.element("ChecksumAlgorithm", mode.algorithm.rawValue)
@@ -57,6 +58,7 @@ extension S3Handlers {
     }
 
     func listMultipartUploads(_ bucket: String, _ context: RequestContext) async throws -> S3Response {
+        let owner = await bucketOwner(bucket)
         let q = context.query
         let maxUploads = try Self.boundedCount(q["max-uploads"], name: "max-uploads", limit: 1000)
         let encodeURL = try Self.encodingType(q["encoding-type"])
@@ -92,8 +94,8 @@ extension S3Handlers {
                 x.element("Upload") { u in
                     u.element("Key", encode(upload.key))
                     u.element("UploadId", upload.uploadID)
-                    writeOwner("Initiator", into: &u)
-                    writeOwner("Owner", into: &u)
+                    writeOwner("Initiator", owner, into: &u)
+                    writeOwner("Owner", owner, into: &u)
                     u.element("StorageClass", upload.metadata.storageClass ?? "STANDARD")
                     u.element("Initiated", HTTPDate.iso8601(upload.initiated))
                     if let algorithm = upload.checksumAlgorithm {
@@ -109,7 +111,7 @@ extension S3Handlers {
         return .xml(xml)
     }
 
-    func writeOwner(_ element: String, into x: inout XMLWriter) {
+    func writeOwner(_ element: String, _ owner: Owner, into x: inout XMLWriter) {
         x.element(element) { o in
             o.element("ID", owner.id)
             o.element("DisplayName", owner.displayName)

@@ -10,11 +10,25 @@ struct S3Handlers: Sendable {
     let storage: Storage
     let configuration: S3ServerConfiguration
     let logger: Logger
+    let authorizer: Authorizer
     let lifecycles = LifecycleCache()
 
-    /// The canonical owner every bucket and object reports: this server has one account.
-    var owner: (id: String, displayName: String) { Self.owner }
-    static let owner = (id: SHA256.hash(Array("martlet".utf8)).hexString, displayName: "martlet")
+    /// An owner as listings show it: the account's canonical id and display name.
+    struct Owner {
+        var id: String
+        var displayName: String
+    }
+
+    func owner(ofAccount id: String?) -> Owner {
+        guard let id, let account = authorizer.directory.account(id: id) else { return Owner(id: "", displayName: "") }
+        return Owner(id: account.canonicalID, displayName: account.displayName)
+    }
+
+    /// The bucket's owner, which (with ACLs disabled, the default) owns every object in it.
+    func bucketOwner(_ bucket: String) async -> Owner {
+        let access = (try? await authorizer.bucketAccess(bucket)) ?? nil
+        return owner(ofAccount: access?.owner?.id)
+    }
 
     func handle(_ context: RequestContext, body: RequestBody) async throws -> S3Response {
         switch context.endpoint {
@@ -59,6 +73,11 @@ struct S3Handlers: Sendable {
         case .getObjectLegalHold(let bucket, let key): return try await getObjectLegalHold(bucket, key, context)
         case .putObjectLegalHold(let bucket, let key): return try await putObjectLegalHold(bucket, key, context, body: body)
         case .getObjectTorrent(let bucket, let key): return try await getObjectTorrent(bucket, key, context)
+        case .getBucketPolicy(let bucket): return try await getBucketPolicy(bucket)
+        case .putBucketPolicy(let bucket): return try await putBucketPolicy(bucket, context, body: body)
+        case .deleteBucketPolicy(let bucket): return try await deleteBucketPolicy(bucket)
+        case .getBucketPolicyStatus(let bucket): return try await getBucketPolicyStatus(bucket)
+        case .admin(let path): return try await admin(path, context, body: body)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by this server yet.")
         }

@@ -38,6 +38,7 @@ extension S3Handlers {
     }
 
     func listObjectVersions(_ bucket: String, _ context: RequestContext) async throws -> S3Response {
+        let owner = await bucketOwner(bucket)
         let q = context.query
         let maxKeys = try Self.boundedCount(q["max-keys"], name: "max-keys", limit: 1000)
         let encodeURL = try Self.encodingType(q["encoding-type"])
@@ -85,7 +86,7 @@ extension S3Handlers {
                         v.element("Size", record.size)
                         v.element("StorageClass", record.metadata.storageClass ?? "STANDARD")
                     }
-                    writeOwner("Owner", into: &v)
+                    writeOwner("Owner", owner, into: &v)
                 }
             }
             for commonPrefix in page.commonPrefixes {

@@ -16,12 +16,21 @@ public struct RequestContext: Sendable {
     public var endpoint: S3Endpoint
     /// The Host the client named (HTTP/1 Host, HTTP/2 :authority).
     public var authority: String? = nil
+    /// Where the request came from.
+    public var connection = ConnectionInfo()
+    /// Checks the caller's access to resources beyond the operation's own (a copy's source, DeleteObjects' keys).
+    var access: RequestAccess?
     /// Whether the handler read the request body to its end.
     let bodyProgress = BodyProgress()
     /// A PutObject's checks, done before `100 Continue`.
     var putPlan: S3Handlers.PutPlan?
     /// An UploadPart's checks, done before `100 Continue`.
     var partPlan: S3Handlers.PartPlan?
+
+    /// Throws AccessDenied unless the caller may also do `action` (on a copy's source, a key of DeleteObjects).
+    func require(_ action: IAMAction) async throws {
+        try await access?.require(action, self)
+    }
 
     /// A request header's value, or nil.
     public func header(_ name: String) -> String? {
@@ -31,6 +40,27 @@ public struct RequestContext: Sendable {
     /// A request header's value with an empty value counted as absent.
     public func nonEmptyHeader(_ name: String) -> String? {
         header(name).flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// The connection a request arrived on, for policy conditions.
+public struct ConnectionInfo: Sendable {
+    public var remoteIP: String?
+    public var isTLS = false
+
+    public init(remoteIP: String? = nil, isTLS: Bool = false) {
+        self.remoteIP = remoteIP
+        self.isTLS = isTLS
+    }
+}
+
+/// The authorizer, bound to one request, for handlers that touch more than the operation's own resource.
+struct RequestAccess: Sendable {
+    let authorizer: Authorizer
+
+    /// Throws AccessDenied unless the caller may do `action`.
+    func require(_ action: IAMAction, _ context: RequestContext) async throws {
+        try await authorizer.require(action, context: context)
     }
 }
 

@@ -57,7 +57,8 @@ struct S3HTTPChannel: ServerChildChannel {
         }
         do {
             try await exchange.executeThenClose { inbound, outbound in
-                try await serve(inbound: inbound, outbound: outbound)
+                let info = ConnectionInfo(remoteIP: exchange.channel.remoteAddress?.ipAddress, isTLS: isTLS)
+                try await serve(inbound: inbound, outbound: outbound, connection: info)
                 // Shut the output once the last response is out, then drop what the client still sends until
                 // it closes: closing with unread bytes would reset the connection under the response.
                 outbound.finish()
@@ -74,7 +75,8 @@ struct S3HTTPChannel: ServerChildChannel {
 
     /// Answers requests one after another until one of them ends the connection.
     private func serve(
-        inbound: NIOAsyncChannelInboundStream<HTTPRequestPart>, outbound: NIOAsyncChannelOutboundWriter<HTTPResponsePart>
+        inbound: NIOAsyncChannelInboundStream<HTTPRequestPart>, outbound: NIOAsyncChannelOutboundWriter<HTTPResponsePart>,
+        connection: ConnectionInfo
     ) async throws {
         var iterator = inbound.makeAsyncIterator()
         while true {
@@ -91,7 +93,7 @@ struct S3HTTPChannel: ServerChildChannel {
             }
             let body = InboundBody(iterator: UnsafeTransfer(iterator))
             let request = Request(head: head, body: RequestBody(asyncSequence: body))
-            let response = await server.respond(to: request) {
+            let response = await server.respond(to: request, connection: connection) {
                 try await outbound.write(.head(HTTPResponse(status: .continue)))
             }
             try await ResponseWriter(outbound: outbound).write(response: response.head, body: response.body)

@@ -17,14 +17,19 @@ public struct S3Server: Sendable {
     let configuration: S3ServerConfiguration
     let authenticator: RequestAuthenticator
     let handlers: S3Handlers
+    let authorizer: Authorizer
+    let queryAPI: QueryAPI
     let logger: Logger
     /// Sent as `x-amz-id-2`; fixed per process, as AWS's host id is per host.
     let hostID: String
 
     public init(configuration: S3ServerConfiguration, storage: Storage, logger: Logger) {
         self.configuration = configuration
-        self.authenticator = RequestAuthenticator(region: configuration.region, credentials: configuration.credentials)
-        self.handlers = S3Handlers(storage: storage, configuration: configuration, logger: logger)
+        self.authenticator = RequestAuthenticator(
+            region: configuration.region, credentials: configuration.directory, services: QueryAPI.services.union(["s3"]))
+        self.authorizer = Authorizer(directory: configuration.directory, index: storage.index)
+        self.handlers = S3Handlers(storage: storage, configuration: configuration, logger: logger, authorizer: authorizer)
+        self.queryAPI = QueryAPI(directory: configuration.directory, logger: logger)
         self.logger = logger
         self.hostID = Data((0..<24).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
     }
@@ -48,8 +53,11 @@ public struct S3Server: Sendable {
 
     /// Answers one request: authenticates and parses it, then runs its handler. `sendContinue` answers
     /// `Expect: 100-continue`, and is called only once an upload has passed its checks.
-    func respond(to request: Request, sendContinue: () async throws -> Void) async -> S3Response {
-        switch await prepare(request) {
+    func respond(to request: Request, connection: ConnectionInfo, sendContinue: () async throws -> Void) async -> S3Response {
+        if QueryAPI.addresses(request, domain: configuration.domain) {
+            return finish(await queryAPI.respond(to: request, authenticator: authenticator), requestID: RequestID.make())
+        }
+        switch await prepare(request, connection: connection) {
         case .success(var context):
             return await respond(to: request, context: &context, sendContinue: sendContinue)
         case .failure(let failure):
@@ -62,26 +70,40 @@ public struct S3Server: Sendable {
     }
 
     /// Authenticates and parses a request into a ``RequestContext``, or the error response to send instead.
-    func prepare(_ request: Request) async -> Result<RequestContext, PreparedFailure> {
+    func prepare(_ request: Request, connection: ConnectionInfo) async -> Result<RequestContext, PreparedFailure> {
         let requestID = RequestID.make()
         let rawPathAndQuery = request.head.path ?? "/"
         let (rawPath, rawQuery) = Self.split(rawPathAndQuery)
-        do throws(S3Error) {
+        do {
             try Self.checkTransferEncoding(request.headers)
             let target = try RequestTarget(rawPath: rawPath, host: request.head.authority, domain: configuration.domain)
             let query = try QueryParameters(rawQuery: rawQuery)
             let auth = try authenticate(request, target: target, rawPath: rawPath, rawQuery: rawQuery)
-            guard auth.accessKey != nil else { throw S3Error(.accessDenied) }
             let endpoint = try S3Endpoint.parse(method: request.method, target: target, query: query, headers: request.headers)
-            return .success(RequestContext(
+            var context = RequestContext(
                 requestID: requestID, method: request.method, headers: request.headers, target: target, query: query,
-                auth: auth, endpoint: endpoint, authority: request.head.authority))
+                auth: auth, endpoint: endpoint, authority: request.head.authority, connection: connection)
+            context.access = RequestAccess(authorizer: authorizer)
+            try await authorizer.authorize(context)
+            return .success(context)
         } catch {
+            let error = preparationError(error, requestID: requestID)
             let resource = Percent.decode(rawPath, plusIsSpace: false) ?? rawPath
             var response = finish(error.response(resource: resource, requestID: requestID, hostID: hostID, isHead: request.method == .head),
                                   requestID: requestID)
             closeIfBodyUnread(request, &response)
             return .failure(PreparedFailure(response: response))
+        }
+    }
+
+    /// Parsing and authentication throw S3 errors; the authorizer's index lookups may fail too.
+    private func preparationError(_ error: any Error, requestID: String) -> S3Error {
+        switch error {
+        case let error as S3Error: return error
+        case let error as StoreError: return S3Error.from(error, bucket: nil, key: nil)
+        default:
+            logger.error("server fault", metadata: ["request-id": "\(requestID)", "error": "\(error)"])
+            return S3Error(.internalError)
         }
     }
 

@@ -10,7 +10,8 @@ public struct S3ServerConfiguration: Sendable {
     public var domain: String?
     /// PEM files; when set, the port serves HTTPS.
     public var tls: (certificateChain: String, privateKey: String)?
-    public var credentials: any CredentialStore
+    /// Accounts, users and keys: whose signatures are valid, and what they may do.
+    public var directory: IdentityDirectory
     /// The largest single PUT body (S3: 5 GiB).
     public var maxObjectSize: Int64 = 5 * 1024 * 1024 * 1024
     /// Seconds in a lifecycle day: 86,400, or a few for tests that watch rules run.
@@ -20,13 +21,13 @@ public struct S3ServerConfiguration: Sendable {
 
     public init(
         host: String, port: Int, region: String, domain: String?,
-        tls: (certificateChain: String, privateKey: String)?, credentials: any CredentialStore
+        tls: (certificateChain: String, privateKey: String)?, directory: IdentityDirectory
     ) {
         self.host = host
         self.port = port
         self.region = region
         self.domain = domain
         self.tls = tls
-        self.credentials = credentials
+        self.directory = directory
     }
 }

@@ -1,0 +1,57 @@
+/// Whether a bucket policy is public, as Block Public Access and GetBucketPolicyStatus define it:
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status
+extension PolicyDocument {
+    /// Condition keys that, tested for fixed values, pin a statement to known callers and make it non-public.
+    static let fixingKeys: Set<String> = [
+        "aws:principalaccount", "aws:principalarn", "aws:principalorgid", "aws:sourceaccount", "aws:sourcearn",
+        "aws:sourceip", "aws:sourceowner", "aws:sourcevpc", "aws:sourcevpce", "aws:userid",
+        "s3:dataaccesspointarn", "s3:dataaccesspointaccount",
+    ]
+
+    /// The policy's size without the whitespace between JSON tokens, which is what AWS's size limits count.
+    public static func compactSize(_ document: [UInt8]) -> Int {
+        var size = 0
+        var inString = false
+        var escaped = false
+        for byte in document {
+            if inString {
+                size += 1
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+                size += 1
+            } else if ![UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t")].contains(byte) {
+                size += 1
+            }
+        }
+        return size
+    }
+
+    /// True when some Allow statement grants to everyone (`*`, or through NotPrincipal) with no condition that
+    /// fixes who the caller can be.
+    public var isPublic: Bool {
+        statements.contains { statement in
+            guard statement.effect == .allow else { return false }
+            let everyone = statement.principal?.everyone == true || statement.notPrincipal != nil
+            guard everyone else { return false }
+            return !statement.conditions.contains(where: \.fixesCaller)
+        }
+    }
+}
+
+extension PolicyCondition {
+    /// A positive test of a fixing key against values without wildcards (and, for addresses, not everything).
+    var fixesCaller: Bool {
+        guard PolicyDocument.fixingKeys.contains(key.lowercased()), !condition.comparison.isNegated else { return false }
+        switch condition.comparison {
+        case .stringEquals, .stringEqualsIgnoreCase, .arnEquals:
+            return true
+        case .stringLike, .arnLike:
+            return values.allSatisfy { !$0.contains("*") && !$0.contains("?") }
+        case .ipAddress:
+            return values.allSatisfy { !$0.hasSuffix("/0") }
+        default:
+            return false
+        }
+    }
+}
