@@ -127,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "S3APITests",
-            dependencies: ["S3API", "S3Wire", .product(name: "HTTPTypes", package: "swift-http-types")]
+            dependencies: ["S3API", "S3Wire", "S3Auth", "ObjectStore", .product(name: "HTTPTypes", package: "swift-http-types")]
         ),
     ]
 )

@@ -22,10 +22,10 @@ from s3helpers import MartletServer, RawHTTP, RawS3, ServerStartError
 
 # Helper modules shared by test files assert on S3's answers too: have pytest rewrite their asserts like the tests' own
 # (must run before any test module imports them).
-pytest.register_assert_rewrite("checksum_test_helpers", "copy_helpers", "multipart_helpers")
+pytest.register_assert_rewrite("checksum_test_helpers", "copy_helpers", "multipart_helpers", "access_helpers")
 
 # The object lock fixtures (lock_bucket, lock_buckets) live beside their helpers.
-pytest_plugins = ("object_lock_helpers",)
+pytest_plugins = ("object_lock_helpers", "access_helpers")
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -11,7 +11,7 @@ server: most tests with a 4-second lifecycle day, and the few that count real da
 
 from __future__ import annotations
 
-import hashlib
+import json
 import os
 import re
 import subprocess
@@ -37,9 +37,25 @@ CORE = ("not fails_on_aws and not bucket_logging and not bucket_logging_cleanup 
         "not s3select")
 ACCESS_KEY = "S3TESTSMAINKEY000001"
 SECRET_KEY = "s3tests/main+Secret0123456789abcdefghij"
-# What the server reports as every bucket's and object's owner (one account, for now).
-OWNER_ID = hashlib.sha256(b"martlet").hexdigest()
-OWNER_NAME = "martlet"
+
+
+@dataclass(frozen=True)
+class SuiteAccount:
+    """One of the suite's three accounts, as the server reports it."""
+    access_key: str
+    secret_key: str
+    display_name: str
+    user_id: str
+    email: str
+
+    def section(self) -> str:
+        return (f"display_name = {self.display_name}\nuser_id = {self.user_id}\nemail = {self.email}\n"
+                f"access_key = {self.access_key}\nsecret_key = {self.secret_key}\n")
+
+
+# The operator's account is the suite's main one; alt and tenant are created with `martlet admin account add`.
+OTHER_ACCOUNTS = {"alt": ("S3TESTSALTKEY0000001", "s3tests/alt+Secret0123456789abcdefghijk"),
+                  "tenant": ("S3TESTSTENANTKEY0001", "s3tests/tenant+Secret0123456789abcdefgh")}
 
 
 @dataclass(frozen=True)
@@ -81,15 +97,37 @@ def expected_failures() -> dict[str, str]:
     return found
 
 
-def write_config(path: Path, port: int, day: int) -> None:
-    account = (f"display_name = {OWNER_NAME}\nuser_id = {OWNER_ID}\nemail = martlet@example.test\n"
-               f"access_key = {ACCESS_KEY}\nsecret_key = {SECRET_KEY}\n")
+def admin(binary: Path, endpoint: str, *args: str) -> dict:
+    """Runs `martlet admin --endpoint ... ARGS --json` as the operator and returns its JSON."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY)
+    done = subprocess.run([str(binary), "admin", "--endpoint", endpoint, *args, "--json"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"martlet admin {' '.join(args)} failed: {done.stderr}")
+    return json.loads(done.stdout)
+
+
+def create_accounts(binary: Path, endpoint: str) -> dict[str, SuiteAccount]:
+    """The suite's main, alt and tenant accounts, with the ids and names the server reports."""
+    main = admin(binary, endpoint, "account", "info", "martlet")
+    accounts = {"main": SuiteAccount(ACCESS_KEY, SECRET_KEY, main["displayName"], main["canonicalId"],
+                                     main.get("email") or "martlet@example.test")}
+    for name, (access_key, secret_key) in OTHER_ACCOUNTS.items():
+        email = f"{name}@example.test"
+        made = admin(binary, endpoint, "account", "add", name, "--access-key", access_key, "--secret-key", secret_key,
+                     "--display-name", f"s3tests-{name}", "--email", email)
+        accounts[name] = SuiteAccount(access_key, secret_key, made["displayName"], made["canonicalId"], email)
+    return accounts
+
+
+def write_config(path: Path, port: int, day: int, accounts: dict[str, SuiteAccount]) -> None:
+    main, alt, tenant = accounts["main"].section(), accounts["alt"].section(), accounts["tenant"].section()
     path.write_text(
         f"[DEFAULT]\nhost = 127.0.0.1\nport = {port}\nis_secure = False\nssl_verify = False\n\n"
         "[fixtures]\nbucket prefix = s3t-{random}-\n\n"
-        f"[s3 main]\n{account}api_name = us-east-1\nlc_debug_interval = {day}\n\n"
-        f"[s3 alt]\n{account}\n[s3 tenant]\n{account}tenant = martlet\n\n"
-        f"[iam]\n{account}\n[iam root]\n{account}\n[iam alt root]\n{account}")
+        f"[s3 main]\n{main}api_name = us-east-1\nlc_debug_interval = {day}\n\n"
+        f"[s3 alt]\n{alt}\n[s3 tenant]\n{tenant}tenant = tenant\n\n"
+        f"[iam]\n{main}\n[iam root]\n{main}\n[iam alt root]\n{alt}")
 
 
 def outcomes(junit: Path) -> dict[str, bool]:
@@ -105,11 +143,13 @@ def run_pass(suite: Path, binary: Path, work: Path, settings: Pass, selection: l
     """Runs the selected tests against a fresh server with these settings: test name -> passed, and the log tail."""
     server = MartletServer(binary=binary, data_dir=work / "data", log_dir=work / "logs", access_key=ACCESS_KEY,
                            secret_key=SECRET_KEY)
-    server.extra_args = ["--lifecycle-day-seconds", str(settings.day)]
+    # The suite expects buckets with ACLs on and no Block Public Access, as S3 made them before April 2023 and as
+    # Ceph RGW still does: the server's `open` bucket defaults (its `aws` defaults are AWS's current ones).
+    server.extra_args = ["--lifecycle-day-seconds", str(settings.day), "--bucket-defaults", "open"]
     server.start()
     try:
         config = work / "s3tests.conf"
-        write_config(config, server.port, settings.day)
+        write_config(config, server.port, settings.day, create_accounts(binary, server.endpoint))
         # S3TESTS_JUNIT keeps the JUnit report (failure messages included) for a closer look.
         junit = Path(os.environ.get("S3TESTS_JUNIT") or work / "junit.xml").with_suffix(f".{settings.name}.xml")
         command = [sys.executable, "-m", "pytest", *selection, "-m", CORE, "-q", "-p", "no:cacheprovider",

@@ -129,3 +129,30 @@ extension SQLiteIndex {
         }
     }
 }
+
+/// ACLs and the settings that govern them: `buckets.acl`, `buckets.ownership`, `buckets.public_access_block`, and
+/// each version's ACL in its metadata.
+extension SQLiteIndex {
+    public func setBucketACL(_ acl: AccessControlList?, bucket: String) async throws {
+        try await setBucketColumn("acl", try acl.map { try Self.json($0) }, bucket: bucket)
+    }
+
+    public func setOwnership(_ ownership: ObjectOwnership?, bucket: String) async throws {
+        try await setBucketColumn("ownership", ownership?.rawValue, bucket: bucket)
+    }
+
+    public func setPublicAccessBlock(_ block: PublicAccessBlock?, bucket: String) async throws {
+        try await setBucketColumn("public_access_block", try block.map { try Self.json($0) }, bucket: bucket)
+    }
+
+    public func setObjectACL(_ acl: AccessControlList?, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
+        try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.acl = acl }
+    }
+
+    private func setBucketColumn(_ column: String, _ value: String?, bucket: String) async throws {
+        try await write { db in
+            try Self.requireBucket(bucket, db)
+            try db.execute(sql: "UPDATE buckets SET \(column) = ? WHERE name = ?", arguments: [value, bucket])
+        }
+    }
+}

@@ -186,6 +186,10 @@ public final class SQLiteIndex: ObjectIndex {
                     -- operator's account adopts them at start-up. The bucket policy's JSON text.
                     ALTER TABLE buckets ADD COLUMN owner TEXT;
                     ALTER TABLE buckets ADD COLUMN policy TEXT;
+                    -- JSON of the bucket's ACL, Object Ownership and Block Public Access settings.
+                    ALTER TABLE buckets ADD COLUMN acl TEXT;
+                    ALTER TABLE buckets ADD COLUMN ownership TEXT;
+                    ALTER TABLE buckets ADD COLUMN public_access_block TEXT;
                     CREATE TABLE accounts (
                         id TEXT NOT NULL PRIMARY KEY,
                         canonical_id TEXT NOT NULL UNIQUE,
@@ -234,10 +238,14 @@ public final class SQLiteIndex: ObjectIndex {
         try await write { db in
             if try Self.bucketExists(bucket.name, db) { throw StoreError.bucketAlreadyExists }
             try db.execute(
-                sql: "INSERT INTO buckets (name, created_at, region, versioning, object_lock, owner) VALUES (?, ?, ?, ?, ?, ?)",
+                sql: """
+                    INSERT INTO buckets (name, created_at, region, versioning, object_lock, owner, acl, ownership, public_access_block)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
                 arguments: [
                     bucket.name, Self.milliseconds(bucket.creationDate), bucket.region, bucket.versioning?.rawValue,
-                    try bucket.objectLock.map { try Self.json($0) }, bucket.owner,
+                    try bucket.objectLock.map { try Self.json($0) }, bucket.owner, try bucket.acl.map { try Self.json($0) },
+                    bucket.ownership?.rawValue, try bucket.publicAccessBlock.map { try Self.json($0) },
                 ]
             )
         }
@@ -305,7 +313,7 @@ public final class SQLiteIndex: ObjectIndex {
     /// Our own errors and cancellation pass through; anything from SQLite is an I/O failure, or a full disk.
     private static func storeError(_ error: any Error) -> any Error {
         switch error {
-        case is StoreError, is CancellationError: error
+        case is StoreError, is IdentityError, is CancellationError: error
         case let rejection as AssemblyRejection: rejection.underlying
         case let error as DatabaseError where error.resultCode == .SQLITE_FULL: StoreError.insufficientStorage("index: \(error)")
         default: StoreError.ioFailure("index: \(error)")
@@ -322,7 +330,7 @@ public final class SQLiteIndex: ObjectIndex {
         if try !bucketExists(name, db) { throw StoreError.noSuchBucket }
     }
 
-    private static let bucketColumns = "name, created_at, region, versioning, object_lock, owner"
+    private static let bucketColumns = "name, created_at, region, versioning, object_lock, owner, acl, ownership, public_access_block"
 
     private static func bucketInfo(_ row: Row) throws -> BucketInfo {
         BucketInfo(
@@ -331,6 +339,11 @@ public final class SQLiteIndex: ObjectIndex {
             objectLock: try (row["object_lock"] as String?).map {
                 try JSONDecoder().decode(ObjectLockConfiguration.self, from: Data($0.utf8))
             },
-            owner: row["owner"])
+            owner: row["owner"],
+            acl: try (row["acl"] as String?).map { try JSONDecoder().decode(AccessControlList.self, from: Data($0.utf8)) },
+            ownership: (row["ownership"] as String?).flatMap(ObjectOwnership.init(rawValue:)),
+            publicAccessBlock: try (row["public_access_block"] as String?).map {
+                try JSONDecoder().decode(PublicAccessBlock.self, from: Data($0.utf8))
+            })
     }
 }

@@ -17,11 +17,20 @@ public struct BucketInfo: Sendable, Equatable {
     /// The id of the account owning the bucket; nil only in a data folder from before accounts, until the
     /// operator's account adopts it at start-up.
     public var owner: String?
+    /// The bucket's ACL; nil means the owner's full control alone.
+    public var acl: AccessControlList?
+    /// nil for buckets from before Object Ownership, which behave as ObjectWriter (ACLs on, as S3 was).
+    public var ownership: ObjectOwnership?
+    public var publicAccessBlock: PublicAccessBlock?
 
     public init(
         name: String, creationDate: Date, region: String, versioning: VersioningState? = nil,
-        objectLock: ObjectLockConfiguration? = nil, owner: String? = nil
+        objectLock: ObjectLockConfiguration? = nil, owner: String? = nil, acl: AccessControlList? = nil,
+        ownership: ObjectOwnership? = nil, publicAccessBlock: PublicAccessBlock? = nil
     ) {
+        self.acl = acl
+        self.ownership = ownership
+        self.publicAccessBlock = publicAccessBlock
         self.name = name
         self.creationDate = creationDate
         self.region = region
@@ -71,6 +80,9 @@ public struct ObjectMetadata: Sendable, Codable, Equatable {
     /// Object lock: the version's retention, and its legal hold (nil if one was never set).
     public var retention: ObjectRetention?
     public var legalHold: Bool?
+    /// The object's ACL, whose owner is the object's owner; nil in a bucket with ACLs disabled (the bucket owner
+    /// owns it, with full control alone).
+    public var acl: AccessControlList?
 
     public init(
         contentType: String? = nil, contentEncoding: String? = nil, contentDisposition: String? = nil,

@@ -189,6 +189,8 @@ public protocol VersionIndex: Sendable {
     ) async throws -> ObjectRecord?
     /// Turns a version's legal hold on or off, as ``setTags(_:bucket:key:versionID:)`` does tags.
     func setLegalHold(_ on: Bool, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord?
+    /// Replaces a version's ACL, as ``setTags(_:bucket:key:versionID:)`` does tags.
+    func setObjectACL(_ acl: AccessControlList?, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord?
     /// Versions with keys in `range`, by key, newest first, after `marker`, at most `limit`; a bucket never
     /// versioned lists its objects as null versions. Throws ``StoreError/noSuchBucket``.
     func versions(bucket: String, range: KeyRange, after marker: VersionMarker?, limit: Int) async throws -> [VersionEntry]
@@ -211,6 +213,12 @@ public protocol BucketSettingsIndex: Sendable {
     func setBucketPolicy(_ policy: String?, bucket: String) async throws
     /// A bucket's policy text, nil if it has none. Throws ``StoreError/noSuchBucket``.
     func bucketPolicy(bucket: String) async throws -> String?
+    /// Replaces a bucket's ACL. Throws ``StoreError/noSuchBucket``.
+    func setBucketACL(_ acl: AccessControlList?, bucket: String) async throws
+    /// Replaces a bucket's Object Ownership (nil removes the setting). Throws ``StoreError/noSuchBucket``.
+    func setOwnership(_ ownership: ObjectOwnership?, bucket: String) async throws
+    /// Replaces a bucket's Block Public Access settings (nil removes them). Throws ``StoreError/noSuchBucket``.
+    func setPublicAccessBlock(_ block: PublicAccessBlock?, bucket: String) async throws
 }
 
 /// A key the lifecycle service must look at once `due` has passed.

@@ -7,11 +7,16 @@ public struct IAMAction: Sendable, Equatable {
     public var resource: String
     /// The bucket the resource belongs to (whose owner, policy and ACL decide), nil for ListBuckets.
     public var bucket: String?
+    /// The object the resource names, and its version if the request names one (whose ACL may decide).
+    public var key: String?
+    public var versionID: String?
 
-    public init(_ name: String, resource: String, bucket: String?) {
+    public init(_ name: String, resource: String, bucket: String?, key: String? = nil, versionID: String? = nil) {
         self.name = name
         self.resource = resource
         self.bucket = bucket
+        self.key = key
+        self.versionID = versionID
     }
 }
 
@@ -23,7 +28,7 @@ extension S3Endpoint {
             IAMAction(name, resource: "arn:aws:s3:::\(bucket)", bucket: bucket)
         }
         func objectAction(_ name: String, _ bucket: String, _ key: String, version: String? = nil) -> IAMAction {
-            IAMAction(versioned ? (version ?? name) : name, resource: "arn:aws:s3:::\(bucket)/\(key)", bucket: bucket)
+            IAMAction(versioned ? (version ?? name) : name, resource: "arn:aws:s3:::\(bucket)/\(key)", bucket: bucket, key: key)
         }
         switch self {
         case .listBuckets: return IAMAction("s3:ListAllMyBuckets", resource: "arn:aws:s3:::*", bucket: nil)
@@ -69,6 +74,15 @@ extension S3Endpoint {
         case .putBucketPolicy(let b): return bucketAction("s3:PutBucketPolicy", b)
         case .deleteBucketPolicy(let b): return bucketAction("s3:DeleteBucketPolicy", b)
         case .getBucketPolicyStatus(let b): return bucketAction("s3:GetBucketPolicyStatus", b)
+        case .getBucketAcl(let b): return bucketAction("s3:GetBucketAcl", b)
+        case .putBucketAcl(let b): return bucketAction("s3:PutBucketAcl", b)
+        case .getObjectAcl(let b, let k): return objectAction("s3:GetObjectAcl", b, k, version: "s3:GetObjectVersionAcl")
+        case .putObjectAcl(let b, let k): return objectAction("s3:PutObjectAcl", b, k, version: "s3:PutObjectVersionAcl")
+        case .getBucketOwnershipControls(let b): return bucketAction("s3:GetBucketOwnershipControls", b)
+        case .putBucketOwnershipControls(let b), .deleteBucketOwnershipControls(let b):
+            return bucketAction("s3:PutBucketOwnershipControls", b)
+        case .getPublicAccessBlock(let b): return bucketAction("s3:GetBucketPublicAccessBlock", b)
+        case .putPublicAccessBlock(let b), .deletePublicAccessBlock(let b): return bucketAction("s3:PutBucketPublicAccessBlock", b)
         case .notImplemented, .admin: return nil
         }
     }

@@ -47,6 +47,16 @@ public enum S3Endpoint: Sendable, Equatable {
     case putBucketPolicy(bucket: String)
     case deleteBucketPolicy(bucket: String)
     case getBucketPolicyStatus(bucket: String)
+    case getBucketAcl(bucket: String)
+    case putBucketAcl(bucket: String)
+    case getObjectAcl(bucket: String, key: String)
+    case putObjectAcl(bucket: String, key: String)
+    case getBucketOwnershipControls(bucket: String)
+    case putBucketOwnershipControls(bucket: String)
+    case deleteBucketOwnershipControls(bucket: String)
+    case getPublicAccessBlock(bucket: String)
+    case putPublicAccessBlock(bucket: String)
+    case deletePublicAccessBlock(bucket: String)
     /// Martlet's own account administration, under `/_martlet/admin/` (no bucket can be named `_martlet`): the
     /// path after that prefix.
     case admin(path: String)
@@ -112,6 +122,14 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.put, "policy"): return .putBucketPolicy(bucket: bucket)
         case (.delete, "policy"): return .deleteBucketPolicy(bucket: bucket)
         case (.get, "policyStatus"): return .getBucketPolicyStatus(bucket: bucket)
+        case (.get, "acl"): return .getBucketAcl(bucket: bucket)
+        case (.put, "acl"): return .putBucketAcl(bucket: bucket)
+        case (.get, "ownershipControls"): return .getBucketOwnershipControls(bucket: bucket)
+        case (.put, "ownershipControls"): return .putBucketOwnershipControls(bucket: bucket)
+        case (.delete, "ownershipControls"): return .deleteBucketOwnershipControls(bucket: bucket)
+        case (.get, "publicAccessBlock"): return .getPublicAccessBlock(bucket: bucket)
+        case (.put, "publicAccessBlock"): return .putPublicAccessBlock(bucket: bucket)
+        case (.delete, "publicAccessBlock"): return .deletePublicAccessBlock(bucket: bucket)
         case (.get, nil): return query["list-type"] == "2" ? .listObjectsV2(bucket: bucket) : .listObjectsV1(bucket: bucket)
         case (.put, nil): return .createBucket(bucket: bucket)
         case (.delete, nil): return .deleteBucket(bucket: bucket)
@@ -153,6 +171,8 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.get, "legal-hold"): return .getObjectLegalHold(bucket: bucket, key: key)
         case (.put, "legal-hold"): return .putObjectLegalHold(bucket: bucket, key: key)
         case (.get, "torrent"): return .getObjectTorrent(bucket: bucket, key: key)
+        case (.get, "acl"): return .getObjectAcl(bucket: bucket, key: key)
+        case (.put, "acl"): return .putObjectAcl(bucket: bucket, key: key)
         case (.get, nil): return .getObject(bucket: bucket, key: key)
         case (.head, nil): return .headObject(bucket: bucket, key: key)
         case (.delete, nil): return .deleteObject(bucket: bucket, key: key)
@@ -180,7 +200,10 @@ public enum S3Endpoint: Sendable, Equatable {
              .getBucketTagging(let b), .putBucketTagging(let b), .deleteBucketTagging(let b),
              .getBucketLifecycle(let b), .putBucketLifecycle(let b), .deleteBucketLifecycle(let b),
              .getObjectLockConfiguration(let b), .putObjectLockConfiguration(let b),
-             .getBucketPolicy(let b), .putBucketPolicy(let b), .deleteBucketPolicy(let b), .getBucketPolicyStatus(let b):
+             .getBucketPolicy(let b), .putBucketPolicy(let b), .deleteBucketPolicy(let b), .getBucketPolicyStatus(let b),
+             .getBucketAcl(let b), .putBucketAcl(let b), .getBucketOwnershipControls(let b), .putBucketOwnershipControls(let b),
+             .deleteBucketOwnershipControls(let b), .getPublicAccessBlock(let b), .putPublicAccessBlock(let b),
+             .deletePublicAccessBlock(let b):
             (b, nil)
         case .putObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k), .deleteObject(let b, let k),
              .copyObject(let b, let k), .getObjectAttributes(let b, let k), .createMultipartUpload(let b, let k),
@@ -188,7 +211,8 @@ public enum S3Endpoint: Sendable, Equatable {
              .abortMultipartUpload(let b, let k, _), .listParts(let b, let k, _),
              .getObjectTagging(let b, let k), .putObjectTagging(let b, let k), .deleteObjectTagging(let b, let k),
              .getObjectRetention(let b, let k), .putObjectRetention(let b, let k),
-             .getObjectLegalHold(let b, let k), .putObjectLegalHold(let b, let k), .getObjectTorrent(let b, let k):
+             .getObjectLegalHold(let b, let k), .putObjectLegalHold(let b, let k), .getObjectTorrent(let b, let k),
+             .getObjectAcl(let b, let k), .putObjectAcl(let b, let k):
             (b, k)
         }
     }

@@ -4,6 +4,7 @@ import HTTPTypes
 /// https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList
 public enum S3ErrorCode: String, Sendable, CaseIterable {
     case accessDenied = "AccessDenied"
+    case accessControlListNotSupported = "AccessControlListNotSupported"
     case authorizationHeaderMalformed = "AuthorizationHeaderMalformed"
     case authorizationQueryParametersError = "AuthorizationQueryParametersError"
     case badDigest = "BadDigest"
@@ -19,6 +20,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case internalError = "InternalError"
     case invalidAccessKeyId = "InvalidAccessKeyId"
     case invalidArgument = "InvalidArgument"
+    case invalidBucketAclWithObjectOwnership = "InvalidBucketAclWithObjectOwnership"
     case invalidBucketName = "InvalidBucketName"
     case invalidBucketState = "InvalidBucketState"
     case invalidChunkSizeError = "InvalidChunkSizeError"
@@ -33,6 +35,9 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case invalidStorageClass = "InvalidStorageClass"
     case invalidTag = "InvalidTag"
     case keyTooLongError = "KeyTooLongError"
+    case malformedACLError = "MalformedACLError"
+    case unexpectedContent = "UnexpectedContent"
+    case invalidBucketAclWithBlockPublicAccessError = "InvalidBucketAclWithBlockPublicAccessError"
     case malformedPolicy = "MalformedPolicy"
     case malformedTrailerError = "MalformedTrailerError"
     case malformedXML = "MalformedXML"
@@ -42,6 +47,9 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case missingSecurityHeader = "MissingSecurityHeader"
     case limitExceeded = "LimitExceeded"
     case noSuchEntity = "NoSuchEntity"
+    case noSuchPublicAccessBlockConfiguration = "NoSuchPublicAccessBlockConfiguration"
+    case ownershipControlsNotFoundError = "OwnershipControlsNotFoundError"
+    case unresolvableGrantByEmailAddress = "UnresolvableGrantByEmailAddress"
     case noSuchBucket = "NoSuchBucket"
     case noSuchBucketPolicy = "NoSuchBucketPolicy"
     case noSuchKey = "NoSuchKey"
@@ -63,7 +71,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     public var status: HTTPResponse.Status {
         switch self {
         case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: .forbidden
-        case .noSuchEntity, .noSuchBucket, .noSuchBucketPolicy, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet, .noSuchLifecycleConfiguration,
+        case .noSuchEntity, .noSuchPublicAccessBlockConfiguration, .ownershipControlsNotFoundError, .noSuchBucket, .noSuchBucketPolicy, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet, .noSuchLifecycleConfiguration,
              .noSuchObjectLockConfiguration, .objectLockConfigurationNotFoundError:
             .notFound
         case .methodNotAllowed: .methodNotAllowed
@@ -78,7 +86,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .authorizationHeaderMalformed, .authorizationQueryParametersError, .badDigest, .entityTooLarge,
              .entityTooSmall, .incompleteBody, .invalidArgument, .invalidBucketName, .invalidChunkSizeError,
              .badRequest, .invalidTag, .invalidDigest, .invalidPart, .invalidPartOrder, .invalidLocationConstraint, .invalidRequest, .invalidRetentionPeriod, .invalidStorageClass, .keyTooLongError,
-             .malformedPolicy, .malformedTrailerError, .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
+             .malformedPolicy, .malformedACLError, .accessControlListNotSupported, .invalidBucketAclWithObjectOwnership,
+             .unresolvableGrantByEmailAddress, .unexpectedContent, .invalidBucketAclWithBlockPublicAccessError, .malformedTrailerError, .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
              .xAmzContentSHA256Mismatch:
             .badRequest
         }
@@ -128,6 +137,14 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .missingContentLength: "You must provide the Content-Length HTTP header."
         case .missingSecurityHeader: "Your request was missing a required header"
         case .noSuchBucket: "The specified bucket does not exist"
+        case .noSuchPublicAccessBlockConfiguration: "The public access block configuration was not found"
+        case .ownershipControlsNotFoundError: "The bucket ownership controls were not found"
+        case .unresolvableGrantByEmailAddress: "The e-mail address you provided does not match any account on record."
+        case .malformedACLError: "The XML you provided was not well-formed or did not validate against our published schema"
+        case .accessControlListNotSupported: "The bucket does not allow ACLs"
+        case .unexpectedContent: "This request does not support content"
+        case .invalidBucketAclWithBlockPublicAccessError: "Bucket cannot have public ACLs set with BlockPublicAccess enabled"
+        case .invalidBucketAclWithObjectOwnership: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
         case .noSuchEntity: "The specified entity cannot be found."
         case .entityAlreadyExists: "The specified entity already exists."
         case .deleteConflict: "The entity cannot be deleted while other resources depend on it."

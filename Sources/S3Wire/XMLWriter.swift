@@ -16,6 +16,15 @@ public struct XMLWriter: Sendable {
         text += "</\(name)>"
     }
 
+    /// Writes `<name attr="value" ...>` children `</name>`; attribute values are escaped.
+    public mutating func element(_ name: String, attributes: [(String, String)], _ children: (inout XMLWriter) -> Void) {
+        text += "<\(name)"
+        for (attribute, value) in attributes { text += " \(attribute)=\"\(XMLWriter.escape(value))\"" }
+        text += ">"
+        children(&self)
+        text += "</\(name)>"
+    }
+
     public mutating func element(_ name: String, _ value: String) {
         text += "<\(name)>"
         text += XMLWriter.escape(value)

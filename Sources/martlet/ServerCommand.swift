@@ -56,6 +56,13 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Open connections at once; more are answered 503 SlowDown and closed (capped by the file descriptor limit).")
     var maxConnections: Int = 10_000
 
+    @Option(help: """
+        What new buckets start with: aws (ACLs disabled by BucketOwnerEnforced, Block Public Access on: AWS's \
+        defaults since April 2023) or open (ACLs on as ObjectWriter, no Block Public Access: S3's defaults before, \
+        as Ceph RGW and MinIO keep them).
+        """)
+    var bucketDefaults: BucketDefaultsChoice = .aws
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -101,6 +108,7 @@ struct ServerCommand: AsyncParsableCommand {
         var settings = S3ServerConfiguration(
             host: listen.host, port: listen.port, region: region, domain: domain, tls: tls, directory: directory)
         settings.lifecycleDaySeconds = lifecycleDaySeconds
+        settings.bucketDefaults = bucketDefaults == .aws ? .aws : .open
         settings.connections.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
         settings.connections.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         settings.connections.bodyStallTimeout = .milliseconds(Int64(bodyTimeout * 1000))
@@ -169,3 +177,7 @@ struct OrphanSweep: Service {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+enum BucketDefaultsChoice: String, ExpressibleByArgument, CaseIterable {
+    case aws, open
+}

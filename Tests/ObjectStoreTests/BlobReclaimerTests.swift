@@ -105,6 +105,12 @@ struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex, BucketSettingsI
     func bucketTags(bucket: String) async throws -> [ObjectTag]? { throw Self.refusal }
     func setLifecycle(_ configuration: LifecycleConfiguration?, bucket: String) async throws { throw Self.refusal }
     func lifecycle(bucket: String) async throws -> LifecycleConfiguration? { throw Self.refusal }
+    func setBucketPolicy(_ policy: String?, bucket: String) async throws { throw Self.refusal }
+    func setBucketACL(_ acl: AccessControlList?, bucket: String) async throws { throw Self.refusal }
+    func setOwnership(_ ownership: ObjectOwnership?, bucket: String) async throws { throw Self.refusal }
+    func setPublicAccessBlock(_ block: PublicAccessBlock?, bucket: String) async throws { throw Self.refusal }
+    func setObjectACL(_ acl: AccessControlList?, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? { throw Self.refusal }
+    func bucketPolicy(bucket: String) async throws -> String? { throw Self.refusal }
     func dueLifecycleEntries(before date: Date, limit: Int) async throws -> [LifecycleEntry] { throw Self.refusal }
     func finishLifecycleEntry(_ entry: LifecycleEntry, next: Date?) async throws { throw Self.refusal }
     func history(bucket: String, key: String) async throws -> (versioned: Bool, versions: [ObjectRecord]) { throw Self.refusal }

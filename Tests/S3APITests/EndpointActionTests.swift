@@ -19,6 +19,8 @@ struct EndpointActionTests {
     static let cases: [Case] = [
         Case(.listBuckets, "s3:ListAllMyBuckets", "arn:aws:s3:::*"),
         Case(.createBucket(bucket: "b"), "s3:CreateBucket", "arn:aws:s3:::b"),
+        Case(.putBucketPolicy(bucket: "b"), "s3:PutBucketPolicy", "arn:aws:s3:::b"),
+        Case(.getBucketPolicyStatus(bucket: "b"), "s3:GetBucketPolicyStatus", "arn:aws:s3:::b"),
         Case(.headBucket(bucket: "b"), "s3:ListBucket", "arn:aws:s3:::b"),
         Case(.listObjectsV2(bucket: "b"), "s3:ListBucket", "arn:aws:s3:::b"),
         Case(.listObjectVersions(bucket: "b"), "s3:ListBucketVersions", "arn:aws:s3:::b"),

@@ -21,6 +21,12 @@ final class Authorizer: Sendable {
     struct BucketAccess: Sendable {
         var owner: AccountIdentity?
         var policy: PolicyDocument?
+        var acl: AccessControlList?
+        /// nil for a bucket from before Object Ownership: ACLs on, as ObjectWriter.
+        var ownership: ObjectOwnership?
+        var publicAccessBlock: PublicAccessBlock?
+
+        var aclsEnabled: Bool { ownership != .bucketOwnerEnforced }
     }
 
     /// A bucket's owner and policy, from memory unless a change made since dropped them; nil if there is no such
@@ -35,7 +41,8 @@ final class Authorizer: Sendable {
         let policyText = try await index.bucketPolicy(bucket: name)
         let access = BucketAccess(
             owner: info.owner.flatMap(directory.identity(accountID:)),
-            policy: policyText.flatMap { try? PolicyDocument.parse(Array($0.utf8), kind: .resource) })
+            policy: policyText.flatMap { try? PolicyDocument.parse(Array($0.utf8), kind: .resource) },
+            acl: info.acl, ownership: info.ownership, publicAccessBlock: info.publicAccessBlock)
         buckets.store(name, access, loadedAt: generation)
         return access
     }
@@ -54,11 +61,12 @@ final class Authorizer: Sendable {
             guard directory.isOperator(caller) else { throw S3Error(.accessDenied) }
             return
         }
-        guard let action = context.endpoint.iamAction(versioned: context.query["versionId"] != nil) else {
+        guard var action = context.endpoint.iamAction(versioned: context.query["versionId"] != nil) else {
             // Operations Martlet does not serve answer 501 to anyone who may ask at all.
             guard caller != .anonymous else { throw S3Error(.accessDenied) }
             return
         }
+        action.versionID = action.key == nil ? nil : context.query["versionId"]
         if case .deleteObjects = context.endpoint {
             // Authorized key by key by the handler; here only that the bucket's account lets the caller in at all.
             return
@@ -87,7 +95,38 @@ final class Authorizer: Sendable {
             guard let account = caller.account, account == access.owner else { throw S3Error(.accessDenied) }
             if case .root = caller { return }
         }
-        try check(decide(action: action, owner: access.owner, policy: access.policy, context: context))
+        var owner = access.owner
+        var aclMatch = GrantMatch.none
+        let ignorePublic = access.publicAccessBlock?.ignorePublicAcls == true
+        if access.aclsEnabled {
+            if let permission = ACLEvaluation.objectPermission(for: action.name) {
+                // An object's own ACL decides, and in ObjectWriter buckets its writer owns it.
+                if let acl = try await objectACL(action) {
+                    owner = directory.identity(accountID: acl.owner) ?? owner
+                    aclMatch = ACLEvaluation.match(acl, permission: permission, caller: caller, ignorePublic: ignorePublic)
+                }
+            } else if let permission = ACLEvaluation.bucketPermission(for: action.name), let acl = access.acl {
+                aclMatch = ACLEvaluation.match(acl, permission: permission, caller: caller, ignorePublic: ignorePublic)
+            }
+        }
+        var policy = access.policy
+        if access.publicAccessBlock?.restrictPublicBuckets == true, policy?.isPublic == true, caller.account != access.owner {
+            // RestrictPublicBuckets: a public policy serves only the owner's account.
+            policy = nil
+        }
+        try check(decide(action: action, owner: owner, policy: policy, acl: aclMatch, context: context))
+    }
+
+    /// The ACL of the object (or version) an action names, if it has one.
+    private func objectACL(_ action: IAMAction) async throws -> AccessControlList? {
+        guard let bucket = action.bucket, let key = action.key else { return nil }
+        let record: ObjectRecord?
+        if let versionID = action.versionID {
+            record = try? await index.objectVersion(bucket: bucket, key: key, versionID: versionID)
+        } else {
+            record = try? await index.object(bucket: bucket, key: key)
+        }
+        return record?.metadata.acl
     }
 
     static let policyActions: Set<String> = ["s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"]
@@ -96,12 +135,14 @@ final class Authorizer: Sendable {
         guard decision == .allow else { throw S3Error(.accessDenied) }
     }
 
-    private func decide(action: IAMAction, owner: AccountIdentity?, policy: PolicyDocument?, context: RequestContext) -> Decision {
+    private func decide(
+        action: IAMAction, owner: AccountIdentity?, policy: PolicyDocument?, acl: GrantMatch = .none, context: RequestContext
+    ) -> Decision {
         let request = AuthorizationRequest(
             caller: context.auth.caller, action: action.name, resource: action.resource, resourceOwner: owner,
             context: ConditionKeys.values(for: context))
         return PolicyEvaluator.decide(
-            request, identityPolicies: directory.identityPolicies(context.auth.caller), bucketPolicy: policy, acl: .none)
+            request, identityPolicies: directory.identityPolicies(context.auth.caller), bucketPolicy: policy, acl: acl)
     }
 }
 

@@ -24,6 +24,7 @@ public final class IdentityDirectory: CredentialStore, Sendable {
         var generation: UInt64 = 0
         var keys: [String: KeyEntry] = [:]
         var accounts: [String: Account] = [:]
+        var byCanonicalID: [String: String] = [:]
         var users: [String: IAMUser] = [:]
         var policies: [String: [PolicyDocument]] = [:]
     }
@@ -66,7 +67,11 @@ public final class IdentityDirectory: CredentialStore, Sendable {
     }
 
     func account(canonicalID: String) -> Account? {
-        state.withLock { $0.accounts.values.first { $0.canonicalID == canonicalID } }
+        state.withLock { snapshot in snapshot.byCanonicalID[canonicalID].flatMap { snapshot.accounts[$0] } }
+    }
+
+    func account(email: String) -> Account? {
+        state.withLock { $0.accounts.values.first { $0.email?.lowercased() == email.lowercased() } }
     }
 
     func isOperator(_ caller: Caller) -> Bool {
@@ -80,6 +85,7 @@ public final class IdentityDirectory: CredentialStore, Sendable {
         var snapshot = Snapshot(generation: generation)
         for account in try await index.accounts() {
             snapshot.accounts[account.id] = account
+            snapshot.byCanonicalID[account.canonicalID] = account.id
             for key in try await index.accessKeys(accountID: account.id, userName: nil) { add(key, to: &snapshot) }
             for user in try await index.users(accountID: account.id) {
                 let userKey = Self.userKey(account.id, user.name)

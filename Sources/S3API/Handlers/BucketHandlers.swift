@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdCore
 import ObjectStore
+import S3Auth
 import S3Wire
 
 /// ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation.
@@ -75,12 +76,13 @@ extension S3Handlers {
             }
         }
         guard let account = context.auth.caller.account else { throw S3Error(.accessDenied) }
+        let (ownership, acl) = try newBucketACL(account: account, context)
         do {
             // Object lock needs every write to keep a version, so it comes with versioning on.
             try await storage.index.createBucket(BucketInfo(
                 name: name, creationDate: Date(), region: configuration.region,
                 versioning: objectLock ? .enabled : nil, objectLock: objectLock ? ObjectLockConfiguration() : nil,
-                owner: account.id))
+                owner: account.id, acl: acl, ownership: ownership, publicAccessBlock: configuration.bucketDefaults.publicAccessBlock))
             authorizer.invalidate(bucket: name)
         } catch StoreError.bucketAlreadyExists {
             // Bucket names are global: another account's bucket of the same name is a conflict.
@@ -95,6 +97,31 @@ extension S3Handlers {
         var headers = HTTPFields()
         headers[.location] = "/" + name
         return .empty(.ok, headers: headers)
+    }
+
+    /// A new bucket's Object Ownership (`x-amz-object-ownership`, else the server's default) and ACL (from the
+    /// ACL headers, refused where ACLs are disabled or Block Public Access forbids a public one).
+    private func newBucketACL(account: AccountIdentity, _ context: RequestContext) throws -> (ObjectOwnership, AccessControlList?) {
+        var ownership = configuration.bucketDefaults.ownership
+        if let text = context.header("x-amz-object-ownership") {
+            guard let given = ObjectOwnership(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
+                throw S3Error(.invalidArgument, "Invalid x-amz-object-ownership header: \(text)",
+                              details: [("ArgumentName", "x-amz-object-ownership"), ("ArgumentValue", text)])
+            }
+            ownership = given
+        }
+        guard let requested = try AccessControlXML.fromHeaders({ context.header($0) }) else { return (ownership, nil) }
+        if ownership == .bucketOwnerEnforced {
+            guard Self.isOwnerFullControlOnly(requested, bucketOwner: account.canonicalID) else {
+                throw S3Error(.invalidBucketAclWithObjectOwnership)
+            }
+            return (ownership, nil)
+        }
+        let acl = try resolve(requested, owner: account.id, bucketOwnerCanonical: account.canonicalID)
+        if acl.isPublic, configuration.bucketDefaults.publicAccessBlock?.blockPublicAcls == true {
+            throw S3Error(.invalidBucketAclWithBlockPublicAccessError)
+        }
+        return (ownership, acl)
     }
 
     func deleteBucket(_ name: String) async throws -> S3Response {

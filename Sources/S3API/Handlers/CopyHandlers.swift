@@ -38,6 +38,13 @@ extension S3Handlers {
             versionID = named
         }
 
+        /// Reading the source is its own permission: GetObject (GetObjectVersion when a version is named).
+        var readAction: IAMAction {
+            IAMAction(
+                versionID == nil ? "s3:GetObject" : "s3:GetObjectVersion", resource: "arn:aws:s3:::\(bucket)/\(key)",
+                bucket: bucket, key: key, versionID: versionID)
+        }
+
         static let malformed = S3Error(
             .invalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
             details: [("ArgumentName", "x-amz-copy-source")])
@@ -46,6 +53,7 @@ extension S3Handlers {
     func copyObject(_ bucket: String, _ key: String, _ context: RequestContext) async throws -> S3Response {
         try Self.validateKey(key)
         let source = try CopySource(header: context.header("x-amz-copy-source") ?? "")
+        try await context.require(source.readAction)
         let replaceMetadata = try Self.directive(context, "x-amz-metadata-directive")
         let replaceTags = try Self.directive(context, "x-amz-tagging-directive")
         let condition = try Self.writeCondition(from: context)
@@ -56,6 +64,8 @@ extension S3Handlers {
             return algorithm
         }
         let newMetadata = try Self.objectMetadata(from: context)
+        // A copy never takes the source's ACL: it gets the request's, as a new object does.
+        let newACL = try await newObjectACL(bucket, context)
         let lock = try ObjectLockXML.request(from: context.headers, now: Date())
         let bucketLock = try await requireBucket(bucket).objectLock
         try lock.validate(for: bucketLock)
@@ -66,6 +76,7 @@ extension S3Handlers {
             // The destination's storage class is the request's, STANDARD unless named, whatever the directive.
             metadata.storageClass = newMetadata.storageClass
             metadata.tags = replaceTags ? newMetadata.tags : original.metadata.tags
+            metadata.acl = newACL
             let changesChecksum = requestedChecksum.map { $0.rawValue != original.checksum?.algorithm } ?? false
             // Copying an older version onto its own key is how a version is restored: allowed.
             if source.bucket == bucket, source.key == key, source.versionID == nil, !replaceMetadata, !changesChecksum,
@@ -114,6 +125,7 @@ extension S3Handlers {
     func uploadPartCopy(_ bucket: String, _ key: String, uploadID: String, _ context: RequestContext) async throws -> S3Response {
         let number = try Self.partNumber(context.query["partNumber"])
         let source = try CopySource(header: context.header("x-amz-copy-source") ?? "")
+        try await context.require(source.readAction)
         guard let upload = try await storage.index.upload(bucket: bucket, key: key, uploadID: uploadID) else {
             _ = try await requireBucket(bucket)
             throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])

@@ -6,6 +6,19 @@ import S3Wire
 
 /// DeleteObjects: up to 1,000 keys in one request and one index transaction.
 extension S3Handlers {
+    /// Each key of DeleteObjects is authorized as its own DeleteObject (DeleteObjectVersion), as on AWS.
+    private func mayDelete(_ bucket: String, _ key: String, version: String?, _ context: RequestContext) async -> Bool {
+        let action = IAMAction(
+            version == nil ? "s3:DeleteObject" : "s3:DeleteObjectVersion", resource: "arn:aws:s3:::\(bucket)/\(key)", bucket: bucket,
+            key: key, versionID: version)
+        do {
+            try await context.require(action)
+            return true
+        } catch {
+            return false
+        }
+    }
+
     func deleteObjects(_ bucket: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
         try Self.requireIntegrityCheck(context)
         _ = try await requireBucket(bucket)
@@ -20,8 +33,10 @@ extension S3Handlers {
                 errors.append((key, version, .keyTooLongError, S3ErrorCode.keyTooLongError.defaultMessage))
             } else if let version, version.isEmpty {
                 errors.append((key, version, .invalidArgument, "Invalid version id specified"))
-            } else {
+            } else if await mayDelete(bucket, key, version: version, context) {
                 requests.append(DeleteRequest(key: key, versionID: version))
+            } else {
+                errors.append((key, version, .accessDenied, S3ErrorCode.accessDenied.defaultMessage))
             }
         }
         // Pitfall: clients send the bypass header to buckets without object lock too; there it changes nothing.

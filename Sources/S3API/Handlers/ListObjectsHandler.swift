@@ -76,9 +76,11 @@ extension S3Handlers {
                     }
                     c.element("Size", object.size)
                     if withOwner {
+                        // An object written under ObjectWriter belongs to its writer.
+                        let objectOwner = object.metadata.acl.map { self.owner(ofAccount: $0.owner) } ?? owner
                         c.element("Owner") { o in
-                            o.element("ID", owner.id)
-                            o.element("DisplayName", owner.displayName)
+                            o.element("ID", objectOwner.id)
+                            o.element("DisplayName", objectOwner.displayName)
                         }
                     }
                     c.element("StorageClass", object.metadata.storageClass ?? "STANDARD")

@@ -13,6 +13,7 @@ extension S3Handlers {
     func createMultipartUpload(_ bucket: String, _ key: String, _ context: RequestContext) async throws -> S3Response {
         try Self.validateKey(key)
         var metadata = try Self.objectMetadata(from: context)
+        metadata.acl = try await newObjectACL(bucket, context)
         let mode = try MultipartChecksumMode.fromCreateHeaders(
             algorithm: context.nonEmptyHeader("x-amz-checksum-algorithm"), type: context.nonEmptyHeader("x-amz-checksum-type"))
         let initiated = Date()

@@ -13,10 +13,17 @@ extension S3Handlers {
         guard PolicyDocument.compactSize(document) <= PolicyDocument.maxBucketPolicyBytes else {
             throw S3Error(.malformedPolicy, "Policy exceeds the maximum allowed document size.")
         }
+        let policy: PolicyDocument
         do {
-            _ = try PolicyDocument.parse(document, kind: .resource)
+            policy = try PolicyDocument.parse(document, kind: .resource)
         } catch {
             throw S3Error(.malformedPolicy, error.message)
+        }
+        if policy.resourceOutside(bucket: bucket) != nil {
+            throw S3Error(.malformedPolicy, "Policy has invalid resource")
+        }
+        if policy.isPublic, try await requireBucket(bucket).publicAccessBlock?.blockPublicPolicy == true {
+            throw S3Error(.accessDenied, "User does not have permission to put a public policy: Block Public Access is on for this bucket.")
         }
         try await storage.index.setBucketPolicy(String(decoding: document, as: UTF8.self), bucket: bucket)
         authorizer.invalidate(bucket: bucket)

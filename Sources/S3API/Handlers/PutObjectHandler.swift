@@ -27,8 +27,10 @@ extension S3Handlers {
         let lock = try ObjectLockXML.request(from: context.headers, now: Date())
         try lock.validate(for: info.objectLock)
         if !lock.isEmpty { try Self.requireIntegrityCheck(context) }
+        var metadata = try Self.objectMetadata(from: context)
+        metadata.acl = try await newObjectACL(bucket, context)
         let plan = PutPlan(
-            metadata: try Self.objectMetadata(from: context), condition: try Self.writeCondition(from: context),
+            metadata: metadata, condition: try Self.writeCondition(from: context),
             expectations: try payloadExpectations(context), lock: lock, bucketLock: info.objectLock)
         // The index checks the condition again, atomically, at commit; this only spares a doomed upload.
         try await precheck(plan.condition, bucket: bucket, key: key)

@@ -78,6 +78,16 @@ struct S3Handlers: Sendable {
         case .deleteBucketPolicy(let bucket): return try await deleteBucketPolicy(bucket)
         case .getBucketPolicyStatus(let bucket): return try await getBucketPolicyStatus(bucket)
         case .admin(let path): return try await admin(path, context, body: body)
+        case .getBucketAcl(let bucket): return try await getBucketAcl(bucket)
+        case .putBucketAcl(let bucket): return try await putBucketAcl(bucket, context, body: body)
+        case .getObjectAcl(let bucket, let key): return try await getObjectAcl(bucket, key, context)
+        case .putObjectAcl(let bucket, let key): return try await putObjectAcl(bucket, key, context, body: body)
+        case .getBucketOwnershipControls(let bucket): return try await getBucketOwnershipControls(bucket)
+        case .putBucketOwnershipControls(let bucket): return try await putBucketOwnershipControls(bucket, context, body: body)
+        case .deleteBucketOwnershipControls(let bucket): return try await deleteBucketOwnershipControls(bucket)
+        case .getPublicAccessBlock(let bucket): return try await getPublicAccessBlock(bucket)
+        case .putPublicAccessBlock(let bucket): return try await putPublicAccessBlock(bucket, context, body: body)
+        case .deletePublicAccessBlock(let bucket): return try await deletePublicAccessBlock(bucket)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by this server yet.")
         }

@@ -1,3 +1,4 @@
+import ObjectStore
 import S3Auth
 
 /// Everything the HTTP face needs to know, built by the executable (or a test) from its options.
@@ -16,6 +17,8 @@ public struct S3ServerConfiguration: Sendable {
     public var maxObjectSize: Int64 = 5 * 1024 * 1024 * 1024
     /// Seconds in a lifecycle day: 86,400, or a few for tests that watch rules run.
     public var lifecycleDaySeconds: Int = 86_400
+    /// What a new bucket starts with.
+    public var bucketDefaults = BucketDefaults.aws
     /// Timeouts and the connection limit.
     public var connections = ConnectionPolicy()
 
@@ -30,4 +33,20 @@ public struct S3ServerConfiguration: Sendable {
         self.tls = tls
         self.directory = directory
     }
+}
+
+/// The Object Ownership and Block Public Access settings a new bucket starts with.
+public struct BucketDefaults: Sendable {
+    public var ownership: ObjectOwnership
+    public var publicAccessBlock: PublicAccessBlock?
+
+    public init(ownership: ObjectOwnership, publicAccessBlock: PublicAccessBlock?) {
+        self.ownership = ownership
+        self.publicAccessBlock = publicAccessBlock
+    }
+
+    /// AWS's defaults since April 2023: ACLs disabled (BucketOwnerEnforced) and all of Block Public Access on.
+    public static let aws = BucketDefaults(ownership: .bucketOwnerEnforced, publicAccessBlock: .all)
+    /// S3's defaults before then, which Ceph RGW and MinIO keep: ACLs on (ObjectWriter), no Block Public Access.
+    public static let open = BucketDefaults(ownership: .objectWriter, publicAccessBlock: nil)
 }

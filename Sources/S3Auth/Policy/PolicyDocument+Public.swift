@@ -55,3 +55,21 @@ extension PolicyCondition {
         }
     }
 }
+
+extension PolicyDocument {
+    /// The first Resource that cannot name the bucket or its objects (AWS refuses such a bucket policy with
+    /// "Policy has invalid resource"); nil if every one can.
+    public func resourceOutside(bucket: String) -> String? {
+        let target = "arn:aws:s3:::" + bucket
+        for statement in statements where !statement.resources.negated {
+            for pattern in statement.resources.values {
+                let literal = pattern.prefix { $0 != "*" && $0 != "?" }
+                if literal.count < pattern.count, target.hasPrefix(literal) { continue }
+                guard literal.hasPrefix(target) else { return pattern }
+                let rest = literal.dropFirst(target.count)
+                guard rest.isEmpty || rest.hasPrefix("/") else { return pattern }
+            }
+        }
+        return nil
+    }
+}
