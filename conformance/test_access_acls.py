@@ -47,6 +47,8 @@ def test_new_buckets_have_aws_defaults(s3, bucket):
 def test_bucket_owner_enforced_refuses_acls(s3, bucket):
     assert _error(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="public-read")) == (400, "AccessControlListNotSupported")
     assert _error(lambda: s3.put_bucket_acl(Bucket=bucket, ACL="public-read")) == (400, "AccessControlListNotSupported")
+    # Even `private` is an ACL AWS refuses here; only the bucket owner's full control passes.
+    assert _error(lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="private")) == (400, "AccessControlListNotSupported")
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="bucket-owner-full-control")
     assert _error(lambda: s3.put_object_acl(Bucket=bucket, Key="k", ACL="public-read")) == (400, "AccessControlListNotSupported")
     name = f"mt-acl-{uuid.uuid4().hex[:12]}"
@@ -146,3 +148,24 @@ def test_malformed_acl_documents(s3, acl_bucket, raw):
     assert response.status_code == 400 and b"MalformedACLError" in response.content
     response = raw.request("PUT", f"/{acl_bucket}", query={"acl": ""}, headers={"x-amz-acl": "no-such-acl"})
     assert response.status_code == 400 and b"InvalidArgument" in response.content
+
+
+def test_owner_recreating_a_bucket_resets_its_acl(s3, acl_bucket):
+    s3.put_bucket_acl(Bucket=acl_bucket, ACL="public-read")
+    s3.create_bucket(Bucket=acl_bucket)  # us-east-1: 200 for the owner, and the ACL goes back to private
+    grants = s3.get_bucket_acl(Bucket=acl_bucket)["Grants"]
+    assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]
+
+
+def test_upload_owners_are_their_writers(s3, acl_bucket, other_account):
+    owner = s3.get_bucket_acl(Bucket=acl_bucket)["Owner"]
+    s3.put_bucket_acl(Bucket=acl_bucket, GrantWrite=f'id="{other_account.canonical_id}"', GrantFullControl=f'id="{owner["ID"]}"')
+    mine = s3.create_multipart_upload(Bucket=acl_bucket, Key="mine")["UploadId"]
+    theirs = other_account.s3.create_multipart_upload(Bucket=acl_bucket, Key="theirs")["UploadId"]
+    try:
+        uploads = {u["Key"]: u for u in s3.list_multipart_uploads(Bucket=acl_bucket)["Uploads"]}
+        assert uploads["mine"]["Owner"]["ID"] == owner["ID"] and uploads["mine"]["Initiator"]["ID"] == owner["ID"]
+        assert uploads["theirs"]["Owner"] == {"ID": other_account.canonical_id, "DisplayName": other_account.display_name}
+    finally:
+        s3.abort_multipart_upload(Bucket=acl_bucket, Key="mine", UploadId=mine)
+        s3.abort_multipart_upload(Bucket=acl_bucket, Key="theirs", UploadId=theirs)

@@ -39,10 +39,10 @@ def test_anonymous_reads_a_public_path_and_nothing_else(s3, server, bucket):
     _denied(lambda: anon.list_objects_v2(Bucket=bucket))
     _denied(lambda: anon.put_object(Bucket=bucket, Key="photos/public/new.jpg", Body=b"x"))
     _denied(lambda: anon.list_buckets())
-    # A missing key on the public path is a plain 404: the policy grants reading it.
+    # A missing key on the public path is 403 too: without ListBucket, whether a key exists is not told (AWS).
     with pytest.raises(ClientError) as exc:
         anon.get_object(Bucket=bucket, Key="photos/public/missing.jpg")
-    assert client_error(exc.value) == (404, "NoSuchKey")
+    assert client_error(exc.value) == DENIED
     s3.delete_bucket_policy(Bucket=bucket)
     assert requests.get(url).status_code == 403
 
@@ -204,3 +204,55 @@ def test_buckets_belong_to_their_account(s3, other_account, bucket):
     finally:
         other_account.s3.delete_object(Bucket=name, Key="k")
         other_account.s3.delete_bucket(Bucket=name)
+
+
+def test_missing_key_is_404_only_to_callers_who_may_list(make_user, s3, bucket):
+    reader = make_user(policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    lister = make_user(policy({"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+                               "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}))
+    outsider = make_user()
+    with pytest.raises(ClientError) as exc:
+        reader.s3.get_object(Bucket=bucket, Key="missing")
+    assert client_error(exc.value) == DENIED, "without ListBucket a missing key must not be told from a forbidden one"
+    with pytest.raises(ClientError) as exc:
+        lister.s3.get_object(Bucket=bucket, Key="missing")
+    assert client_error(exc.value) == (404, "NoSuchKey")
+    with pytest.raises(ClientError) as exc:
+        outsider.s3.head_object(Bucket=bucket, Key="missing")
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_existing_object_tag_condition(make_user, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="open", Body=b"o", Tagging="security=public")
+    s3.put_object(Bucket=bucket, Key="closed", Body=b"c", Tagging="security=private")
+    user = make_user(policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+                             "Condition": {"StringEquals": {"s3:ExistingObjectTag/security": "public"}}}))
+    assert user.s3.get_object(Bucket=bucket, Key="open")["Body"].read() == b"o"
+    _denied(lambda: user.s3.get_object(Bucket=bucket, Key="closed"))
+    s3.put_object_tagging(Bucket=bucket, Key="closed", Tagging={"TagSet": [{"Key": "security", "Value": "public"}]})
+    assert user.s3.get_object(Bucket=bucket, Key="closed")["Body"].read() == b"c"
+
+
+def test_request_object_tag_condition(make_user, bucket):
+    user = make_user(policy({"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+                             "Condition": {"StringEquals": {"s3:RequestObjectTag/team": "media"}}}))
+    _denied(lambda: user.s3.put_object(Bucket=bucket, Key="untagged", Body=b"x"))
+    _denied(lambda: user.s3.put_object(Bucket=bucket, Key="wrong", Body=b"x", Tagging="team=finance"))
+    user.s3.put_object(Bucket=bucket, Key="tagged", Body=b"x", Tagging="team=media")
+
+
+def test_expected_bucket_owner(s3, bucket, server):
+    from access_helpers import client_for
+    account = client_for(server, server.access_key, server.secret_key, "sts").get_caller_identity()["Account"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v", ExpectedBucketOwner=account)
+    _denied(lambda: s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner="000000000000"))
+    _denied(lambda: s3.put_object(Bucket=bucket, Key="k2", Body=b"v", ExpectedBucketOwner="000000000000"))
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="k2")
+
+
+def test_policy_principals_must_be_accounts(s3, bucket):
+    for principal in ({"AWS": "arn:aws:iam::s3tenant1:root"}, {"AWS": "not-an-account"}, {"CanonicalUser": "abc"}):
+        with pytest.raises(ClientError) as exc:
+            s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+                {"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+        assert client_error(exc.value) == (400, "MalformedPolicy"), principal

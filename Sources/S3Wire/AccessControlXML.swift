@@ -123,7 +123,10 @@ public enum AccessControlXML {
                 o.element("DisplayName", owner.displayName)
             }
             x.element("AccessControlList") { list in
-                for grant in grants {
+                // Group grants first, as RGW lists them (order carries no meaning in an ACL).
+                let ordered = grants.filter { if case .group = $0.grantee { true } else { false } }
+                    + grants.filter { if case .canonicalUser = $0.grantee { true } else { false } }
+                for grant in ordered {
                     list.element("Grant") { g in
                         switch grant.grantee {
                         case .canonicalUser(let id):

@@ -10,8 +10,13 @@ public struct IAMAction: Sendable, Equatable {
     /// The object the resource names, and its version if the request names one (whose ACL may decide).
     public var key: String?
     public var versionID: String?
+    /// For a ListBucket asked on behalf of one key (is a missing key 404 or 403?): the key, as the listing's prefix.
+    public var prefixKey: String?
 
-    public init(_ name: String, resource: String, bucket: String?, key: String? = nil, versionID: String? = nil) {
+    public init(
+        _ name: String, resource: String, bucket: String?, key: String? = nil, versionID: String? = nil, prefixKey: String? = nil
+    ) {
+        self.prefixKey = prefixKey
         self.name = name
         self.resource = resource
         self.bucket = bucket

@@ -53,14 +53,14 @@ struct AccessControlXMLTests {
         }
     }
 
-    @Test("an AccessControlPolicy document reads back what writing it gave")
+    @Test("an AccessControlPolicy document reads back what writing it gave, group grants listed first")
     func documentRoundTrip() throws {
         let grants = [ACLGrant(.canonicalUser("owner-id"), .fullControl), ACLGrant(.group(ACLGrantee.allUsers), .read)]
         let xml = AccessControlXML.write(owner: ("owner-id", "Owner"), grants: grants) { $0 == "owner-id" ? "Owner" : nil }
         #expect(xml.text.contains(#"xsi:type="CanonicalUser""#) && xml.text.contains("<DisplayName>Owner</DisplayName>"))
         let parsed = try AccessControlXML.parse(Array(xml.text.utf8))
         #expect(parsed.owner == "owner-id")
-        #expect(parsed.grants == [RequestedGrant(.canonicalUser("owner-id"), .fullControl), RequestedGrant(.group(ACLGrantee.allUsers), .read)])
+        #expect(parsed.grants == [RequestedGrant(.group(ACLGrantee.allUsers), .read), RequestedGrant(.canonicalUser("owner-id"), .fullControl)])
     }
 
     @Test("documents without a list, a grantee or a known permission are MalformedACLError", arguments: [

@@ -95,38 +95,87 @@ final class Authorizer: Sendable {
             guard let account = caller.account, account == access.owner else { throw S3Error(.accessDenied) }
             if case .root = caller { return }
         }
+        if let expected = context.header("x-amz-expected-bucket-owner"), expected != access.owner?.id {
+            // The caller's guard against writing to a bucket that changed hands.
+            throw S3Error(.accessDenied)
+        }
         var owner = access.owner
         var aclMatch = GrantMatch.none
+        var extraKeys: [String: [String]] = [:]
+        if let prefixKey = action.prefixKey { extraKeys["s3:prefix"] = [prefixKey] }
+        let identityPolicies = directory.identityPolicies(caller)
         let ignorePublic = access.publicAccessBlock?.ignorePublicAcls == true
-        if access.aclsEnabled {
-            if let permission = ACLEvaluation.objectPermission(for: action.name) {
-                // An object's own ACL decides, and in ObjectWriter buckets its writer owns it.
-                if let acl = try await objectACL(action) {
-                    owner = directory.identity(accountID: acl.owner) ?? owner
-                    aclMatch = ACLEvaluation.match(acl, permission: permission, caller: caller, ignorePublic: ignorePublic)
-                }
-            } else if let permission = ACLEvaluation.bucketPermission(for: action.name), let acl = access.acl {
+        let objectPermission = access.aclsEnabled ? ACLEvaluation.objectPermission(for: action.name) : nil
+        let needsTags = action.key != nil
+            && (access.policy?.mentionsExistingObjectTags == true || identityPolicies.contains(where: \.mentionsExistingObjectTags))
+        var object: ObjectLookup = .notNeeded
+        if objectPermission != nil || needsTags { object = try await lookUpObject(action) }
+        if case .found(let record) = object {
+            for tag in record.metadata.tags ?? [] { extraKeys["s3:existingobjecttag/\(tag.key.lowercased())"] = [tag.value] }
+        }
+        if let permission = objectPermission {
+            // An object's own ACL decides, and in ObjectWriter buckets its writer owns it.
+            if case .found(let record) = object, let acl = record.metadata.acl {
+                owner = directory.identity(accountID: acl.owner) ?? owner
                 aclMatch = ACLEvaluation.match(acl, permission: permission, caller: caller, ignorePublic: ignorePublic)
             }
+        } else if access.aclsEnabled, let permission = ACLEvaluation.bucketPermission(for: action.name), let acl = access.acl {
+            aclMatch = ACLEvaluation.match(acl, permission: permission, caller: caller, ignorePublic: ignorePublic)
         }
         var policy = access.policy
         if access.publicAccessBlock?.restrictPublicBuckets == true, policy?.isPublic == true, caller.account != access.owner {
             // RestrictPublicBuckets: a public policy serves only the owner's account.
             policy = nil
         }
-        try check(decide(action: action, owner: owner, policy: policy, acl: aclMatch, context: context))
+        let decision = decide(
+            action: action, owner: owner, policy: policy, acl: aclMatch, identityPolicies: identityPolicies,
+            extraKeys: extraKeys, context: context)
+        if decision == .allow { return }
+        // A missing object is 404 to a caller who may list the bucket, 403 to anyone else (AWS's GetObject and
+        // HeadObject documentation): a caller denied the read learns it is missing if it may list.
+        if decision == .deny(explicit: false), Self.readsObject.contains(action.name) {
+            if case .notNeeded = object { object = try await lookUpObject(action) }
+            if case .missing = object {
+                let list = IAMAction("s3:ListBucket", resource: "arn:aws:s3:::\(bucket)", bucket: bucket, prefixKey: action.key)
+                if try await allows(list, access: access, policy: policy, identityPolicies: identityPolicies, context: context) { return }
+            }
+        }
+        throw S3Error(.accessDenied)
     }
 
-    /// The ACL of the object (or version) an action names, if it has one.
-    private func objectACL(_ action: IAMAction) async throws -> AccessControlList? {
-        guard let bucket = action.bucket, let key = action.key else { return nil }
+    static let readsObject: Set<String> = ["s3:GetObject", "s3:GetObjectVersion"]
+
+    /// Whether ListBucket is allowed, judged as a listing whose prefix is the key in question, so that a grant
+    /// limited by s3:prefix reveals only its own keys.
+    private func allows(
+        _ list: IAMAction, access: BucketAccess, policy: PolicyDocument?, identityPolicies: [PolicyDocument], context: RequestContext
+    ) async throws -> Bool {
+        var aclMatch = GrantMatch.none
+        if access.aclsEnabled, let acl = access.acl {
+            let ignorePublic = access.publicAccessBlock?.ignorePublicAcls == true
+            aclMatch = ACLEvaluation.match(acl, permission: .read, caller: context.auth.caller, ignorePublic: ignorePublic)
+        }
+        return decide(
+            action: list, owner: access.owner, policy: policy, acl: aclMatch, identityPolicies: identityPolicies,
+            extraKeys: ["s3:prefix": [list.prefixKey ?? ""]], context: context) == .allow
+    }
+
+    enum ObjectLookup {
+        case notNeeded, missing
+        case found(ObjectRecord)
+    }
+
+    /// The object (or version) an action names.
+    private func lookUpObject(_ action: IAMAction) async throws -> ObjectLookup {
+        guard let bucket = action.bucket, let key = action.key else { return .notNeeded }
         let record: ObjectRecord?
         if let versionID = action.versionID {
             record = try? await index.objectVersion(bucket: bucket, key: key, versionID: versionID)
         } else {
             record = try? await index.object(bucket: bucket, key: key)
         }
-        return record?.metadata.acl
+        guard let record, !record.isDeleteMarker else { return .missing }
+        return .found(record)
     }
 
     static let policyActions: Set<String> = ["s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"]
@@ -136,13 +185,16 @@ final class Authorizer: Sendable {
     }
 
     private func decide(
-        action: IAMAction, owner: AccountIdentity?, policy: PolicyDocument?, acl: GrantMatch = .none, context: RequestContext
+        action: IAMAction, owner: AccountIdentity?, policy: PolicyDocument?, acl: GrantMatch = .none,
+        identityPolicies: [PolicyDocument]? = nil, extraKeys: [String: [String]] = [:], context: RequestContext
     ) -> Decision {
+        var keys = ConditionKeys.values(for: context)
+        keys.merge(extraKeys) { _, extra in extra }
         let request = AuthorizationRequest(
-            caller: context.auth.caller, action: action.name, resource: action.resource, resourceOwner: owner,
-            context: ConditionKeys.values(for: context))
+            caller: context.auth.caller, action: action.name, resource: action.resource, resourceOwner: owner, context: keys)
         return PolicyEvaluator.decide(
-            request, identityPolicies: directory.identityPolicies(context.auth.caller), bucketPolicy: policy, acl: acl)
+            request, identityPolicies: identityPolicies ?? directory.identityPolicies(context.auth.caller), bucketPolicy: policy,
+            acl: acl)
     }
 }
 
@@ -196,7 +248,8 @@ enum ConditionKeys {
         for name in ["prefix", "delimiter", "max-keys", "versionId"] {
             if let value = context.query[name] { keys["s3:\(name.lowercased())"] = [value] }
         }
-        for header in ["x-amz-acl", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+        for header in ["x-amz-acl", "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp",
+                       "x-amz-grant-full-control", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
                        "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-storage-class", "x-amz-content-sha256",
                        "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"] {
             if let value = context.header(header) { keys["s3:\(header)"] = [value] }

@@ -70,10 +70,11 @@ extension S3Handlers {
         }
     }
 
-    /// What a BucketOwnerEnforced bucket still accepts: no ACL beyond the bucket owner's full control.
+    /// What a BucketOwnerEnforced bucket still accepts: bucket-owner-full-control or grants equal to it (AWS refuses
+    /// even `private` there, with AccessControlListNotSupported).
     static func isOwnerFullControlOnly(_ requested: AccessControlXML.HeaderACL, bucketOwner: String?) -> Bool {
         switch requested {
-        case .canned(let canned): canned == .private || canned == .bucketOwnerFullControl
+        case .canned(let canned): canned == .bucketOwnerFullControl
         case .grants(let grants): grants.allSatisfy { $0.permission == .fullControl && $0.grantee == bucketOwner.map { .canonicalUser($0) } }
         }
     }

@@ -93,6 +93,11 @@ extension S3Handlers {
             guard configuration.region == "us-east-1" else {
                 throw S3Error(.bucketAlreadyOwnedByYou, details: [("BucketName", name)])
             }
+            // ... and resets the bucket's ACL to the one the request gives (CreateBucket's API reference).
+            if let existing = try await storage.index.bucket(named: name), existing.ownership != .bucketOwnerEnforced {
+                try await storage.index.setBucketACL(acl, bucket: name)
+                authorizer.invalidate(bucket: name)
+            }
         }
         var headers = HTTPFields()
         headers[.location] = "/" + name
@@ -112,7 +117,7 @@ extension S3Handlers {
         }
         guard let requested = try AccessControlXML.fromHeaders({ context.header($0) }) else { return (ownership, nil) }
         if ownership == .bucketOwnerEnforced {
-            guard Self.isOwnerFullControlOnly(requested, bucketOwner: account.canonicalID) else {
+            guard requested == .canned(.private) || Self.isOwnerFullControlOnly(requested, bucketOwner: account.canonicalID) else {
                 throw S3Error(.invalidBucketAclWithObjectOwnership)
             }
             return (ownership, nil)

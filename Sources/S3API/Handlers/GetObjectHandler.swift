@@ -28,6 +28,8 @@ extension S3Handlers {
                 (found, reader) = try await storage.open(lookup)
             }
         } catch StoreError.noSuchKey {
+            // Whether a key exists is for those who may list the bucket: anyone else is told AccessDenied.
+            try await context.require(IAMAction("s3:ListBucket", resource: "arn:aws:s3:::\(bucket)", bucket: bucket, prefixKey: key))
             var error = try await missingObjectError(bucket, key, version: version)
             // A HEAD that finds nothing says whether a delete marker is why, `false` included, as AWS does.
             if isHead, error.code == .noSuchKey, !error.headers.contains(where: { $0.0 == "x-amz-delete-marker" }) {

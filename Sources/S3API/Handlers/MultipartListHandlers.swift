@@ -46,8 +46,10 @@ extension S3Handlers {
                     if mode.requested { Self.writeChecksumElements(part.checksum, into: &p, withType: false) }
                 }
             }
-            writeOwner("Initiator", owner, into: &x)
-            writeOwner("Owner", owner, into: &x)
+            // The upload's owner is who will own the object: its writer under ObjectWriter.
+            let uploadOwner = upload.metadata.acl.map { self.owner(ofAccount: $0.owner) } ?? owner
+            writeOwner("Initiator", uploadOwner, into: &x)
+            writeOwner("Owner", uploadOwner, into: &x)
             x.element("StorageClass", upload.metadata.storageClass ?? "STANDARD")
             if mode.requested {
                 x.element("ChecksumAlgorithm", mode.algorithm.rawValue)
@@ -94,8 +96,9 @@ extension S3Handlers {
                 x.element("Upload") { u in
                     u.element("Key", encode(upload.key))
                     u.element("UploadId", upload.uploadID)
-                    writeOwner("Initiator", owner, into: &u)
-                    writeOwner("Owner", owner, into: &u)
+                    let uploadOwner = upload.metadata.acl.map { self.owner(ofAccount: $0.owner) } ?? owner
+                    writeOwner("Initiator", uploadOwner, into: &u)
+                    writeOwner("Owner", uploadOwner, into: &u)
                     u.element("StorageClass", upload.metadata.storageClass ?? "STANDARD")
                     u.element("Initiated", HTTPDate.iso8601(upload.initiated))
                     if let algorithm = upload.checksumAlgorithm {

@@ -19,6 +19,9 @@ extension S3Handlers {
         } catch {
             throw S3Error(.malformedPolicy, error.message)
         }
+        if policy.invalidPrincipal != nil {
+            throw S3Error(.malformedPolicy, "Invalid principal in policy")
+        }
         if policy.resourceOutside(bucket: bucket) != nil {
             throw S3Error(.malformedPolicy, "Policy has invalid resource")
         }

@@ -73,3 +73,39 @@ extension PolicyDocument {
         return nil
     }
 }
+
+extension PolicyDocument {
+    /// Whether a condition tests `s3:ExistingObjectTag/...`: only then must the authorizer read the object's tags.
+    public var mentionsExistingObjectTags: Bool {
+        statements.contains { statement in
+            statement.conditions.contains { $0.key.lowercased().hasPrefix("s3:existingobjecttag/") }
+        }
+    }
+
+    /// The first principal that is neither `*`, a 12-digit account id, an IAM ARN of such an account, nor a
+    /// 64-hex canonical user id; AWS refuses such a bucket policy with "Invalid principal in policy".
+    public var invalidPrincipal: String? {
+        for statement in statements {
+            for principals in [statement.principal, statement.notPrincipal].compactMap({ $0 }) {
+                for value in principals.aws where !Self.isValidAWSPrincipal(value) { return value }
+                for value in principals.canonicalUsers where !(value.utf8.count == 64 && value.utf8.allSatisfy(isHexDigit)) {
+                    return value
+                }
+            }
+        }
+        return nil
+    }
+
+    static func isValidAWSPrincipal(_ value: String) -> Bool {
+        if value == "*" || isAccountID(value) { return true }
+        guard value.hasPrefix("arn:aws:iam::") else { return false }
+        let rest = value.dropFirst("arn:aws:iam::".count)
+        guard let colon = rest.firstIndex(of: ":"), isAccountID(String(rest[..<colon])) else { return false }
+        let resource = rest[rest.index(after: colon)...]
+        return resource == "root" || resource.hasPrefix("user/") || resource.hasPrefix("role/")
+    }
+
+    static func isAccountID(_ text: String) -> Bool {
+        text.utf8.count == 12 && text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+}
