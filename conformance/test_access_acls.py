@@ -169,3 +169,21 @@ def test_upload_owners_are_their_writers(s3, acl_bucket, other_account):
     finally:
         s3.abort_multipart_upload(Bucket=acl_bucket, Key="mine", UploadId=mine)
         s3.abort_multipart_upload(Bucket=acl_bucket, Key="theirs", UploadId=theirs)
+
+
+def test_bucket_policy_grants_nothing_on_objects_other_accounts_own(s3, server, acl_bucket, other_account):
+    owner = s3.get_bucket_acl(Bucket=acl_bucket)["Owner"]
+    s3.put_bucket_acl(Bucket=acl_bucket, GrantWrite=f'id="{other_account.canonical_id}"', GrantFullControl=f'id="{owner["ID"]}"')
+    s3.put_object(Bucket=acl_bucket, Key="owners", Body=b"o")
+    other_account.s3.put_object(Bucket=acl_bucket, Key="writers", Body=b"w")
+    s3.put_bucket_policy(Bucket=acl_bucket, Policy=policy(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{acl_bucket}/*"}))
+    anon = anonymous_client(server)
+    assert anon.get_object(Bucket=acl_bucket, Key="owners")["Body"].read() == b"o"
+    assert _error(lambda: anon.get_object(Bucket=acl_bucket, Key="writers")) == (403, "AccessDenied")
+    # Its Deny statements still bind the writer's object.
+    s3.put_bucket_policy(Bucket=acl_bucket, Policy=policy(
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{acl_bucket}/writers"}))
+    assert _error(lambda: other_account.s3.get_object(Bucket=acl_bucket, Key="writers")) == (403, "AccessDenied")
+    s3.delete_bucket_policy(Bucket=acl_bucket)
+    assert other_account.s3.get_object(Bucket=acl_bucket, Key="writers")["Body"].read() == b"w"

@@ -63,3 +63,40 @@ struct PolicyResourceScopeTests {
         #expect(try PolicyDocument.parse(Array(json.utf8), kind: .resource).resourceOutside(bucket: "photos") == pair.1)
     }
 }
+
+@Suite("What the authorizer asks of a bucket policy")
+struct PolicyQueryTests {
+    static func parse(_ statements: String) throws -> PolicyDocument {
+        try PolicyDocument.parse(Array(#"{"Statement": ["#.utf8) + Array(statements.utf8) + Array("]}".utf8), kind: .resource)
+    }
+
+    @Test("principals must be everyone, 12-digit accounts, their IAM ARNs or canonical ids", arguments: [
+        (#"{"AWS": "*"}"#, nil), (#"{"AWS": "111122223333"}"#, nil), (#"{"AWS": "arn:aws:iam::111122223333:root"}"#, nil),
+        (#"{"AWS": "arn:aws:iam::111122223333:user/team/ann"}"#, nil),
+        (#"{"CanonicalUser": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}"#, nil),
+        (#"{"AWS": "arn:aws:iam::s3tenant1:root"}"#, "arn:aws:iam::s3tenant1:root"),
+        (#"{"AWS": "arn:aws:iam::111122223333:group/x"}"#, "arn:aws:iam::111122223333:group/x"),
+        (#"{"CanonicalUser": "abc"}"#, "abc"),
+    ] as [(String, String?)])
+    func principals(_ pair: (String, String?)) throws {
+        let policy = try Self.parse(#"{"Effect": "Allow", "Principal": "#+pair.0+#", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}"#)
+        #expect(policy.invalidPrincipal == pair.1)
+    }
+
+    @Test("denialsOnly keeps the Deny statements alone")
+    func denials() throws {
+        let policy = try Self.parse(#"""
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::b/*"}
+            """#)
+        #expect(policy.denialsOnly.statements.map(\.effect) == [.deny])
+    }
+
+    @Test("only a condition on s3:ExistingObjectTag makes the authorizer read the object's tags")
+    func existingTags() throws {
+        let tagged = try Self.parse(#"{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Condition": {"StringEquals": {"s3:ExistingObjectTag/team": "a"}}}"#)
+        let other = try Self.parse(#"{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Condition": {"StringEquals": {"s3:RequestObjectTag/team": "a"}}}"#)
+        #expect(tagged.mentionsExistingObjectTags)
+        #expect(!other.mentionsExistingObjectTags)
+    }
+}

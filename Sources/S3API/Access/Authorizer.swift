@@ -125,7 +125,11 @@ final class Authorizer: Sendable {
         var policy = access.policy
         if access.publicAccessBlock?.restrictPublicBuckets == true, policy?.isPublic == true, caller.account != access.owner {
             // RestrictPublicBuckets: a public policy serves only the owner's account.
-            policy = nil
+            policy = policy?.denialsOnly
+        }
+        if owner != access.owner {
+            // A bucket policy grants nothing on an object another account owns; its Deny statements still bind.
+            policy = policy?.denialsOnly
         }
         let decision = decide(
             action: action, owner: owner, policy: policy, acl: aclMatch, identityPolicies: identityPolicies,

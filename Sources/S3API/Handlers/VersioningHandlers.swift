@@ -86,7 +86,7 @@ extension S3Handlers {
                         v.element("Size", record.size)
                         v.element("StorageClass", record.metadata.storageClass ?? "STANDARD")
                     }
-                    writeOwner("Owner", owner, into: &v)
+                    writeOwner("Owner", record.metadata.acl.map { self.owner(ofAccount: $0.owner) } ?? owner, into: &v)
                 }
             }
             for commonPrefix in page.commonPrefixes {

@@ -27,8 +27,8 @@ struct QueryAPI: Sendable {
         return true
     }
 
-    func respond(to request: Request, authenticator: RequestAuthenticator) async -> S3Response {
-        let requestID = UUID().uuidString.lowercased()
+    /// `requestID` goes in the XML and `x-amzn-RequestId`; the server sends it as `x-amz-request-id` too.
+    func respond(to request: Request, requestID: String, authenticator: RequestAuthenticator) async -> S3Response {
         var service = "iam"
         do {
             let body = try await collect(request.body)

@@ -55,7 +55,8 @@ public struct S3Server: Sendable {
     /// `Expect: 100-continue`, and is called only once an upload has passed its checks.
     func respond(to request: Request, connection: ConnectionInfo, sendContinue: () async throws -> Void) async -> S3Response {
         if QueryAPI.addresses(request, domain: configuration.domain) {
-            return finish(await queryAPI.respond(to: request, authenticator: authenticator), requestID: RequestID.make())
+            let requestID = RequestID.make()
+            return finish(await queryAPI.respond(to: request, requestID: requestID, authenticator: authenticator), requestID: requestID)
         }
         switch await prepare(request, connection: connection) {
         case .success(var context):

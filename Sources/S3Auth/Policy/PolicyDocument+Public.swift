@@ -109,3 +109,12 @@ extension PolicyDocument {
         text.utf8.count == 12 && text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 }
+
+extension PolicyDocument {
+    /// The policy with its Allow statements dropped: what still binds where it may grant nothing.
+    public var denialsOnly: PolicyDocument {
+        var copy = self
+        copy.statements = statements.filter { $0.effect == .deny }
+        return copy
+    }
+}
