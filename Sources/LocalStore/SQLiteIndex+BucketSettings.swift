@@ -145,6 +145,10 @@ extension SQLiteIndex {
         try await setBucketColumn("public_access_block", try block.map { try Self.json($0) }, bucket: bucket)
     }
 
+    public func setCORS(_ rules: [CORSRule]?, bucket: String) async throws {
+        try await setBucketColumn("cors", try rules.map { try Self.json($0) }, bucket: bucket)
+    }
+
     public func setObjectACL(_ acl: AccessControlList?, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
         try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.acl = acl }
     }

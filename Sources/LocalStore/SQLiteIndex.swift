@@ -228,6 +228,10 @@ public final class SQLiteIndex: ObjectIndex {
                     ) STRICT;
                     """)
         }
+        migrator.registerMigration("v10-cors") { db in
+            // JSON of the bucket's CORS rules; NULL where it has none.
+            try db.execute(sql: "ALTER TABLE buckets ADD COLUMN cors TEXT")
+        }
         return migrator
     }
 
@@ -330,7 +334,7 @@ public final class SQLiteIndex: ObjectIndex {
         if try !bucketExists(name, db) { throw StoreError.noSuchBucket }
     }
 
-    private static let bucketColumns = "name, created_at, region, versioning, object_lock, owner, acl, ownership, public_access_block"
+    private static let bucketColumns = "name, created_at, region, versioning, object_lock, owner, acl, ownership, public_access_block, cors"
 
     private static func bucketInfo(_ row: Row) throws -> BucketInfo {
         BucketInfo(
@@ -344,6 +348,7 @@ public final class SQLiteIndex: ObjectIndex {
             ownership: (row["ownership"] as String?).flatMap(ObjectOwnership.init(rawValue:)),
             publicAccessBlock: try (row["public_access_block"] as String?).map {
                 try JSONDecoder().decode(PublicAccessBlock.self, from: Data($0.utf8))
-            })
+            },
+            cors: try (row["cors"] as String?).map { try JSONDecoder().decode([CORSRule].self, from: Data($0.utf8)) })
     }
 }

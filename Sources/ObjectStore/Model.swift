@@ -22,12 +22,15 @@ public struct BucketInfo: Sendable, Equatable {
     /// nil for buckets from before Object Ownership, which behave as ObjectWriter (ACLs on, as S3 was).
     public var ownership: ObjectOwnership?
     public var publicAccessBlock: PublicAccessBlock?
+    /// The bucket's CORS rules, nil if it has none.
+    public var cors: [CORSRule]?
 
     public init(
         name: String, creationDate: Date, region: String, versioning: VersioningState? = nil,
         objectLock: ObjectLockConfiguration? = nil, owner: String? = nil, acl: AccessControlList? = nil,
-        ownership: ObjectOwnership? = nil, publicAccessBlock: PublicAccessBlock? = nil
+        ownership: ObjectOwnership? = nil, publicAccessBlock: PublicAccessBlock? = nil, cors: [CORSRule]? = nil
     ) {
+        self.cors = cors
         self.acl = acl
         self.ownership = ownership
         self.publicAccessBlock = publicAccessBlock

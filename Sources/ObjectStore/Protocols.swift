@@ -219,6 +219,8 @@ public protocol BucketSettingsIndex: Sendable {
     func setOwnership(_ ownership: ObjectOwnership?, bucket: String) async throws
     /// Replaces a bucket's Block Public Access settings (nil removes them). Throws ``StoreError/noSuchBucket``.
     func setPublicAccessBlock(_ block: PublicAccessBlock?, bucket: String) async throws
+    /// Replaces a bucket's CORS rules (nil removes them). Throws ``StoreError/noSuchBucket``.
+    func setCORS(_ rules: [CORSRule]?, bucket: String) async throws
 }
 
 /// A key the lifecycle service must look at once `due` has passed.

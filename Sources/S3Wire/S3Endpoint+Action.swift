@@ -88,6 +88,8 @@ extension S3Endpoint {
             return bucketAction("s3:PutBucketOwnershipControls", b)
         case .getPublicAccessBlock(let b): return bucketAction("s3:GetBucketPublicAccessBlock", b)
         case .putPublicAccessBlock(let b), .deletePublicAccessBlock(let b): return bucketAction("s3:PutBucketPublicAccessBlock", b)
+        case .getBucketCors(let b): return bucketAction("s3:GetBucketCORS", b)
+        case .putBucketCors(let b), .deleteBucketCors(let b): return bucketAction("s3:PutBucketCORS", b)
         case .notImplemented, .admin: return nil
         }
     }

@@ -57,6 +57,9 @@ public enum S3Endpoint: Sendable, Equatable {
     case getPublicAccessBlock(bucket: String)
     case putPublicAccessBlock(bucket: String)
     case deletePublicAccessBlock(bucket: String)
+    case getBucketCors(bucket: String)
+    case putBucketCors(bucket: String)
+    case deleteBucketCors(bucket: String)
     /// Martlet's own account administration, under `/_martlet/admin/` (no bucket can be named `_martlet`): the
     /// path after that prefix.
     case admin(path: String)
@@ -122,6 +125,9 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.put, "policy"): return .putBucketPolicy(bucket: bucket)
         case (.delete, "policy"): return .deleteBucketPolicy(bucket: bucket)
         case (.get, "policyStatus"): return .getBucketPolicyStatus(bucket: bucket)
+        case (.get, "cors"): return .getBucketCors(bucket: bucket)
+        case (.put, "cors"): return .putBucketCors(bucket: bucket)
+        case (.delete, "cors"): return .deleteBucketCors(bucket: bucket)
         case (.get, "acl"): return .getBucketAcl(bucket: bucket)
         case (.put, "acl"): return .putBucketAcl(bucket: bucket)
         case (.get, "ownershipControls"): return .getBucketOwnershipControls(bucket: bucket)
@@ -203,7 +209,7 @@ public enum S3Endpoint: Sendable, Equatable {
              .getBucketPolicy(let b), .putBucketPolicy(let b), .deleteBucketPolicy(let b), .getBucketPolicyStatus(let b),
              .getBucketAcl(let b), .putBucketAcl(let b), .getBucketOwnershipControls(let b), .putBucketOwnershipControls(let b),
              .deleteBucketOwnershipControls(let b), .getPublicAccessBlock(let b), .putPublicAccessBlock(let b),
-             .deletePublicAccessBlock(let b):
+             .deletePublicAccessBlock(let b), .getBucketCors(let b), .putBucketCors(let b), .deleteBucketCors(let b):
             (b, nil)
         case .putObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k), .deleteObject(let b, let k),
              .copyObject(let b, let k), .getObjectAttributes(let b, let k), .createMultipartUpload(let b, let k),

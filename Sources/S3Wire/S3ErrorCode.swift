@@ -50,6 +50,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case noSuchPublicAccessBlockConfiguration = "NoSuchPublicAccessBlockConfiguration"
     case ownershipControlsNotFoundError = "OwnershipControlsNotFoundError"
     case unresolvableGrantByEmailAddress = "UnresolvableGrantByEmailAddress"
+    case noSuchCORSConfiguration = "NoSuchCORSConfiguration"
+    case accessForbidden = "AccessForbidden"
     case noSuchBucket = "NoSuchBucket"
     case noSuchBucketPolicy = "NoSuchBucketPolicy"
     case noSuchKey = "NoSuchKey"
@@ -70,8 +72,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
 
     public var status: HTTPResponse.Status {
         switch self {
-        case .accessDenied, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: .forbidden
-        case .noSuchEntity, .noSuchPublicAccessBlockConfiguration, .ownershipControlsNotFoundError, .noSuchBucket, .noSuchBucketPolicy, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet, .noSuchLifecycleConfiguration,
+        case .accessDenied, .accessForbidden, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: .forbidden
+        case .noSuchEntity, .noSuchCORSConfiguration, .noSuchPublicAccessBlockConfiguration, .ownershipControlsNotFoundError, .noSuchBucket, .noSuchBucketPolicy, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet, .noSuchLifecycleConfiguration,
              .noSuchObjectLockConfiguration, .objectLockConfigurationNotFoundError:
             .notFound
         case .methodNotAllowed: .methodNotAllowed
@@ -137,6 +139,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .missingContentLength: "You must provide the Content-Length HTTP header."
         case .missingSecurityHeader: "Your request was missing a required header"
         case .noSuchBucket: "The specified bucket does not exist"
+        case .noSuchCORSConfiguration: "The CORS configuration does not exist"
+        case .accessForbidden: "CORSResponse: This CORS request is not allowed."
         case .noSuchPublicAccessBlockConfiguration: "The public access block configuration was not found"
         case .ownershipControlsNotFoundError: "The bucket ownership controls were not found"
         case .unresolvableGrantByEmailAddress: "The e-mail address you provided does not match any account on record."

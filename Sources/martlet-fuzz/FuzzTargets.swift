@@ -14,6 +14,7 @@ enum FuzzTarget: String, CaseIterable {
     case awsChunked = "aws-chunked"
     case percentDecoding = "percent-decoding"
     case requestTarget = "request-target"
+    case policyDocuments = "policy-documents"
 
     func run(_ data: [UInt8]) {
         switch self {
@@ -24,7 +25,19 @@ enum FuzzTarget: String, CaseIterable {
         case .awsChunked: Self.awsChunked(data)
         case .percentDecoding: Self.percentDecoding(data)
         case .requestTarget: Self.requestTarget(data)
+        case .policyDocuments: Self.policyDocuments(data)
         }
+    }
+
+    /// Bucket and identity policies (JSON), and the questions the authorizer asks of them.
+    static func policyDocuments(_ data: [UInt8]) {
+        for kind in [PolicyDocument.Kind.resource, .identity] {
+            guard let policy = try? PolicyDocument.parse(data, kind: kind) else { continue }
+            _ = policy.isPublic
+            _ = policy.invalidPrincipal
+            _ = policy.resourceOutside(bucket: "bucket")
+        }
+        _ = PolicyDocument.compactSize(data)
     }
 
     static func xmlReader(_ data: [UInt8]) {
@@ -35,13 +48,15 @@ enum FuzzTarget: String, CaseIterable {
     static func xmlDocuments(_ data: [UInt8]) {
         guard let selector = data.first else { return }
         let document = Array(data.dropFirst())
-        switch selector % 7 {
+        switch selector % 9 {
         case 0: _ = try? LifecycleXML.parse(document)
         case 1: _ = try? ObjectLockXML.parseConfiguration(document)
         case 2: _ = try? ObjectLockXML.parseRetention(document, now: Date(timeIntervalSince1970: 1_700_000_000))
         case 3: _ = try? ObjectLockXML.parseLegalHold(document)
         case 4: _ = try? TagSet.parse(document: document, limit: TagSet.maxBucketTags)
         case 5: _ = try? CompleteMultipartUploadXML.parse(document)
+        case 7: _ = try? AccessControlXML.parse(document)
+        case 8: _ = try? CORSXML.parse(document)
         default: _ = try? DeleteObjectsXML.parse(document)
         }
     }

@@ -25,6 +25,7 @@ final class Authorizer: Sendable {
         /// nil for a bucket from before Object Ownership: ACLs on, as ObjectWriter.
         var ownership: ObjectOwnership?
         var publicAccessBlock: PublicAccessBlock?
+        var cors: [CORSRule]?
 
         var aclsEnabled: Bool { ownership != .bucketOwnerEnforced }
     }
@@ -42,7 +43,7 @@ final class Authorizer: Sendable {
         let access = BucketAccess(
             owner: info.owner.flatMap(directory.identity(accountID:)),
             policy: policyText.flatMap { try? PolicyDocument.parse(Array($0.utf8), kind: .resource) },
-            acl: info.acl, ownership: info.ownership, publicAccessBlock: info.publicAccessBlock)
+            acl: info.acl, ownership: info.ownership, publicAccessBlock: info.publicAccessBlock, cors: info.cors)
         buckets.store(name, access, loadedAt: generation)
         return access
     }

@@ -88,6 +88,9 @@ struct S3Handlers: Sendable {
         case .getPublicAccessBlock(let bucket): return try await getPublicAccessBlock(bucket)
         case .putPublicAccessBlock(let bucket): return try await putPublicAccessBlock(bucket, context, body: body)
         case .deletePublicAccessBlock(let bucket): return try await deletePublicAccessBlock(bucket)
+        case .getBucketCors(let bucket): return try await getBucketCors(bucket)
+        case .putBucketCors(let bucket): return try await putBucketCors(bucket, context, body: body)
+        case .deleteBucketCors(let bucket): return try await deleteBucketCors(bucket)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by this server yet.")
         }

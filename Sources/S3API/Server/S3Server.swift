@@ -54,6 +54,13 @@ public struct S3Server: Sendable {
     /// Answers one request: authenticates and parses it, then runs its handler. `sendContinue` answers
     /// `Expect: 100-continue`, and is called only once an upload has passed its checks.
     func respond(to request: Request, connection: ConnectionInfo, sendContinue: () async throws -> Void) async -> S3Response {
+        if request.method == .options { return await preflight(request) }
+        var response = await answer(request, connection: connection, sendContinue: sendContinue)
+        if request.headers[.origin] != nil { await addCORSHeaders(for: request, to: &response) }
+        return response
+    }
+
+    private func answer(_ request: Request, connection: ConnectionInfo, sendContinue: () async throws -> Void) async -> S3Response {
         if QueryAPI.addresses(request, domain: configuration.domain) {
             let requestID = RequestID.make()
             return finish(await queryAPI.respond(to: request, requestID: requestID, authenticator: authenticator), requestID: requestID)
@@ -163,7 +170,7 @@ public struct S3Server: Sendable {
     }
 
     /// Adds the headers every S3 response carries.
-    private func finish(_ response: S3Response, requestID: String) -> S3Response {
+    func finish(_ response: S3Response, requestID: String) -> S3Response {
         var response = response
         response.headers[.amzRequestID] = requestID
         response.headers[.amzID2] = hostID
