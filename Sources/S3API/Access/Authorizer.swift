@@ -69,7 +69,8 @@ final class Authorizer: Sendable {
         }
         action.versionID = action.key == nil ? nil : context.query["versionId"]
         if case .deleteObjects = context.endpoint {
-            // Authorized key by key by the handler; here only that the bucket's account lets the caller in at all.
+            // Each key is its own s3:DeleteObject, decided by the handler through require(_:context:): a caller
+            // refused some keys still has the others deleted, each refusal reported in the result, as on AWS.
             return
         }
         try await require(action, context: context)
