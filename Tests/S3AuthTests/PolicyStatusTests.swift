@@ -100,3 +100,16 @@ struct PolicyQueryTests {
         #expect(!other.mentionsExistingObjectTags)
     }
 }
+
+@Suite("When the authorizer gathers the request's condition keys")
+struct PolicyRequestKeysTests {
+    @Test(arguments: [
+        (#"{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}"#, false),
+        (#"{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}"#, true),
+        (#"{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/home/${aws:username}/*"}"#, true),
+    ])
+    func readsKeys(_ pair: (String, Bool)) throws {
+        let policy = try PolicyDocument.parse(Array((#"{"Statement": ["# + pair.0 + "]}").utf8), kind: .resource)
+        #expect(policy.readsRequestKeys == pair.1)
+    }
+}

@@ -194,13 +194,17 @@ final class Authorizer: Sendable {
         action: IAMAction, owner: AccountIdentity?, policy: PolicyDocument?, acl: GrantMatch = .none,
         identityPolicies: [PolicyDocument]? = nil, extraKeys: [String: [String]] = [:], context: RequestContext
     ) -> Decision {
-        var keys = ConditionKeys.values(for: context)
-        keys.merge(extraKeys) { _, extra in extra }
+        let identityPolicies = identityPolicies ?? directory.identityPolicies(context.auth.caller)
+        // Most requests meet no Condition and no policy variable: their keys (a formatted time, header copies) are
+        // gathered only when a statement will read them.
+        var keys: [String: [String]] = [:]
+        if policy?.readsRequestKeys == true || identityPolicies.contains(where: \.readsRequestKeys) {
+            keys = ConditionKeys.values(for: context)
+            keys.merge(extraKeys) { _, extra in extra }
+        }
         let request = AuthorizationRequest(
             caller: context.auth.caller, action: action.name, resource: action.resource, resourceOwner: owner, context: keys)
-        return PolicyEvaluator.decide(
-            request, identityPolicies: identityPolicies ?? directory.identityPolicies(context.auth.caller), bucketPolicy: policy,
-            acl: acl)
+        return PolicyEvaluator.decide(request, identityPolicies: identityPolicies, bucketPolicy: policy, acl: acl)
     }
 }
 

@@ -7,14 +7,15 @@ import S3Wire
 /// DeleteObjects: up to 1,000 keys in one request and one index transaction.
 extension S3Handlers {
     /// Each key of DeleteObjects is authorized as its own DeleteObject (DeleteObjectVersion), as on AWS.
-    private func mayDelete(_ bucket: String, _ key: String, version: String?, _ context: RequestContext) async -> Bool {
+    /// A refusal is that key's AccessDenied; any other failure (the index unreadable) fails the request.
+    private func mayDelete(_ bucket: String, _ key: String, version: String?, _ context: RequestContext) async throws -> Bool {
         let action = IAMAction(
             version == nil ? "s3:DeleteObject" : "s3:DeleteObjectVersion", resource: "arn:aws:s3:::\(bucket)/\(key)", bucket: bucket,
             key: key, versionID: version)
         do {
             try await context.require(action)
             return true
-        } catch {
+        } catch let error as S3Error where error.code == .accessDenied {
             return false
         }
     }
@@ -33,7 +34,7 @@ extension S3Handlers {
                 errors.append((key, version, .keyTooLongError, S3ErrorCode.keyTooLongError.defaultMessage))
             } else if let version, version.isEmpty {
                 errors.append((key, version, .invalidArgument, "Invalid version id specified"))
-            } else if await mayDelete(bucket, key, version: version, context) {
+            } else if try await mayDelete(bucket, key, version: version, context) {
                 requests.append(DeleteRequest(key: key, versionID: version))
             } else {
                 errors.append((key, version, .accessDenied, S3ErrorCode.accessDenied.defaultMessage))

@@ -118,3 +118,13 @@ extension PolicyDocument {
         return copy
     }
 }
+
+extension PolicyDocument {
+    /// Whether evaluating the policy reads the request's condition keys: some statement has a Condition, or a
+    /// policy variable in its Resource.
+    public var readsRequestKeys: Bool {
+        statements.contains { statement in
+            !statement.conditions.isEmpty || statement.resources.values.contains { $0.contains("${") }
+        }
+    }
+}
