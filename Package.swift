@@ -55,6 +55,7 @@ let package = Package(
             dependencies: [
                 "S3Auth", "ObjectStore", "Digest",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(
@@ -127,7 +128,10 @@ let package = Package(
         ),
         .testTarget(
             name: "S3APITests",
-            dependencies: ["S3API", "S3Wire", "S3Auth", "ObjectStore", .product(name: "HTTPTypes", package: "swift-http-types")]
+            dependencies: [
+                "S3API", "S3Wire", "S3Auth", "ObjectStore", .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
     ]
 )

@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from s3helpers import MartletServer, RawHTTP, RawS3, ServerStartError
+from s3helpers import MartletServer, RawHTTP, RawS3, ServerStartError, free_port
 
 # Helper modules shared by test files assert on S3's answers too: have pytest rewrite their asserts like the tests' own
 # (must run before any test module imports them).
@@ -130,6 +130,16 @@ def server_factory(martlet_bin, tmp_path_factory):
 def server(session_pool) -> MartletServer:
     """The shared plain-HTTP server most tests talk to."""
     return session_pool.start("main")
+
+
+@pytest.fixture(scope="session")
+def website_server(session_pool) -> MartletServer:
+    """A server with a website listener (its port in `website_port`) and website host names under `localhost`, which
+    browsers resolve to this machine themselves."""
+    port = free_port()
+    server = session_pool.start("website", extra_args=("--website-address", f"127.0.0.1:{port}", "--website-domain", "localhost"))
+    server.website_port = port
+    return server
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def test_error_resource_element(raw, bucket, what):
 
 
 UNIMPLEMENTED = [
-    ("GET", "website"), ("GET", "replication"), ("GET", "analytics"), ("GET", "inventory"), ("GET", "metrics"),
+    ("GET", "replication"), ("GET", "analytics"), ("GET", "inventory"), ("GET", "metrics"),
     ("GET", "intelligent-tiering"), ("GET", "requestPayment"), ("GET", "logging"), ("GET", "accelerate"),
 ]
 
@@ -102,9 +102,9 @@ def test_unimplemented_subresources(raw, bucket, method, subresource):
 
 @pytest.mark.martlet
 def test_unimplemented_subresource_put_does_nothing(raw, s3, bucket):
-    resp = raw.request("PUT", key_path(bucket), {"website": None},
-                       body=b"<WebsiteConfiguration><IndexDocument><Suffix>index.html</Suffix></IndexDocument>"
-                            b"</WebsiteConfiguration>")
+    resp = raw.request("PUT", key_path(bucket), {"replication": None},
+                       body=b"<ReplicationConfiguration><Role>arn:aws:iam::123456789012:role/r</Role>"
+                            b"</ReplicationConfiguration>")
     assert resp.status_code == 501
     assert error_fields(resp.content)["Code"] == "NotImplemented"
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0

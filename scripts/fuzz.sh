@@ -9,7 +9,7 @@ seconds="${1:-20}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(xml-reader xml-documents auth-headers auth-query aws-chunked percent-decoding request-target policy-documents)
+  targets=(xml-reader xml-documents auth-headers auth-query aws-chunked percent-decoding request-target policy-documents post-forms)
 fi
 
 swift build -c release --product martlet-fuzz --sanitize fuzzer --sanitize address \

@@ -149,6 +149,10 @@ extension SQLiteIndex {
         try await setBucketColumn("cors", try rules.map { try Self.json($0) }, bucket: bucket)
     }
 
+    public func setWebsite(_ website: WebsiteConfiguration?, bucket: String) async throws {
+        try await setBucketColumn("website", try website.map { try Self.json($0) }, bucket: bucket)
+    }
+
     public func setObjectACL(_ acl: AccessControlList?, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
         try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.acl = acl }
     }

@@ -232,6 +232,10 @@ public final class SQLiteIndex: ObjectIndex {
             // JSON of the bucket's CORS rules; NULL where it has none.
             try db.execute(sql: "ALTER TABLE buckets ADD COLUMN cors TEXT")
         }
+        migrator.registerMigration("v11-website") { db in
+            // JSON of the bucket's website configuration; NULL where it is not a website.
+            try db.execute(sql: "ALTER TABLE buckets ADD COLUMN website TEXT")
+        }
         return migrator
     }
 
@@ -334,7 +338,7 @@ public final class SQLiteIndex: ObjectIndex {
         if try !bucketExists(name, db) { throw StoreError.noSuchBucket }
     }
 
-    private static let bucketColumns = "name, created_at, region, versioning, object_lock, owner, acl, ownership, public_access_block, cors"
+    private static let bucketColumns = "name, created_at, region, versioning, object_lock, owner, acl, ownership, public_access_block, cors, website"
 
     private static func bucketInfo(_ row: Row) throws -> BucketInfo {
         BucketInfo(
@@ -349,6 +353,7 @@ public final class SQLiteIndex: ObjectIndex {
             publicAccessBlock: try (row["public_access_block"] as String?).map {
                 try JSONDecoder().decode(PublicAccessBlock.self, from: Data($0.utf8))
             },
-            cors: try (row["cors"] as String?).map { try JSONDecoder().decode([CORSRule].self, from: Data($0.utf8)) })
+            cors: try (row["cors"] as String?).map { try JSONDecoder().decode([CORSRule].self, from: Data($0.utf8)) },
+            website: try (row["website"] as String?).map { try JSONDecoder().decode(WebsiteConfiguration.self, from: Data($0.utf8)) })
     }
 }

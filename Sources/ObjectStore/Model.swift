@@ -24,13 +24,17 @@ public struct BucketInfo: Sendable, Equatable {
     public var publicAccessBlock: PublicAccessBlock?
     /// The bucket's CORS rules, nil if it has none.
     public var cors: [CORSRule]?
+    /// The bucket's static website configuration, nil if it is not a website.
+    public var website: WebsiteConfiguration?
 
     public init(
         name: String, creationDate: Date, region: String, versioning: VersioningState? = nil,
         objectLock: ObjectLockConfiguration? = nil, owner: String? = nil, acl: AccessControlList? = nil,
-        ownership: ObjectOwnership? = nil, publicAccessBlock: PublicAccessBlock? = nil, cors: [CORSRule]? = nil
+        ownership: ObjectOwnership? = nil, publicAccessBlock: PublicAccessBlock? = nil, cors: [CORSRule]? = nil,
+        website: WebsiteConfiguration? = nil
     ) {
         self.cors = cors
+        self.website = website
         self.acl = acl
         self.ownership = ownership
         self.publicAccessBlock = publicAccessBlock
@@ -86,6 +90,8 @@ public struct ObjectMetadata: Sendable, Codable, Equatable {
     /// The object's ACL, whose owner is the object's owner; nil in a bucket with ACLs disabled (the bucket owner
     /// owns it, with full control alone).
     public var acl: AccessControlList?
+    /// `x-amz-website-redirect-location`: where the website endpoint redirects a request for this object.
+    public var websiteRedirectLocation: String?
 
     public init(
         contentType: String? = nil, contentEncoding: String? = nil, contentDisposition: String? = nil,

@@ -221,6 +221,8 @@ public protocol BucketSettingsIndex: Sendable {
     func setPublicAccessBlock(_ block: PublicAccessBlock?, bucket: String) async throws
     /// Replaces a bucket's CORS rules (nil removes them). Throws ``StoreError/noSuchBucket``.
     func setCORS(_ rules: [CORSRule]?, bucket: String) async throws
+    /// Replaces a bucket's website configuration (nil removes it). Throws ``StoreError/noSuchBucket``.
+    func setWebsite(_ website: WebsiteConfiguration?, bucket: String) async throws
 }
 
 /// A key the lifecycle service must look at once `due` has passed.

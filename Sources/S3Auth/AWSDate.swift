@@ -13,6 +13,23 @@ enum AWSDate {
         return makeDate(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 
+    /// Parses ISO 8601 extended format in UTC, "2013-05-24T00:00:00Z" or with fractional seconds
+    /// ("2013-05-24T00:00:00.000Z"), as POST policies give their expiration.
+    static func parseISO8601Extended(_ text: String) -> Date? {
+        let b = Array(text.utf8)
+        guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
+            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"), b.last == UInt8(ascii: "Z"),
+            let year = number(b, 0, 4), let month = number(b, 5, 2), let day = number(b, 8, 2),
+            let hour = number(b, 11, 2), let minute = number(b, 14, 2), let second = number(b, 17, 2),
+            let date = makeDate(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        else { return nil }
+        if b.count == 20 { return date }
+        let fraction = b[19..<(b.count - 1)]
+        guard fraction.count >= 2, fraction.first == UInt8(ascii: "."), number(Array(fraction.dropFirst()), 0, fraction.count - 1) != nil
+        else { return nil }
+        return date
+    }
+
     private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
     /// Parses an HTTP date, "Fri, 24 May 2013 00:00:00 GMT" (RFC 7231 IMF-fixdate), or the RFC 2822 form with a

@@ -16,6 +16,7 @@ public struct AuthFailure: Error, Sendable, Equatable {
         case malformedTrailerError = "MalformedTrailerError"
         case invalidChunkSizeError = "InvalidChunkSizeError"
         case badDigest = "BadDigest"
+        case invalidPolicyDocument = "InvalidPolicyDocument"
     }
 
     /// The S3 error code (the <Code> element).

@@ -53,6 +53,7 @@ extension S3Endpoint {
         case .putObjectLockConfiguration(let b): return bucketAction("s3:PutBucketObjectLockConfiguration", b)
         // DeleteObjects is authorized as s3:DeleteObject for each key it names.
         case .deleteObjects(let b): return bucketAction("s3:DeleteObject", b)
+        case .postObject(let b): return bucketAction("s3:PutObject", b)
         case .putObject(let b, let k), .copyObject(let b, let k), .createMultipartUpload(let b, let k),
              .uploadPart(let b, let k, _), .uploadPartCopy(let b, let k, _), .completeMultipartUpload(let b, let k, _):
             return objectAction("s3:PutObject", b, k)
@@ -90,6 +91,9 @@ extension S3Endpoint {
         case .putPublicAccessBlock(let b), .deletePublicAccessBlock(let b): return bucketAction("s3:PutBucketPublicAccessBlock", b)
         case .getBucketCors(let b): return bucketAction("s3:GetBucketCORS", b)
         case .putBucketCors(let b), .deleteBucketCors(let b): return bucketAction("s3:PutBucketCORS", b)
+        case .getBucketWebsite(let b): return bucketAction("s3:GetBucketWebsite", b)
+        case .putBucketWebsite(let b): return bucketAction("s3:PutBucketWebsite", b)
+        case .deleteBucketWebsite(let b): return bucketAction("s3:DeleteBucketWebsite", b)
         case .notImplemented, .admin: return nil
         }
     }

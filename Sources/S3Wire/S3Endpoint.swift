@@ -16,6 +16,8 @@ public enum S3Endpoint: Sendable, Equatable {
     case deleteObject(bucket: String, key: String)
     case copyObject(bucket: String, key: String)
     case deleteObjects(bucket: String)
+    /// A browser form upload (`multipart/form-data`), authenticated by its own fields.
+    case postObject(bucket: String)
     case getObjectAttributes(bucket: String, key: String)
     case createMultipartUpload(bucket: String, key: String)
     case uploadPart(bucket: String, key: String, uploadID: String)
@@ -60,6 +62,9 @@ public enum S3Endpoint: Sendable, Equatable {
     case getBucketCors(bucket: String)
     case putBucketCors(bucket: String)
     case deleteBucketCors(bucket: String)
+    case getBucketWebsite(bucket: String)
+    case putBucketWebsite(bucket: String)
+    case deleteBucketWebsite(bucket: String)
     /// Martlet's own account administration, under `/_martlet/admin/` (no bucket can be named `_martlet`): the
     /// path after that prefix.
     case admin(path: String)
@@ -128,6 +133,9 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.get, "cors"): return .getBucketCors(bucket: bucket)
         case (.put, "cors"): return .putBucketCors(bucket: bucket)
         case (.delete, "cors"): return .deleteBucketCors(bucket: bucket)
+        case (.get, "website"): return .getBucketWebsite(bucket: bucket)
+        case (.put, "website"): return .putBucketWebsite(bucket: bucket)
+        case (.delete, "website"): return .deleteBucketWebsite(bucket: bucket)
         case (.get, "acl"): return .getBucketAcl(bucket: bucket)
         case (.put, "acl"): return .putBucketAcl(bucket: bucket)
         case (.get, "ownershipControls"): return .getBucketOwnershipControls(bucket: bucket)
@@ -140,7 +148,7 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.put, nil): return .createBucket(bucket: bucket)
         case (.delete, nil): return .deleteBucket(bucket: bucket)
         case (.head, _): return .headBucket(bucket: bucket)
-        case (.post, nil): return .notImplemented(operation: "PostObject")
+        case (.post, nil): return .postObject(bucket: bucket)
         case (.get, let name?), (.put, let name?), (.delete, let name?), (.post, let name?):
             return .notImplemented(operation: "\(method.rawValue) \(bucketSubresources[name] ?? name)")
         default: throw S3Error(.methodNotAllowed)
@@ -191,7 +199,7 @@ public enum S3Endpoint: Sendable, Equatable {
     /// Operations whose request body is object data, for which `Expect: 100-continue` is answered.
     public var streamsRequestBody: Bool {
         switch self {
-        case .putObject, .uploadPart: true
+        case .putObject, .uploadPart, .postObject: true
         default: false
         }
     }
@@ -201,7 +209,7 @@ public enum S3Endpoint: Sendable, Equatable {
         switch self {
         case .listBuckets, .notImplemented, .admin: (nil, nil)
         case .createBucket(let b), .deleteBucket(let b), .headBucket(let b), .getBucketLocation(let b),
-             .listObjectsV1(let b), .listObjectsV2(let b), .deleteObjects(let b), .listMultipartUploads(let b),
+             .listObjectsV1(let b), .listObjectsV2(let b), .deleteObjects(let b), .postObject(let b), .listMultipartUploads(let b),
              .getBucketVersioning(let b), .putBucketVersioning(let b), .listObjectVersions(let b),
              .getBucketTagging(let b), .putBucketTagging(let b), .deleteBucketTagging(let b),
              .getBucketLifecycle(let b), .putBucketLifecycle(let b), .deleteBucketLifecycle(let b),
@@ -209,7 +217,8 @@ public enum S3Endpoint: Sendable, Equatable {
              .getBucketPolicy(let b), .putBucketPolicy(let b), .deleteBucketPolicy(let b), .getBucketPolicyStatus(let b),
              .getBucketAcl(let b), .putBucketAcl(let b), .getBucketOwnershipControls(let b), .putBucketOwnershipControls(let b),
              .deleteBucketOwnershipControls(let b), .getPublicAccessBlock(let b), .putPublicAccessBlock(let b),
-             .deletePublicAccessBlock(let b), .getBucketCors(let b), .putBucketCors(let b), .deleteBucketCors(let b):
+             .deletePublicAccessBlock(let b), .getBucketCors(let b), .putBucketCors(let b), .deleteBucketCors(let b),
+             .getBucketWebsite(let b), .putBucketWebsite(let b), .deleteBucketWebsite(let b):
             (b, nil)
         case .putObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k), .deleteObject(let b, let k),
              .copyObject(let b, let k), .getObjectAttributes(let b, let k), .createMultipartUpload(let b, let k),

@@ -51,6 +51,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case ownershipControlsNotFoundError = "OwnershipControlsNotFoundError"
     case unresolvableGrantByEmailAddress = "UnresolvableGrantByEmailAddress"
     case noSuchCORSConfiguration = "NoSuchCORSConfiguration"
+    case noSuchWebsiteConfiguration = "NoSuchWebsiteConfiguration"
     case accessForbidden = "AccessForbidden"
     case noSuchBucket = "NoSuchBucket"
     case noSuchBucketPolicy = "NoSuchBucketPolicy"
@@ -69,11 +70,15 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case slowDown = "SlowDown"
     case signatureDoesNotMatch = "SignatureDoesNotMatch"
     case xAmzContentSHA256Mismatch = "XAmzContentSHA256Mismatch"
+    case malformedPOSTRequest = "MalformedPOSTRequest"
+    case maxPostPreDataLengthExceededError = "MaxPostPreDataLengthExceededError"
+    case incorrectNumberOfFilesInPostRequest = "IncorrectNumberOfFilesInPostRequest"
+    case invalidPolicyDocument = "InvalidPolicyDocument"
 
     public var status: HTTPResponse.Status {
         switch self {
         case .accessDenied, .accessForbidden, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: .forbidden
-        case .noSuchEntity, .noSuchCORSConfiguration, .noSuchPublicAccessBlockConfiguration, .ownershipControlsNotFoundError, .noSuchBucket, .noSuchBucketPolicy, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet, .noSuchLifecycleConfiguration,
+        case .noSuchEntity, .noSuchCORSConfiguration, .noSuchWebsiteConfiguration, .noSuchPublicAccessBlockConfiguration, .ownershipControlsNotFoundError, .noSuchBucket, .noSuchBucketPolicy, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet, .noSuchLifecycleConfiguration,
              .noSuchObjectLockConfiguration, .objectLockConfigurationNotFoundError:
             .notFound
         case .methodNotAllowed: .methodNotAllowed
@@ -90,7 +95,8 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
              .badRequest, .invalidTag, .invalidDigest, .invalidPart, .invalidPartOrder, .invalidLocationConstraint, .invalidRequest, .invalidRetentionPeriod, .invalidStorageClass, .keyTooLongError,
              .malformedPolicy, .malformedACLError, .accessControlListNotSupported, .invalidBucketAclWithObjectOwnership,
              .unresolvableGrantByEmailAddress, .unexpectedContent, .invalidBucketAclWithBlockPublicAccessError, .malformedTrailerError, .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
-             .xAmzContentSHA256Mismatch:
+             .xAmzContentSHA256Mismatch, .malformedPOSTRequest, .maxPostPreDataLengthExceededError,
+             .incorrectNumberOfFilesInPostRequest, .invalidPolicyDocument:
             .badRequest
         }
     }
@@ -140,6 +146,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .missingSecurityHeader: "Your request was missing a required header"
         case .noSuchBucket: "The specified bucket does not exist"
         case .noSuchCORSConfiguration: "The CORS configuration does not exist"
+        case .noSuchWebsiteConfiguration: "The specified bucket does not have a website configuration"
         case .accessForbidden: "CORSResponse: This CORS request is not allowed."
         case .noSuchPublicAccessBlockConfiguration: "The public access block configuration was not found"
         case .ownershipControlsNotFoundError: "The bucket ownership controls were not found"
@@ -167,6 +174,10 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .signatureDoesNotMatch:
             "The request signature we calculated does not match the signature you provided. Check your key and signing method."
         case .xAmzContentSHA256Mismatch: "The provided 'x-amz-content-sha256' header does not match what was computed."
+        case .malformedPOSTRequest: "The body of your POST request is not well-formed multipart/form-data."
+        case .maxPostPreDataLengthExceededError: "Your POST request fields preceding the upload file were too large."
+        case .incorrectNumberOfFilesInPostRequest: "POST requires exactly one file upload per request."
+        case .invalidPolicyDocument: "The content of the form does not meet the conditions specified in the policy document."
         }
     }
 }

@@ -15,6 +15,7 @@ enum FuzzTarget: String, CaseIterable {
     case percentDecoding = "percent-decoding"
     case requestTarget = "request-target"
     case policyDocuments = "policy-documents"
+    case postForms = "post-forms"
 
     func run(_ data: [UInt8]) {
         switch self {
@@ -26,7 +27,33 @@ enum FuzzTarget: String, CaseIterable {
         case .percentDecoding: Self.percentDecoding(data)
         case .requestTarget: Self.requestTarget(data)
         case .policyDocuments: Self.policyDocuments(data)
+        case .postForms: Self.postForms(data)
         }
+    }
+
+    /// POST Object forms, in chunks of a size the first byte picks (so that boundaries fall across chunks), with
+    /// the boundary "b"; and the same bytes as a POST policy document.
+    static func postForms(_ data: [UInt8]) {
+        guard let first = data.first else { return }
+        let chunkSize = Int(first % 32) + 1
+        var reader = MultipartFormReader(boundary: "b", limits: .init(fieldBytes: 512, partHeaderBytes: 256))
+        var offset = 1
+        reading: while true {
+            if offset < data.count {
+                let end = min(data.count, offset + chunkSize)
+                reader.append(ByteBuffer(bytes: data[offset..<end]))
+                offset = end
+            } else {
+                reader.endInput()
+            }
+            do {
+                while try reader.next() != nil {}
+            } catch {
+                break reading
+            }
+            if reader.isFinished { break }
+        }
+        _ = try? PostPolicy.parse(base64: Data(data).base64EncodedString())
     }
 
     /// Bucket and identity policies (JSON), and the questions the authorizer asks of them.

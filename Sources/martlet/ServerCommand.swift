@@ -63,11 +63,24 @@ struct ServerCommand: AsyncParsableCommand {
         """)
     var bucketDefaults: BucketDefaultsChoice = .aws
 
+    @Option(help: "Also serve buckets' static websites on this address, HOST:PORT (plain HTTP, anonymous, as AWS's website endpoints).")
+    var websiteAddress: String?
+
+    @Option(help: "Serve bucket.DOMAIN host names as the bucket's static website, on every listener (e.g. localhost).")
+    var websiteDomain: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
     func validate() throws {
         guard ListenAddress(address) != nil else { throw ValidationError("--address must be HOST:PORT, e.g. 127.0.0.1:9000") }
+        if let websiteAddress, ListenAddress(websiteAddress) == nil {
+            throw ValidationError("--website-address must be HOST:PORT, e.g. 127.0.0.1:9080")
+        }
+        if let websiteDomain, let domain, websiteDomain.lowercased() == domain.lowercased() {
+            // bucket.DOMAIN would mean both the S3 API and the website: AWS keeps the two endpoints apart.
+            throw ValidationError("--website-domain must differ from --domain")
+        }
         for (name, seconds) in [("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout)] {
             guard seconds > 0, seconds <= 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
         }
@@ -109,13 +122,15 @@ struct ServerCommand: AsyncParsableCommand {
             host: listen.host, port: listen.port, region: region, domain: domain, tls: tls, directory: directory)
         settings.lifecycleDaySeconds = lifecycleDaySeconds
         settings.bucketDefaults = bucketDefaults == .aws ? .aws : .open
+        settings.websiteDomain = websiteDomain
         settings.connections.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
         settings.connections.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         settings.connections.bodyStallTimeout = .milliseconds(Int64(bodyTimeout * 1000))
         settings.connections.maxConnections = FileDescriptorLimit.raise(toServe: maxConnections, logger: logger)
         let configuration = settings
         let scheme = tls == nil ? "http" : "https"
-        let server = try S3Server(configuration: configuration, storage: storage, logger: logger).makeService { bound in
+        let s3Server = S3Server(configuration: configuration, storage: storage, logger: logger)
+        let server = try s3Server.makeService { bound in
             let port = bound?.port ?? listen.port
             // Unbuffered, so scripts waiting for the banner see it at once.
             FileHandle.standardOutput.write(Data("""
@@ -129,13 +144,18 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let sweep = OrphanSweep(local: local, storage: storage, startedAt: startedAt, logger: logger)
         let lifecycle = LifecycleService(storage: storage, daySeconds: lifecycleDaySeconds, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: server),
+            .init(service: sweep, successTerminationBehavior: .ignore),
+            .init(service: lifecycle),
+            .init(service: MemoryRelease()),
+        ]
+        if let website = websiteAddress.flatMap(ListenAddress.init) {
+            services.append(.init(service: s3Server.makeWebsiteService(host: website.host, port: website.port)))
+            logger.info("serving bucket websites at http://\(website.host):\(website.port)")
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: server),
-                .init(service: sweep, successTerminationBehavior: .ignore),
-                .init(service: lifecycle),
-                .init(service: MemoryRelease()),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

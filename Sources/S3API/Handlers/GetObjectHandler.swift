@@ -186,6 +186,7 @@ extension S3Handlers {
             if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = MetadataHeaderEncoding.headerValue(value) }
         }
         if let tags = m.tags, !tags.isEmpty { headers[.amzTaggingCount] = String(tags.count) }
+        if let location = m.websiteRedirectLocation { headers[.amzWebsiteRedirectLocation] = location }
         ObjectLockXML.addHeaders(for: m, to: &headers)
         // AWS names the storage class only when it is not STANDARD.
         if let storageClass = m.storageClass, storageClass != "STANDARD" {

@@ -17,6 +17,8 @@ struct PayloadIngest {
         /// Decoded bytes the request declared (Content-Length, or x-amz-decoded-content-length), if any.
         var declaredLength: Int64?
         var maxSize: Int64
+        /// The fewest bytes allowed (a POST policy's content-length-range).
+        var minSize: Int64 = 0
     }
 
     struct Outcome {
@@ -82,6 +84,9 @@ struct PayloadIngest {
         progress.markFinished()
         let trailers = try decoder?.finish() ?? [:]
         if let declared = expected.declaredLength, size != declared { throw S3Error(.incompleteBody) }
+        if size < expected.minSize {
+            throw S3Error(.entityTooSmall, details: [("ProposedSize", String(size)), ("MinSizeAllowed", String(expected.minSize))])
+        }
 
         if var sha256, case .sha256(let claimed) = expected.payload {
             let computed = sha256.finalize().hexString

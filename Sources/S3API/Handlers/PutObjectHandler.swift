@@ -102,6 +102,8 @@ extension S3Handlers {
                 throw S3Error(.missingContentLength, "You must provide the x-amz-decoded-content-length header with aws-chunked uploads.")
             }
             declaredLength = decoded
+        } else if context.isFormUpload {
+            declaredLength = nil
         } else {
             guard contentLength != nil || context.header("Transfer-Encoding") != nil else { throw S3Error(.missingContentLength) }
             declaredLength = contentLength
@@ -162,6 +164,15 @@ extension S3Handlers {
         if let tagging = context.header("x-amz-tagging") {
             let tags = try TagSet.parse(header: tagging)
             metadata.tags = tags.isEmpty ? nil : tags
+        }
+        if let location = context.nonEmptyHeader("x-amz-website-redirect-location") {
+            guard location.hasPrefix("/") || location.hasPrefix("http://") || location.hasPrefix("https://") else {
+                throw S3Error(.invalidArgument, "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.")
+            }
+            guard location.utf8.count <= 2048 else {
+                throw S3Error(.invalidArgument, "The length of website redirect location cannot exceed 2,048 characters.")
+            }
+            metadata.websiteRedirectLocation = location
         }
         if let storageClass = context.nonEmptyHeader("x-amz-storage-class") {
             guard storageClasses.contains(storageClass) else { throw S3Error(.invalidStorageClass, details: [("StorageClassRequested", storageClass)]) }

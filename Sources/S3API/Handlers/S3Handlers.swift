@@ -11,6 +11,8 @@ struct S3Handlers: Sendable {
     let configuration: S3ServerConfiguration
     let logger: Logger
     let authorizer: Authorizer
+    /// Checks the signatures of POST forms, which arrive in the body rather than the request's head.
+    let authenticator: RequestAuthenticator
     let lifecycles = LifecycleCache()
 
     /// An owner as listings show it: the account's canonical id and display name.
@@ -45,6 +47,7 @@ struct S3Handlers: Sendable {
         case .deleteObject(let bucket, let key): return try await deleteObject(bucket, key, context)
         case .copyObject(let bucket, let key): return try await copyObject(bucket, key, context)
         case .deleteObjects(let bucket): return try await deleteObjects(bucket, context, body: body)
+        case .postObject(let bucket): return try await postObject(bucket, context, body: body)
         case .getObjectAttributes(let bucket, let key): return try await getObjectAttributes(bucket, key, context)
         case .createMultipartUpload(let bucket, let key): return try await createMultipartUpload(bucket, key, context)
         case .uploadPart(let bucket, let key, let uploadID): return try await uploadPart(bucket, key, uploadID: uploadID, context, body: body)
@@ -91,6 +94,9 @@ struct S3Handlers: Sendable {
         case .getBucketCors(let bucket): return try await getBucketCors(bucket)
         case .putBucketCors(let bucket): return try await putBucketCors(bucket, context, body: body)
         case .deleteBucketCors(let bucket): return try await deleteBucketCors(bucket)
+        case .getBucketWebsite(let bucket): return try await getBucketWebsite(bucket)
+        case .putBucketWebsite(let bucket): return try await putBucketWebsite(bucket, context, body: body)
+        case .deleteBucketWebsite(let bucket): return try await deleteBucketWebsite(bucket)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by this server yet.")
         }

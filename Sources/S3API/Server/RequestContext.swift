@@ -26,6 +26,8 @@ public struct RequestContext: Sendable {
     var putPlan: S3Handlers.PutPlan?
     /// An UploadPart's checks, done before `100 Continue`.
     var partPlan: S3Handlers.PartPlan?
+    /// The PutObject of a POST form: the body's length is the form's, not the file's.
+    var isFormUpload = false
 
     /// Throws AccessDenied unless the caller may also do `action` (on a copy's source, a key of DeleteObjects).
     func require(_ action: IAMAction) async throws {
@@ -47,10 +49,13 @@ public struct RequestContext: Sendable {
 public struct ConnectionInfo: Sendable {
     public var remoteIP: String?
     public var isTLS = false
+    /// The request came to the website listener: it is a website request whatever its host.
+    public var isWebsite = false
 
-    public init(remoteIP: String? = nil, isTLS: Bool = false) {
+    public init(remoteIP: String? = nil, isTLS: Bool = false, isWebsite: Bool = false) {
         self.remoteIP = remoteIP
         self.isTLS = isTLS
+        self.isWebsite = isWebsite
     }
 }
 

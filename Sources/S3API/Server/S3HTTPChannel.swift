@@ -17,11 +17,14 @@ struct S3HTTPChannel: ServerChildChannel {
 
     let server: S3Server
     let isTLS: Bool
+    /// The website listener's connections: every request on them is a website request.
+    let isWebsite: Bool
     let connections: ConnectionCounter
 
-    init(server: S3Server, isTLS: Bool) {
+    init(server: S3Server, isTLS: Bool, isWebsite: Bool = false) {
         self.server = server
         self.isTLS = isTLS
+        self.isWebsite = isWebsite
         self.connections = ConnectionCounter(limit: server.configuration.connections.maxConnections)
     }
 
@@ -57,7 +60,7 @@ struct S3HTTPChannel: ServerChildChannel {
         }
         do {
             try await exchange.executeThenClose { inbound, outbound in
-                let info = ConnectionInfo(remoteIP: exchange.channel.remoteAddress?.ipAddress, isTLS: isTLS)
+                let info = ConnectionInfo(remoteIP: exchange.channel.remoteAddress?.ipAddress, isTLS: isTLS, isWebsite: isWebsite)
                 try await serve(inbound: inbound, outbound: outbound, connection: info)
                 // Shut the output once the last response is out, then drop what the client still sends until
                 // it closes: closing with unread bytes would reset the connection under the response.

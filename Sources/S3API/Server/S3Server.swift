@@ -28,7 +28,8 @@ public struct S3Server: Sendable {
         self.authenticator = RequestAuthenticator(
             region: configuration.region, credentials: configuration.directory, services: QueryAPI.services.union(["s3"]))
         self.authorizer = Authorizer(directory: configuration.directory, index: storage.index)
-        self.handlers = S3Handlers(storage: storage, configuration: configuration, logger: logger, authorizer: authorizer)
+        self.handlers = S3Handlers(
+            storage: storage, configuration: configuration, logger: logger, authorizer: authorizer, authenticator: authenticator)
         self.queryAPI = QueryAPI(directory: configuration.directory, logger: logger)
         self.logger = logger
         self.hostID = Data((0..<24).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
@@ -51,9 +52,19 @@ public struct S3Server: Sendable {
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
     }
 
+    /// The website endpoint's own listener (plain HTTP, as AWS's website endpoints are), when one is configured.
+    public func makeWebsiteService(host: String, port: Int) -> any Service {
+        let address = ServerConfiguration(address: .hostname(host, port: port), serverName: nil)
+        return S3HTTPChannel(server: self, isTLS: false, isWebsite: true).server(
+            configuration: address, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+    }
+
     /// Answers one request: authenticates and parses it, then runs its handler. `sendContinue` answers
     /// `Expect: 100-continue`, and is called only once an upload has passed its checks.
     func respond(to request: Request, connection: ConnectionInfo, sendContinue: () async throws -> Void) async -> S3Response {
+        if let bucket = websiteBucket(request, connection: connection) {
+            return await serveWebsite(request, bucket: bucket, connection: connection)
+        }
         if request.method == .options { return await preflight(request) }
         var response = await answer(request, connection: connection, sendContinue: sendContinue)
         if request.headers[.origin] != nil { await addCORSHeaders(for: request, to: &response) }

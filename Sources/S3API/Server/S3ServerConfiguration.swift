@@ -21,6 +21,8 @@ public struct S3ServerConfiguration: Sendable {
     public var bucketDefaults = BucketDefaults.aws
     /// Timeouts and the connection limit.
     public var connections = ConnectionPolicy()
+    /// Requests for `bucket.<websiteDomain>` are website requests, on any listener.
+    public var websiteDomain: String?
 
     public init(
         host: String, port: Int, region: String, domain: String?,
