@@ -223,3 +223,31 @@ def test_form_fields_after_the_file_are_ignored(server, s3, bucket):
     files = list(form["fields"].items()) + [("file", ("f", b"body", "text/plain")), ("x-amz-meta-late", "ignored")]
     assert requests.post(form["url"], files=files).status_code == 204
     assert s3.head_object(Bucket=bucket, Key="ordered")["Metadata"] == {}
+
+
+def test_a_large_form_streams_with_bounded_memory(server_factory):
+    """256 MiB through a POST form, sent as a stream: the server's peak RSS stays far below the file's size."""
+    srv = server_factory.start("post-memory")
+    s3 = client_for(srv, srv.access_key, srv.secret_key)
+    s3.create_bucket(Bucket="memory")
+    form = s3.generate_presigned_post("memory", "big.bin", Conditions=[["content-length-range", 0, 1 << 30]])
+    boundary = "martlet-memory-test"
+    head = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                    for k, v in form["fields"].items())
+    head += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'.encode()
+    block = random_bytes(1 << 20, seed=5)
+    md5 = hashlib.md5()
+
+    def body():
+        yield head
+        for _ in range(256):
+            md5.update(block)
+            yield block
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = requests.post(form["url"], data=body(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 204, response.text
+    assert response.headers["ETag"] == f'"{md5.hexdigest()}"'
+    status = open(f"/proc/{srv.proc.pid}/status").read()
+    peak_kib = int(status.split("VmHWM:")[1].split()[0])
+    assert peak_kib < 100 * 1024, f"peak RSS {peak_kib} KiB after a 256 MiB form"

@@ -70,10 +70,15 @@ public struct MultipartFormReader {
     public mutating func append(_ chunk: ByteBuffer) {
         if pending.readableBytes == 0 {
             pending = chunk
-        } else {
-            var chunk = chunk
-            pending.writeBuffer(&chunk)
+            return
         }
+        // A fresh buffer of what is left and the chunk: appending to `pending` itself would keep every byte
+        // already handed out, so a file would accumulate in memory.
+        var combined = ByteBufferAllocator().buffer(capacity: pending.readableBytes + chunk.readableBytes)
+        var chunk = chunk
+        combined.writeBuffer(&pending)
+        combined.writeBuffer(&chunk)
+        pending = combined
     }
 
     /// True once the file has ended: nothing after it is read.
