@@ -5,7 +5,7 @@ ADDRESS ?= 127.0.0.1:9000
 
 FUZZ_SECONDS ?= 600
 
-.PHONY: serve test build unit conformance setup fuzz
+.PHONY: serve test build unit conformance setup fuzz bench
 
 ## Set up a fresh machine, build the release binary and serve ./data on 127.0.0.1:9000.
 serve: setup build
@@ -39,3 +39,10 @@ conformance:
 ## Run each libFuzzer target for FUZZ_SECONDS (default 600).
 fuzz: setup
 	./scripts/fuzz.sh $(FUZZ_SECONDS)
+
+## Martlet beside nginx (the physical limit) in one run: bench/compare (see bench/README.md). Installs nginx, wrk
+## and ApacheBench from Debian; nginx is run on a free port with a generated config, never as a system service.
+bench: setup build
+	./scripts/setup.sh --python
+	./scripts/setup.sh --bench
+	./bench/compare

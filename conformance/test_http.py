@@ -139,3 +139,22 @@ def test_pipelined_requests(server, s3, raw, bucket):
             conn.send_head("GET", p.target, p.headers)
         assert conn.read_final_response().body == b"one"
         assert conn.read_final_response().body == b"two"
+
+
+def test_http_1_0_clients_keep_alive_only_when_they_ask(server, s3, raw, bucket):
+    """HTTP/1.0 (ApacheBench, older proxies): keep-alive is echoed when asked for, and otherwise the server closes
+    after the response, since a 1.0 client reads a response without a length to the close."""
+    s3.put_object(Bucket=bucket, Key="old", Body=b"one dot oh")
+    prepared = raw.prepare("GET", key_path(bucket, "old"))
+    request = "".join(f"{k}: {v}\r\n" for k, v in prepared.headers.items())
+    with RawHTTP.to(server) as conn:
+        for _ in range(2):
+            conn.send(f"GET {prepared.target} HTTP/1.0\r\nConnection: keep-alive\r\n{request}\r\n".encode("latin-1"))
+            response = conn.read_final_response()
+            assert response.status == 200 and response.body == b"one dot oh"
+            assert response.header("connection").lower() == "keep-alive"
+    with RawHTTP.to(server) as conn:
+        conn.send(f"GET {prepared.target} HTTP/1.0\r\n{request}\r\n".encode("latin-1"))
+        response = conn.read_final_response()
+        assert response.status == 200 and response.header("connection").lower() == "close"
+        assert conn.wait_readable(2.0) and not conn._fill(2.0), "the server kept a plain HTTP/1.0 connection open"

@@ -20,6 +20,13 @@ install_missing() {
 
 install_missing libssl-dev libsqlite3-dev zlib1g-dev
 
+# bench/compare drives Martlet and nginx with wrk and ApacheBench. RUNLEVEL=1 keeps Debian's nginx package from
+# starting a system nginx on port 80: the benchmark starts its own, on a free port.
+if [ "${1:-}" = "--bench" ]; then
+  export RUNLEVEL=1
+  install_missing nginx wrk apache2-utils
+fi
+
 # The conformance suite drives a real browser: Debian's Chromium and its WebDriver.
 if [ "${1:-}" = "--python" ]; then
   install_missing chromium chromium-driver

@@ -45,6 +45,7 @@ struct S3HTTPChannel: ServerChildChannel {
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: .init())
+            try pipeline.addHandler(HTTP10Connection())
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: isTLS))
             try pipeline.addHandler(RequestPhaseTracker(connectionGuard: connectionGuard))
             let exchange = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
