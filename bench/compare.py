@@ -116,7 +116,7 @@ def wrk(url_paths, method, body_size, duration, host):
         paths_file = f.name
     try:
         out = subprocess.run(
-            ["wrk", "-t2", "-c16", f"-d{duration}s", "--latency", "-s", WRK_SCRIPT, host, "--", paths_file, method,
+            ["wrk", "-t2", "-c16", f"-d{duration}s", "--timeout", "60s", "--latency", "-s", WRK_SCRIPT, host, "--", paths_file, method,
              str(body_size)], capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(paths_file)

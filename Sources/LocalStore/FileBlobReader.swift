@@ -64,3 +64,29 @@ final class FileBlobReader: BlobReader {
         closeNow()
     }
 }
+
+/// A small blob already read whole (see ``FileBlobStore/wholeReadLimit``): reads are slices of its bytes. Like a
+/// file reader, it refuses reads once closed.
+final class BufferedBlobReader: BlobReader {
+    let size: Int64
+    private let bytes: Mutex<ByteBuffer?>
+
+    init(_ bytes: ByteBuffer) {
+        self.size = Int64(bytes.readableBytes)
+        self.bytes = Mutex(bytes)
+    }
+
+    func read(offset: Int64, maxLength: Int) async throws -> ByteBuffer {
+        precondition(offset >= 0 && maxLength >= 0, "negative offset or length")
+        return try bytes.withLock { bytes throws(StoreError) in
+            guard let bytes else { throw StoreError.ioFailure("read from a closed blob reader") }
+            guard offset < size else { return ByteBuffer() }
+            let length = min(maxLength, bytes.readableBytes - Int(offset))
+            return bytes.getSlice(at: bytes.readerIndex + Int(offset), length: length) ?? ByteBuffer()
+        }
+    }
+
+    func close() async {
+        bytes.withLock { $0 = nil }
+    }
+}
