@@ -28,7 +28,7 @@ extension SigV4 {
         let strictURI = canonicalURI(rawPath: signed.request.rawPath)
         let wireURI = signed.request.rawPath.isEmpty ? "/" : signed.request.rawPath
         let uris = strictURI == wireURI ? [strictURI] : [strictURI, wireURI]
-        let plusReadings = signed.request.rawQuery.contains("+") ? [true, false] : [true]
+        let plusReadings = signed.request.rawQuery.utf8.contains(UInt8(ascii: "+")) ? [true, false] : [true]
         let provided = Array(signed.providedSignature.utf8)
 
         var firstAttempt: (canonicalRequest: String, stringToSign: String)?

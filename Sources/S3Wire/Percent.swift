@@ -63,10 +63,13 @@ public struct QueryParameters: Sendable {
 
     public init(rawQuery: String) throws(S3Error) {
         guard !rawQuery.isEmpty else { return }
-        for component in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
-            let pieces = component.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Percent.decode(pieces[0], plusIsSpace: true),
-                  let value = pieces.count > 1 ? Percent.decode(pieces[1], plusIsSpace: true) : ""
+        // Split on bytes: '&' and '=' are ASCII, and Character-wise splitting is far slower on the hot path.
+        for bytes in rawQuery.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let component = Substring(bytes)
+            let equals = bytes.firstIndex(of: UInt8(ascii: "="))
+            let rawName = equals.map { component[..<$0] } ?? component
+            guard let name = Percent.decode(rawName, plusIsSpace: true),
+                  let value = equals.map({ Percent.decode(component[component.utf8.index(after: $0)...], plusIsSpace: true) }) ?? ""
             else { throw S3Error(.invalidArgument, "Couldn't parse the specified URI.") }
             items.append((name, value))
         }
