@@ -15,24 +15,16 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 import boto3
 from botocore.config import Config
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ACCESS, SECRET = "BENCHACCESSKEY", "bench-secret-key"
+from bench import ACCESS, SECRET, free_port, start_martlet
+
 BUCKET, KEY = "authz-bench", "objects/a.bin"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pid):
@@ -82,20 +74,11 @@ def main():
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install wrk")
-    binary = os.path.join(REPO, ".build", "release", "martlet")
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="martlet-authz-") as data:
-        server = subprocess.Popen([binary, "server", "--address", f"127.0.0.1:{port}", "--data", data, "--access-key",
-                                   ACCESS, "--secret-key", SECRET, "--log-level", "warning"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = start_martlet(data, port)
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
             session = dict(endpoint_url=endpoint, region_name="us-east-1", config=Config(signature_version="s3v4"))
             root = boto3.client("s3", aws_access_key_id=ACCESS, aws_secret_access_key=SECRET, **session)
             iam = boto3.client("iam", aws_access_key_id=ACCESS, aws_secret_access_key=SECRET, **session)

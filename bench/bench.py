@@ -46,6 +46,29 @@ class UnsignedPayloadAuth(S3SigV4Auth):
         return "UNSIGNED-PAYLOAD"
 
 
+def wait_for_port(port, process, name="martlet"):
+    """Returns once `port` accepts connections; exits if `process` dies first or nothing listens within 10 s."""
+    for _ in range(200):
+        if process.poll() is not None:
+            sys.exit(f"{name} exited at start")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit(f"{name} did not start")
+
+
+def start_martlet(data, port, binary=None, log_level="warning"):
+    """The release binary serving `data` on 127.0.0.1:`port` with the benchmark keys, once it accepts connections."""
+    binary = binary or os.path.join(REPO, ".build", "release", "martlet")
+    process = subprocess.Popen(
+        [binary, "server", "--address", f"127.0.0.1:{port}", "--data", data, "--access-key", ACCESS,
+         "--secret-key", SECRET, "--log-level", log_level], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, process)
+    return process
+
+
 def signed_headers(method, url, extra=None):
     request = AWSRequest(method=method, url=url, headers=dict(extra or {}))
     UnsignedPayloadAuth(Credentials(ACCESS, SECRET), "s3", "us-east-1").add_auth(request)
@@ -108,17 +131,8 @@ def main():
 
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
-        server = subprocess.Popen(
-            [args.binary, "server", "--address", f"127.0.0.1:{port}", "--data", data,
-             "--access-key", ACCESS, "--secret-key", SECRET, "--log-level", "error"],
-            stdout=subprocess.DEVNULL)
+        server = start_martlet(data, port, binary=args.binary, log_level="error")
         try:
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
             conn = http.client.HTTPConnection("127.0.0.1", port, blocksize=CHUNK)
             conn.request("PUT", "/bench", headers=signed_headers("PUT", f"http://127.0.0.1:{port}/bench"))
             conn.getresponse().read()

@@ -34,7 +34,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore import UNSIGNED
 from botocore.config import Config
 
-from bench import ACCESS, REPO, SECRET, free_port, peak_rss_mib
+from bench import ACCESS, REPO, SECRET, free_port, peak_rss_mib, start_martlet, wait_for_port
 
 BUCKET = "compare"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -86,19 +86,6 @@ def cpu_seconds(pids):
 def process_tree(pid):
     children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     return [pid] + [int(c) for c in children]
-
-
-def wait_port(port, process, name):
-    import socket
-    for _ in range(200):
-        if process.poll() is not None:
-            sys.exit(f"{name} exited at start")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"{name} did not start")
 
 
 class Target:
@@ -170,9 +157,7 @@ def run(args, only, binary, scratch):
     for d in (root, tmp):
         os.makedirs(d)
     m_port, n_port = free_port(), free_port()
-    martlet = subprocess.Popen([binary, "server", "--address", f"127.0.0.1:{m_port}", "--data", data, "--access-key", ACCESS,
-                                "--secret-key", SECRET, "--log-level", "warning"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    martlet = start_martlet(data, m_port, binary=binary)
     conf = os.path.join(tmp, "nginx.conf")
     # As root, nginx would hand its workers to `nobody`, who may not read the scratch folder.
     user = "user root;" if os.geteuid() == 0 else ""
@@ -181,8 +166,7 @@ def run(args, only, binary, scratch):
     nginx = subprocess.Popen([nginx_bin, "-c", conf, "-p", tmp, "-g", "daemon off;"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_port(m_port, martlet, "martlet")
-        wait_port(n_port, nginx, "nginx")
+        wait_for_port(n_port, nginx, "nginx")
         m_endpoint, n_endpoint = f"http://127.0.0.1:{m_port}", f"http://127.0.0.1:{n_port}"
         signed = dict(endpoint_url=m_endpoint, region_name="us-east-1", aws_access_key_id=ACCESS, aws_secret_access_key=SECRET)
         m_client = boto3.client("s3", config=Config(max_pool_connections=32), **signed)

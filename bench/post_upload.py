@@ -13,7 +13,6 @@ import argparse
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ import time
 import boto3
 from botocore.config import Config
 
-from bench import ACCESS, REPO, SECRET, free_port, peak_rss_mib
+from bench import ACCESS, REPO, SECRET, free_port, peak_rss_mib, start_martlet
 
 BUCKET = "post-bench"
 
@@ -41,7 +40,6 @@ def main():
     args = parser.parse_args()
     if not shutil.which("curl"):
         sys.exit("curl not found: apt-get install curl")
-    binary = os.path.join(REPO, ".build", "release", "martlet")
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     size = args.size_mib * 1024 * 1024
@@ -54,16 +52,8 @@ def main():
                 f.write(block)
                 digest.update(block)
         data = os.path.join(scratch, "data")
-        server = subprocess.Popen([binary, "server", "--address", f"127.0.0.1:{port}", "--data", data, "--access-key",
-                                   ACCESS, "--secret-key", SECRET, "--log-level", "warning"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = start_martlet(data, port)
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
             s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=ACCESS,
                               aws_secret_access_key=SECRET, config=Config(signature_version="s3v4"))
             s3.create_bucket(Bucket=BUCKET)

@@ -10,7 +10,6 @@ import json
 
 import pytest
 import requests
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from access_helpers import client_for, policy

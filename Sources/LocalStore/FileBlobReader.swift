@@ -34,18 +34,26 @@ final class FileBlobReader: BlobReader {
         let length = Int(min(Int64(maxLength), max(0, size - offset)))
         if length == 0 { return allocator.buffer(capacity: 0) }
         return try await threadPool.runIfActive { [allocator, path, faults] in
-            if let code = faults?.fault(.read, path: path) { throw POSIX.failure("pread", path, errno: code) }
-            var buffer = allocator.buffer(capacity: length)
             try self.fd.withLock { fd throws(StoreError) in
                 guard let fd else { throw StoreError.ioFailure("read from a closed blob reader (\(path))") }
-                _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { storage throws(StoreError) in
-                    // The buffer may have more capacity than asked for; read only what the caller wants.
-                    let target = UnsafeMutableRawBufferPointer(rebasing: storage.prefix(length))
-                    return try POSIX.readFully(fd, into: target, at: offset, path: path)
-                }
+                return try Self.read(fd, offset: offset, length: length, path: path, allocator: allocator, faults: faults)
             }
-            return buffer
         }
+    }
+
+    /// `length` bytes at `offset` of `fd` (fewer at the end of the file), read straight into a new buffer's storage.
+    /// Blocking: runs on the I/O pool.
+    static func read(
+        _ fd: CInt, offset: Int64, length: Int, path: String, allocator: ByteBufferAllocator, faults: (any DiskFaultInjector)?
+    ) throws(StoreError) -> ByteBuffer {
+        if let code = faults?.fault(.read, path: path) { throw POSIX.failure("pread", path, errno: code) }
+        var buffer = allocator.buffer(capacity: length)
+        guard length > 0 else { return buffer }
+        _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { storage throws(StoreError) in
+            // The buffer may have more capacity than asked for; read only what the caller wants.
+            try POSIX.readFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: storage.prefix(length)), at: offset, path: path)
+        }
+        return buffer
     }
 
     /// Closes the descriptor. Runs even when the calling task is cancelled; later calls do nothing.

@@ -73,7 +73,8 @@ public final class FileBlobStore: BlobStore {
                     // A small blob is read whole in the same trip to the pool as its open, and closed at once: a
                     // GET of a thumbnail then costs one thread hand-off, not three (open, read, close).
                     defer { POSIX.closeFile(fd) }
-                    return try Self.readWhole(fd, size: Int(size), path: path, allocator: allocator, faults: self.faults)
+                    return BufferedBlobReader(try FileBlobReader.read(
+                        fd, offset: 0, length: Int(size), path: path, allocator: allocator, faults: self.faults))
                 }
                 #if os(Linux)
                 // GETs mostly read a blob front to back: ask the kernel for a larger read-ahead window.
@@ -90,19 +91,6 @@ public final class FileBlobStore: BlobStore {
 
     /// Blobs up to this size are read into memory when opened (a request holds at most this much of them).
     static let wholeReadLimit: Int64 = 64 * 1024
-
-    private static func readWhole(
-        _ fd: CInt, size: Int, path: String, allocator: ByteBufferAllocator, faults: (any DiskFaultInjector)?
-    ) throws -> any BlobReader {
-        if let code = faults?.fault(.read, path: path) { throw POSIX.failure("pread", path, errno: code) }
-        var buffer = allocator.buffer(capacity: size)
-        if size > 0 {
-            _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { storage throws(StoreError) in
-                try POSIX.readFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: storage.prefix(size)), at: 0, path: path)
-            }
-        }
-        return BufferedBlobReader(buffer)
-    }
 
     /// Deletes a blob; a missing blob is not an error. Open readers keep their bytes until they close.
     ///

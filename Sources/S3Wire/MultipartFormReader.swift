@@ -44,6 +44,8 @@ public struct MultipartFormReader {
     private var pending = ByteBuffer()
     private var inputEnded = false
     private var fieldBytes = 0
+    /// File bytes set aside by ``append(_:)``, handed on before anything in `pending`.
+    private var carried: ByteBuffer?
 
     public init(boundary: String, limits: Limits = Limits()) {
         openingDelimiter = Array("--\(boundary)".utf8)
@@ -68,6 +70,13 @@ public struct MultipartFormReader {
     }
 
     public mutating func append(_ chunk: ByteBuffer) {
+        if case .file = state, carried == nil, pending.readableBytes < delimiter.count {
+            // What is left of the file is shorter than a delimiter, so it holds none. Only the part of it that could
+            // begin a delimiter must meet the new chunk; the rest is file data, handed on first, so that the chunk itself
+            // is not copied (its tail hardly ever ends in a CR).
+            let keep = partialDelimiterLength()
+            if keep < pending.readableBytes { carried = pending.readSlice(length: pending.readableBytes - keep) }
+        }
         if pending.readableBytes == 0 {
             pending = chunk
             return
@@ -150,6 +159,10 @@ public struct MultipartFormReader {
                 state = .afterDelimiter
                 return .field(name: name, value: value)
             case .file:
+                if let carried {
+                    self.carried = nil
+                    return .fileData(carried)
+                }
                 if let end = find(delimiter, from: 0) {
                     if end > 0 { return .fileData(pending.readSlice(length: end)!) }
                     pending.moveReaderIndex(forwardBy: delimiter.count)
@@ -162,6 +175,17 @@ public struct MultipartFormReader {
                 guard safe > 0 else { return try needMore() }
                 return .fileData(pending.readSlice(length: safe)!)
             }
+        }
+    }
+
+    /// The length of the longest end of `pending` that is a beginning of the delimiter.
+    private func partialDelimiterLength() -> Int {
+        pending.withUnsafeReadableBytes { bytes in
+            for length in stride(from: min(bytes.count, delimiter.count - 1), to: 0, by: -1)
+            where bytes.suffix(length).elementsEqual(delimiter.prefix(length)) {
+                return length
+            }
+            return 0
         }
     }
 

@@ -31,10 +31,14 @@ public struct PostPolicy: Sendable, Equatable {
     public var expiration: Date
     public var conditions: [Condition]
 
-    /// Form fields that no condition needs to name: the signature itself and what carries it, the file, and
-    /// `x-ignore-*`. Checksums are verified against the file, so they need no condition either (the ceph
-    /// s3-tests upload one uncovered, as the AWS CLI does).
-    static let exemptFields: Set<String> = ["policy", "signature", "awsaccesskeyid", "x-amz-signature", "file"]
+    /// Form fields that no condition needs to name: the signature itself and what carries it, the file, the bucket
+    /// (compared with the one the request addresses), and `x-ignore-*`. Checksums are verified against the file,
+    /// so they need no condition either (the ceph s3-tests upload one uncovered, as the AWS CLI does).
+    static func isExempt(_ field: String) -> Bool {
+        exemptFields.contains(field) || field.hasPrefix("x-ignore-") || field.hasPrefix("x-amz-checksum-")
+    }
+
+    private static let exemptFields: Set<String> = ["policy", "signature", "awsaccesskeyid", "x-amz-signature", "file", "bucket"]
 
     /// The file's allowed size: every `content-length-range` at once.
     public var lengthRange: ClosedRange<Int64>? {
@@ -126,10 +130,7 @@ public struct PostPolicy: Sendable, Equatable {
             }
         }
         let named = Set(conditions.compactMap(\.field))
-        let extra = fields.keys.filter { name in
-            !named.contains(name) && !Self.exemptFields.contains(name) && !name.hasPrefix("x-ignore-")
-                && !name.hasPrefix("x-amz-checksum-") && name != "bucket"
-        }
+        let extra = fields.keys.filter { !named.contains($0) && !Self.isExempt($0) }
         if let first = extra.sorted().first { throw Self.denied("Extra input fields: \(first)") }
     }
 
