@@ -63,29 +63,28 @@ public final class FileBlobStore: BlobStore {
     }
 
     /// Opens a blob for reading. Throws ``StoreError/blobMissing(_:)`` if there is no such blob.
+    ///
+    /// Runs on the caller's thread: an open, a `fstat` and, for a small blob, one `pread` of bytes the page cache
+    /// almost always holds cost less than two thread hand-offs to the pool and back (measured: a 4 KiB GET spent
+    /// more CPU on the hand-offs than on the read). Larger blobs are read on the pool, chunk by chunk.
     public func openReader(_ id: BlobID) async throws -> any BlobReader {
         guard let path = path(of: id) else { throw StoreError.blobMissing(id) }
-        return try await threadPool.runIfActive { [allocator] in
-            guard let fd = try POSIX.openFileIfExists(path, O_RDONLY) else { throw StoreError.blobMissing(id) }
-            do {
-                let size = try POSIX.fileSize(fd, path: path)
-                if size <= Self.wholeReadLimit {
-                    // A small blob is read whole in the same trip to the pool as its open, and closed at once: a
-                    // GET of a thumbnail then costs one thread hand-off, not three (open, read, close).
-                    defer { POSIX.closeFile(fd) }
-                    return BufferedBlobReader(try FileBlobReader.read(
-                        fd, offset: 0, length: Int(size), path: path, allocator: allocator, faults: self.faults))
-                }
-                #if os(Linux)
-                // GETs mostly read a blob front to back: ask the kernel for a larger read-ahead window.
-                _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-                #endif
-                return FileBlobReader(
-                    fd: fd, size: size, path: path, allocator: allocator, threadPool: self.threadPool, faults: self.faults)
-            } catch {
-                POSIX.closeFile(fd)
-                throw error
+        guard let fd = try POSIX.openFileIfExists(path, O_RDONLY) else { throw StoreError.blobMissing(id) }
+        do {
+            let size = try POSIX.fileSize(fd, path: path)
+            if size <= Self.wholeReadLimit {
+                defer { POSIX.closeFile(fd) }
+                return BufferedBlobReader(try FileBlobReader.read(
+                    fd, offset: 0, length: Int(size), path: path, allocator: allocator, faults: faults))
             }
+            #if os(Linux)
+            // GETs mostly read a blob front to back: ask the kernel for a larger read-ahead window.
+            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+            #endif
+            return FileBlobReader(fd: fd, size: size, path: path, allocator: allocator, threadPool: threadPool, faults: faults)
+        } catch {
+            POSIX.closeFile(fd)
+            throw error
         }
     }
 

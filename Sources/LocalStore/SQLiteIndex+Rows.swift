@@ -29,8 +29,9 @@ extension SQLiteIndex {
     }
 
     /// Decodes a row selected with ``objectColumns(prefix:)``.
+    private static let metadataDocuments = DecodedDocumentCache<ObjectMetadata>()
+
     static func objectRecord(_ row: Row, bucket: String) throws -> ObjectRecord {
-        let decoder = JSONDecoder()
         let keyBytes: Data = row["key"]
         let checksum: String? = row["checksum"]
         let parts: String? = row["parts"]
@@ -40,8 +41,8 @@ extension SQLiteIndex {
             size: row["size"],
             etag: row["etag"],
             lastModified: date(milliseconds: row["last_modified"]),
-            metadata: try decoder.decode(ObjectMetadata.self, from: Data((row["metadata"] as String).utf8)),
-            checksum: try checksum.map { try decoder.decode(StoredChecksum.self, from: Data($0.utf8)) },
+            metadata: try metadataDocuments.decode(row["metadata"]),
+            checksum: try checksum.map { try JSONDecoder().decode(StoredChecksum.self, from: Data($0.utf8)) },
             segments: try decodeSegments(row["segments"]),
             parts: try parts.map(CompactLists.decodeParts) ?? [],
             versionID: row["version_id"],

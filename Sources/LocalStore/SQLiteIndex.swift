@@ -24,6 +24,7 @@ import ObjectStore
 /// Times are kept as milliseconds since 1970, rounded to the nearest millisecond.
 public final class SQLiteIndex: ObjectIndex {
     private let database: DatabasePool
+    private let groupCommit: GroupCommit
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
@@ -38,12 +39,15 @@ public final class SQLiteIndex: ObjectIndex {
             // WAL's default (NORMAL) may lose the last commits on power loss; an acknowledged PUT must not.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        let pool: DatabasePool
         do {
-            database = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(database)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
         } catch {
             throw StoreError.ioFailure("opening index \(path): \(error)")
         }
+        database = pool
+        groupCommit = GroupCommit(database: pool)
     }
 
     /// Closes the database. Later calls fail with ``StoreError/ioFailure(_:)``.
@@ -308,14 +312,24 @@ public final class SQLiteIndex: ObjectIndex {
     // MARK: Transactions
 
     /// Runs `body` in a read transaction on a snapshot, reporting database failures as ``StoreError``.
+    ///
+    /// On the caller's thread: WAL readers never wait for the writer, and a lookup in a cached index page costs
+    /// less than GRDB's async path, which hands the work to two dispatch queues and back (three thread wake-ups
+    /// per read; measured as most of a 4 KiB GET's CPU on a two-core machine).
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await database.read(body) } catch { throw Self.storeError(error) }
+        do { return try readOnCallerThread(body) } catch { throw Self.storeError(error) }
+    }
+
+    private func readOnCallerThread<T>(_ body: (Database) throws -> T) throws -> T {
+        try database.read(body)
     }
 
     /// Runs `body` in a write transaction, rolled back if it throws, reporting database failures as
     /// ``StoreError``.
-    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await database.write(body) } catch { throw Self.storeError(error) }
+    ///
+    /// Concurrent writes share a transaction and its fsync (``GroupCommit``); each is still all or nothing.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await groupCommit.write(body) } catch { throw Self.storeError(error) }
     }
 
     /// Our own errors and cancellation pass through; anything from SQLite is an I/O failure, or a full disk.

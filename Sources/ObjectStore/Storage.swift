@@ -190,6 +190,20 @@ public final class ObjectReader: Sendable {
         }
     }
 
+    /// The bytes of `range` in one buffer: for small ranges, whose blobs the store reads whole anyway.
+    public func readWhole(range: Range<Int64>) async throws -> ByteBuffer {
+        var whole: ByteBuffer? = nil
+        try await read(range: range, chunkSize: Int(range.count)) { piece in
+            if whole == nil {
+                whole = piece
+            } else {
+                var piece = piece
+                whole!.writeBuffer(&piece)
+            }
+        }
+        return whole ?? ByteBuffer()
+    }
+
     /// Releases the pins; later calls do nothing.
     public func close() async {
         guard closed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }

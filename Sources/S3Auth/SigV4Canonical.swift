@@ -67,6 +67,14 @@ enum SigV4 {
 
     /// SigningKey = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), "s3"), "aws4_request").
     static func signingKey(secretKey: String, date: String, region: String, service: String = service) -> [UInt8] {
+        signingKeys.key(secretKey: secretKey, date: date, region: region, service: service)
+    }
+
+    /// A key changes once a day per secret, region and service, and costs four HMACs (each an OpenSSL context set
+    /// up and torn down): every request of the day after the first reuses it.
+    private static let signingKeys = SigningKeyCache()
+
+    static func deriveSigningKey(secretKey: String, date: String, region: String, service: String) -> [UInt8] {
         let dateKey = HMAC.sha256(key: Array(("AWS4" + secretKey).utf8), message: date.utf8)
         let regionKey = HMAC.sha256(key: dateKey, message: region.utf8)
         let serviceKey = HMAC.sha256(key: regionKey, message: service.utf8)

@@ -2,6 +2,7 @@ import Digest
 import Foundation
 import HTTPTypes
 import HummingbirdCore
+import NIOCore
 import ObjectStore
 import S3Wire
 
@@ -9,6 +10,8 @@ import S3Wire
 extension S3Handlers {
     /// Bytes read from disk per response write: large enough for GB/s, small enough to bound memory.
     static let readChunkSize = 1 << 20
+    /// Bodies up to this size are read whole before the response starts (the blob store reads such blobs whole).
+    static let inMemoryBodyLimit: Int64 = 64 * 1024
 
     func getObject(_ bucket: String, _ key: String, _ context: RequestContext, isHead: Bool) async throws -> S3Response {
         // HEAD is answered from the index alone (clients such as rclone and s3cmd send many); a GET opens the
@@ -80,6 +83,17 @@ extension S3Handlers {
                 return S3Response(status: status, headers: headers)
             }
             let span = bytes
+            if span.count <= Self.inMemoryBodyLimit {
+                // A small body is read before the status line: the response then leaves in one write, and a
+                // failed read is still an error document rather than a truncated body.
+                let contents: ByteBuffer
+                do { contents = try await reader.readWhole(range: span) } catch {
+                    await reader.close()
+                    throw error
+                }
+                await reader.close()
+                return S3Response(status: status, headers: headers, body: ResponseBody(byteBuffer: contents))
+            }
             let body = ResponseBody(contentLength: Int(span.count)) { writer in
                 do {
                     try await reader.read(range: span, chunkSize: Self.readChunkSize) { try await writer.write($0) }

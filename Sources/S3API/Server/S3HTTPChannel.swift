@@ -59,6 +59,16 @@ struct S3HTTPChannel: ServerChildChannel {
             try? await connection.channel.closeFuture.get()
             return
         }
+        let executor = EventLoopTaskExecutor(connection.channel.eventLoop)
+        await withTaskExecutorPreference(executor) {
+            await serveConnection(exchange: exchange, connectionGuard: connectionGuard, logger: logger)
+        }
+    }
+
+    private func serveConnection(
+        exchange: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, connectionGuard: UnsafeTransfer<ConnectionGuard>,
+        logger: Logger
+    ) async {
         do {
             try await exchange.executeThenClose { inbound, outbound in
                 let info = ConnectionInfo(remoteIP: exchange.channel.remoteAddress?.ipAddress, isTLS: isTLS, isWebsite: isWebsite)
