@@ -113,7 +113,10 @@ let package = Package(
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
         .testTarget(
             name: "LocalStoreTests",
-            dependencies: ["LocalStore", "ObjectStore", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "LocalStore", "ObjectStore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         // The real server in process over a disk that fails on cue (LocalStore's fault seam).
         .testTarget(
