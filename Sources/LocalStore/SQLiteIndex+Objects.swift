@@ -5,7 +5,7 @@ import ObjectStore
 extension SQLiteIndex {
     /// The current record of `key`, or nil. Throws ``StoreError/noSuchBucket``.
     public func object(bucket: String, key: String) async throws -> ObjectRecord? {
-        try await read { db in
+        try await readOneStatement { db in
             // One statement answers both "does the bucket exist" and "what is the record".
             let row = try Row.fetchOne(
                 db.cachedStatement(

@@ -324,6 +324,16 @@ public final class SQLiteIndex: ObjectIndex {
         try database.read(body)
     }
 
+    /// Like ``read(_:)`` for a `body` that runs a single SELECT: SQLite reads one statement from one snapshot, so
+    /// the BEGIN and COMMIT around it (two more statements) are left out.
+    func readOneStatement<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        do { return try readOneStatementOnCallerThread(body) } catch { throw Self.storeError(error) }
+    }
+
+    private func readOneStatementOnCallerThread<T>(_ body: (Database) throws -> T) throws -> T {
+        try database.unsafeRead(body)
+    }
+
     /// Runs `body` in a write transaction, rolled back if it throws, reporting database failures as
     /// ``StoreError``.
     ///

@@ -87,3 +87,17 @@ enum RequestID {
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
+
+/// The `Date` header of responses: formatted once per second, not once per response.
+enum DateHeader {
+    private static let latest = Mutex<(second: Int, text: String)>((-1, ""))
+
+    static func now() -> String {
+        let now = Date()
+        let second = Int(now.timeIntervalSince1970)
+        if let text = latest.withLock({ $0.second == second ? $0.text : nil }) { return text }
+        let text = HTTPDate.rfc1123(Date(timeIntervalSince1970: TimeInterval(second)))
+        latest.withLock { $0 = (second, text) }
+        return text
+    }
+}

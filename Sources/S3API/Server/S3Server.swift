@@ -185,7 +185,7 @@ public struct S3Server: Sendable {
         var response = response
         response.headers[.amzRequestID] = requestID
         response.headers[.amzID2] = hostID
-        response.headers[.date] = HTTPDate.rfc1123(Date())
+        response.headers[.date] = DateHeader.now()
         response.headers[.server] = "Martlet"
         return response
     }
