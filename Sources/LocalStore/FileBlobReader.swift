@@ -41,6 +41,17 @@ final class FileBlobReader: BlobReader {
         }
     }
 
+    /// A `dup` of the descriptor, nil after ``close()``. Nil too when disk faults are injected: their reads must
+    /// pass through ``read(offset:maxLength:)``, where the faults are.
+    func duplicateDescriptor() -> CInt? {
+        guard faults == nil else { return nil }
+        return fd.withLock { fd in
+            guard let fd else { return nil }
+            let copy = dup(fd)
+            return copy >= 0 ? copy : nil
+        }
+    }
+
     /// `length` bytes at `offset` of `fd` (fewer at the end of the file), read straight into a new buffer's storage.
     /// Blocking: runs on the I/O pool.
     static func read(

@@ -277,7 +277,14 @@ public protocol BlobReader: Sendable {
     var size: Int64 { get }
     /// Up to `maxLength` bytes from `offset`; an empty buffer at the end.
     func read(offset: Int64, maxLength: Int) async throws -> ByteBuffer
+    /// A new descriptor of the blob's file, owned by the caller, for the kernel to send from (`sendfile`); nil
+    /// when the blob is not a plain file or its bytes must pass through ``read(offset:maxLength:)``.
+    func duplicateDescriptor() -> CInt?
     func close() async
+}
+
+extension BlobReader {
+    public func duplicateDescriptor() -> CInt? { nil }
 }
 
 /// Immutable blobs of bytes, written once, read many times, deleted when no record needs them.

@@ -166,12 +166,26 @@ public final class ObjectReader: Sendable {
     }
 
     /// Calls `body` with the bytes of `range` in order, in pieces of at most `chunkSize`.
+    ///
+    /// With `sendFile`, a segment whose blob is a plain file is handed over as a descriptor (owned by
+    /// `sendFile`), an offset and a length instead, for the kernel to send without copying it through memory.
     public func read(
         range: Range<Int64>, chunkSize: Int,
+        sendFile: ((_ descriptor: CInt, _ offset: Int64, _ length: Int64) async throws -> Void)? = nil,
         _ body: (ByteBuffer) async throws -> Void
     ) async throws {
         for segment in segments.slice(range) {
             let reader = try await blobs.openReader(segment.blobID)
+            if let sendFile, reader.size >= segment.offset + segment.size, let descriptor = reader.duplicateDescriptor() {
+                do {
+                    try await sendFile(descriptor, segment.offset, segment.size)
+                } catch {
+                    await reader.close()
+                    throw error
+                }
+                await reader.close()
+                continue
+            }
             do {
                 var offset = segment.offset
                 let end = segment.offset + segment.size

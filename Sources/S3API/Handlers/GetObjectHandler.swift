@@ -96,7 +96,16 @@ extension S3Handlers {
             }
             let body = ResponseBody(contentLength: Int(span.count)) { writer in
                 do {
-                    try await reader.read(range: span, chunkSize: Self.readChunkSize) { try await writer.write($0) }
+                    // On plain HTTP the kernel sends the file (sendfile): no copy through memory, no read on the pool.
+                    let files = (writer as? any FileSendingBodyWriter).flatMap { $0.sendsFiles ? $0 : nil }
+                    try await reader.read(
+                        range: span, chunkSize: Self.readChunkSize,
+                        sendFile: files.map { files in
+                            { descriptor, offset, length in
+                                try await files.sendFile(descriptor: descriptor, offset: offset, length: length)
+                            }
+                        }
+                    ) { try await writer.write($0) }
                 } catch let error as StoreError {
                     // The status line is out: all that is left is to cut the body short, which the client
                     // detects by its Content-Length, and to say why.

@@ -46,9 +46,11 @@ struct S3HTTPChannel: ServerChildChannel {
                 withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: .init())
             try pipeline.addHandler(HTTP10Connection())
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: isTLS))
+            let codec = HTTP1ToHTTPServerCodec(secure: isTLS)
+            try pipeline.addHandler(codec)
             try pipeline.addHandler(RequestPhaseTracker(connectionGuard: connectionGuard))
-            let exchange = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+            try pipeline.addHandler(ResponseOutputRouter(codecContext: try pipeline.context(handler: codec)))
+            let exchange = try NIOAsyncChannel<HTTPRequestPart, ResponseOutput>(
                 wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
             return S3Connection(channel: channel, exchange: exchange, connectionGuard: UnsafeTransfer(connectionGuard))
         }
@@ -66,7 +68,7 @@ struct S3HTTPChannel: ServerChildChannel {
     }
 
     private func serveConnection(
-        exchange: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, connectionGuard: UnsafeTransfer<ConnectionGuard>,
+        exchange: NIOAsyncChannel<HTTPRequestPart, ResponseOutput>, connectionGuard: UnsafeTransfer<ConnectionGuard>,
         logger: Logger
     ) async {
         do {
@@ -89,7 +91,7 @@ struct S3HTTPChannel: ServerChildChannel {
 
     /// Answers requests one after another until one of them ends the connection.
     private func serve(
-        inbound: NIOAsyncChannelInboundStream<HTTPRequestPart>, outbound: NIOAsyncChannelOutboundWriter<HTTPResponsePart>,
+        inbound: NIOAsyncChannelInboundStream<HTTPRequestPart>, outbound: NIOAsyncChannelOutboundWriter<ResponseOutput>,
         connection: ConnectionInfo
     ) async throws {
         var iterator = inbound.makeAsyncIterator()
@@ -102,15 +104,15 @@ struct S3HTTPChannel: ServerChildChannel {
             } catch {
                 // A head that does not parse: answer it, and close (the rest of the stream is unreadable).
                 let response = server.malformedRequestResponse(error)
-                try await ResponseWriter(outbound: outbound).write(response: response.head, body: response.body)
+                try await ResponseOutputWriter(outbound: outbound, sendsFiles: false).write(response: response.head, body: response.body)
                 return
             }
             let body = InboundBody(iterator: UnsafeTransfer(iterator))
             let request = Request(head: head, body: RequestBody(asyncSequence: body))
             let response = await server.respond(to: request, connection: connection) {
-                try await outbound.write(.head(HTTPResponse(status: .continue)))
+                try await outbound.write(.http(.head(HTTPResponse(status: .continue))))
             }
-            try await ResponseWriter(outbound: outbound).write(response: response.head, body: response.body)
+            try await ResponseOutputWriter(outbound: outbound, sendsFiles: !isTLS).write(response: response.head, body: response.body)
             let closes = response.headers[.connection]?.lowercased() == "close" || head.headerFields[.connection]?.lowercased() == "close"
             if closes || body.state.failed { return }
             // A body the handler did not want is read and dropped, so that the next request can be parsed.
@@ -127,7 +129,7 @@ struct S3HTTPChannel: ServerChildChannel {
 /// the limit has no exchange: its guard answers and closes it.
 struct S3Connection: ServerChildChannelValue {
     let channel: any Channel
-    let exchange: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>?
+    let exchange: NIOAsyncChannel<HTTPRequestPart, ResponseOutput>?
     let connectionGuard: UnsafeTransfer<ConnectionGuard>?
 }
 
