@@ -51,15 +51,10 @@ public final class FileBlobStore: BlobStore {
         try POSIX.syncDirectory(directory)
     }
 
-    /// Starts a blob in `tmp/`. Throws ``StoreError/ioFailure(_:)``.
+    /// Starts a blob in `tmp/`; its file is created by the writer's first write or its commit.
     public func makeWriter() async throws -> any BlobWriter {
         let id = POSIX.randomHexID()
-        let path = temporaryDirectory + "/" + id
-        let fd = try await threadPool.runIfActive { [faults] in
-            if let code = faults?.fault(.create, path: path) { throw POSIX.failure("open", path, errno: code) }
-            return try POSIX.openFile(path, O_WRONLY | O_CREAT | O_EXCL)
-        }
-        return FileBlobWriter(store: self, id: id, temporaryPath: path, fd: fd)
+        return FileBlobWriter(store: self, id: id, temporaryPath: temporaryDirectory + "/" + id)
     }
 
     /// Opens a blob for reading. Throws ``StoreError/blobMissing(_:)`` if there is no such blob.

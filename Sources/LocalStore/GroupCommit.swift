@@ -47,6 +47,10 @@ final class GroupCommit: Sendable {
             if batch.isEmpty { return }
             do {
                 try db.inTransaction(.immediate) {
+                    if batch.count == 1 {
+                        // Alone in its transaction, a write needs no savepoint: if it throws, all is rolled back.
+                        return batch[0].runAlone(db) ? .commit : .rollback
+                    }
                     for write in batch { write.run(db) }
                     return .commit
                 }
@@ -61,7 +65,10 @@ final class GroupCommit: Sendable {
 }
 
 private protocol PendingWrite: Sendable {
+    /// Runs the write in a savepoint of its own, keeping its outcome for ``finish(commitError:)``.
     func run(_ db: Database)
+    /// Runs the write directly in the transaction; false if it threw (the transaction must roll back).
+    func runAlone(_ db: Database) -> Bool
     func finish(commitError: (any Error)?)
 }
 
@@ -86,6 +93,16 @@ private final class Write<T: Sendable>: PendingWrite, @unchecked Sendable {
             outcome = .success(value!)
         } catch {
             outcome = .failure(error)
+        }
+    }
+
+    func runAlone(_ db: Database) -> Bool {
+        do {
+            outcome = .success(try body(db))
+            return true
+        } catch {
+            outcome = .failure(error)
+            return false
         }
     }
 

@@ -268,8 +268,18 @@ public protocol BlobWriter: Sendable {
     func write(_ buffer: ByteBuffer) async throws
     /// Flushes to stable storage and makes the blob readable under the returned ID.
     func commit() async throws -> BlobID
+    /// Appends `last` and commits, in one step where the store can (a small blob then costs one trip to the
+    /// disk's threads, not two).
+    func commit(appending last: ByteBuffer) async throws -> BlobID
     /// Throws away what was written; safe to call after a failed write, and more than once.
     func abort() async
+}
+
+extension BlobWriter {
+    public func commit(appending last: ByteBuffer) async throws -> BlobID {
+        try await write(last)
+        return try await commit()
+    }
 }
 
 /// Reads one blob. Holds it open, so a reader keeps its bytes even if the blob is deleted meanwhile.

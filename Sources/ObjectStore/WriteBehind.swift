@@ -9,10 +9,14 @@ public struct WriteBehind {
     private var pending: ByteBuffer
     private var inFlight: Task<Void, any Error>?
 
-    public init(_ writer: any BlobWriter, chunkSize: Int = 256 << 10) {
+    private var firstReservation: Int
+
+    /// - Parameter expectedSize: The body's declared length, if known: a small body reserves only what it needs.
+    public init(_ writer: any BlobWriter, chunkSize: Int = 256 << 10, expectedSize: Int64? = nil) {
         self.writer = writer
         self.chunkSize = chunkSize
         self.pending = ByteBufferAllocator().buffer(capacity: 0)
+        self.firstReservation = expectedSize.map { Int(min(Int64(chunkSize), max(0, $0))) } ?? chunkSize
     }
 
     public mutating func write(_ piece: ByteBuffer) async throws {
@@ -20,7 +24,10 @@ public struct WriteBehind {
             try await send(piece)
             return
         }
-        if pending.capacity == 0 { pending.reserveCapacity(chunkSize) }
+        if pending.capacity == 0 {
+            pending.reserveCapacity(max(firstReservation, piece.readableBytes))
+            firstReservation = chunkSize
+        }
         var piece = piece
         pending.writeBuffer(&piece)
         if pending.readableBytes >= chunkSize {
@@ -38,6 +45,15 @@ public struct WriteBehind {
             try await send(chunk)
         }
         try await waitForWrite()
+    }
+
+    /// Waits for every write in flight and returns what is still gathered, unwritten, for
+    /// ``BlobWriter/commit(appending:)``: a body smaller than a chunk is never written before its commit.
+    public mutating func finishKeepingLast() async throws -> ByteBuffer {
+        try await waitForWrite()
+        let last = pending
+        pending = ByteBufferAllocator().buffer(capacity: 0)
+        return last
     }
 
     /// Waits for a write in flight, ignoring its outcome: call before aborting the blob.

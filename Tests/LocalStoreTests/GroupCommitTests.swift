@@ -47,7 +47,7 @@ struct GroupCommitTests {
         }
     }
 
-    @Test("a write after an idle spell starts a new batch")
+    @Test("a write after an idle spell starts a new batch, and alone it commits or rolls back whole")
     func drainsAgain() async throws {
         try await withTemporaryDirectory { directory in
             let database = try DatabasePool(path: directory + "/group.sqlite")
@@ -57,6 +57,15 @@ struct GroupCommitTests {
                 try await group.write { db in try db.execute(sql: "INSERT INTO t (x) VALUES (?)", arguments: [value]) }
             }
             #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") } == 3)
+            // Alone in its batch, a write that throws is rolled back with the whole transaction.
+            await #expect(throws: Refused(value: 99)) {
+                try await group.write { db in
+                    try db.execute(sql: "INSERT INTO t (x) VALUES (99)")
+                    throw Refused(value: 99)
+                }
+            }
+            #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") } == 3)
+            #expect(try await database.writeWithoutTransaction { db in db.isInsideTransaction } == false)
         }
     }
 }

@@ -53,7 +53,8 @@ struct PayloadIngest {
         case .unsigned: break
         }
         var size: Int64 = 0
-        var output = WriteBehind(writer)
+        var output = WriteBehind(writer, expectedSize: expected.declaredLength)
+        var last = ByteBuffer()
 
         func consume(_ piece: ByteBuffer) async throws {
             size += Int64(piece.readableBytes)
@@ -76,7 +77,7 @@ struct PayloadIngest {
                     try await consume(buffer)
                 }
             }
-            try await output.finish()
+            last = try await output.finishKeepingLast()
         } catch {
             await output.cancel()
             throw error
@@ -106,7 +107,7 @@ struct PayloadIngest {
         if let claimed = try expected.checksum.claimedValue(trailers: trailers), claimed != computed {
             throw S3Error(.badDigest, "The \(expected.checksum.algorithm.rawValue) you specified did not match the calculated checksum.")
         }
-        let blobID = try await writer.commit()
+        let blobID = try await writer.commit(appending: last)
         return Outcome(
             blobID: blobID, size: size, md5: md5Digest,
             checksum: StoredChecksum(algorithm: expected.checksum.algorithm.rawValue, value: computed, type: "FULL_OBJECT"))
