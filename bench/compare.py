@@ -7,7 +7,8 @@ the same run, scenario by scenario, alternating servers.
   1,000 keys (nginx: its JSON autoindex of a folder of 1,000 files). PUTs cycle through 1,000 keys each.
 - boto3: upload_file and download_file of 1 GiB, and 2,000 x 16 KiB put_object/get_object on 16 threads. Against
   Martlet boto3 runs with its defaults (SigV4, CRC32 checksums, multipart above 8 MiB); nginx speaks no S3, so there
-  the same client sends unsigned single PUTs and ranged GETs (download_file's default), without checksums.
+  the same client sends unsigned single PUTs (nginx takes no multipart upload) and the same ranged GETs, without
+  checksums.
 
 Every scenario's bodies are verified before it is timed, and wrk's non-2xx answers and socket errors are counted: a
 scenario that answers errors fails the run. Prints each figure, its ratio to nginx, the CPU seconds each server spent
@@ -242,16 +243,24 @@ def run(args, only, binary, scratch):
             for op in ("upload", "download"):
                 row = {"scenario": f"boto3 {op}_file {args.big_mib} MiB"}
                 for target in targets:
-                    config = TransferConfig() if target.name == "martlet" else TransferConfig(multipart_threshold=size + 1)
-                    started = time.perf_counter()
-                    if op == "upload":
-                        target.transfer_client.upload_file(big, BUCKET, "big.bin", Config=config)
-                    else:
-                        target.transfer_client.download_file(BUCKET, "big.bin", big + ".back", Config=config)
-                        if os.path.getsize(big + ".back") != size:
-                            sys.exit(f"download_file from {target.name}: wrong size")
-                        os.unlink(big + ".back")
-                    row[target.name] = size / (time.perf_counter() - started) / 1e6
+                    # nginx takes no multipart upload, so there upload_file sends one PUT; download_file's ranged
+                    # GETs work on both, with the same defaults.
+                    single_put = op == "upload" and target.name != "martlet"
+                    config = TransferConfig(multipart_threshold=size + 1) if single_put else TransferConfig()
+                    # Best of two: the first pass of a 1 GiB transfer also pays for the page cache's writeback of
+                    # whatever the previous scenario wrote, which lands on whichever server runs first.
+                    best = 0.0
+                    for _ in range(2):
+                        started = time.perf_counter()
+                        if op == "upload":
+                            target.transfer_client.upload_file(big, BUCKET, "big.bin", Config=config)
+                        else:
+                            target.transfer_client.download_file(BUCKET, "big.bin", big + ".back", Config=config)
+                            if os.path.getsize(big + ".back") != size:
+                                sys.exit(f"download_file from {target.name}: wrong size")
+                            os.unlink(big + ".back")
+                        best = max(best, size / (time.perf_counter() - started) / 1e6)
+                    row[target.name] = best
                 results.append(row)
                 print_row(row, "MB/s")
             os.unlink(big)

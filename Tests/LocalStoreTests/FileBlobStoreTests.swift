@@ -111,6 +111,58 @@ struct FileBlobStoreTests {
         }
     }
 
+    struct FinalBytesCase: Sendable, CustomTestStringConvertible {
+        let testDescription: String
+        let written: [[UInt8]]
+        let last: [UInt8]
+    }
+
+    @Test(
+        "commit(appending:) stores the bytes written before and the last ones, in order",
+        arguments: [
+            FinalBytesCase(testDescription: "a small blob in the commit alone", written: [], last: patternBytes(4096)),
+            FinalBytesCase(testDescription: "an empty blob", written: [], last: []),
+            FinalBytesCase(testDescription: "written chunks, then the rest", written: [patternBytes(70_000), patternBytes(5, seed: 3)], last: patternBytes(999, seed: 7)),
+            FinalBytesCase(testDescription: "written chunks, nothing left", written: [patternBytes(1000)], last: []),
+        ])
+    func commitAppending(_ blob: FinalBytesCase) async throws {
+        try await withBlobStore { store, directory in
+            let writer = try await store.makeWriter()
+            for chunk in blob.written { try await writer.write(ByteBuffer(bytes: chunk)) }
+            let id = try await writer.commit(appending: ByteBuffer(bytes: blob.last))
+            let reader = try await store.openReader(id)
+            #expect(try await readAll(reader) == blob.written.flatMap { $0 } + blob.last)
+            await reader.close()
+            #expect(contents(of: directory + "/tmp").isEmpty)
+        }
+    }
+
+    @Test("a writer creates its file only when it first needs it; aborted before, it leaves nothing")
+    func lazyCreation() async throws {
+        try await withBlobStore { store, directory in
+            let unused = try await store.makeWriter()
+            #expect(contents(of: directory + "/tmp").isEmpty)
+            await unused.abort()
+            await #expect(throws: StoreError.self) { _ = try await unused.commit(appending: ByteBuffer(bytes: [1])) }
+            #expect(contents(of: directory + "/tmp").isEmpty && contents(of: directory + "/blobs").isEmpty)
+        }
+    }
+
+    @Test("a reader lends a descriptor of the blob's file that outlives the reader; none once closed")
+    func duplicatedDescriptor() async throws {
+        try await withBlobStore { store, _ in
+            let content = patternBytes(100_000, seed: 5)
+            let reader = try await store.openReader(try await storeBlob(store, [content]))
+            let descriptor = try #require(reader.duplicateDescriptor())
+            await reader.close()
+            #expect(reader.duplicateDescriptor() == nil)
+            var bytes = [UInt8](repeating: 0, count: 10)
+            #expect(pread(descriptor, &bytes, 10, 50_000) == 10)
+            #expect(bytes == Array(content[50_000..<50_010]))
+            close(descriptor)
+        }
+    }
+
     @Test("gives every blob a new ID")
     func uniqueIDs() async throws {
         try await withBlobStore { store, _ in
