@@ -143,12 +143,14 @@ def main():
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--only", default="", help="comma-separated scenario names")
     parser.add_argument("--big-mib", type=int, default=1024, help="size of the boto3 upload_file/download_file file")
+    parser.add_argument("--binary", default=os.path.join(REPO, ".build", "release", "martlet"),
+                        help="the martlet binary to measure (another build, to compare before and after)")
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))
     for tool, package in (("nginx", "nginx"), ("wrk", "wrk"), ("ab", "apache2-utils")):
         if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
             sys.exit(f"{tool} not found: apt-get install {package}")
-    binary = os.path.join(REPO, ".build", "release", "martlet")
+    binary = args.binary
     with tempfile.TemporaryDirectory(prefix="martlet-compare-", dir=REPO) as scratch:
         run(args, only, binary, scratch)
 
