@@ -15,7 +15,8 @@ import ObjectStore
 /// - `tmp/<id>`: blobs being written. Whatever is here at start-up was interrupted; ``removeTemporaryFiles()``
 ///   clears it.
 ///
-/// Every blocking call runs on `threadPool`, never on Swift's cooperative pool.
+/// Writes, fsyncs, deletions and the reads of large blobs run on `threadPool`. Opening a blob for reading, and
+/// reading a small one whole, run on the caller's thread (see ``openReader(_:)``).
 public final class FileBlobStore: BlobStore {
     /// The data directory holding `blobs/` and `tmp/`.
     public let directory: String

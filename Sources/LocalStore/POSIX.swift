@@ -6,7 +6,8 @@ import Darwin
 import ObjectStore
 
 /// Thin wrappers over the POSIX calls the blob store makes. Each retries on EINTR and reports failure as
-/// ``StoreError/ioFailure(_:)`` naming the call and the path; none may run on the cooperative pool.
+/// ``StoreError/ioFailure(_:)`` naming the call and the path. They block: calls that may wait on the disk (writes,
+/// fsyncs, large reads) run on the store's thread pool.
 enum POSIX {
     /// The errno of the last failed call, as a thrown error.
     static func failure(_ call: String, _ path: String, errno code: CInt = errno) -> StoreError {

@@ -4,9 +4,10 @@ import ObjectStore
 
 /// The object index in one SQLite database, the only owner of its connections.
 ///
-/// A GRDB `DatabasePool` in WAL mode: reads run concurrently on snapshots, writes are serialized, and every
-/// method runs in one transaction, so each is atomic. Commits are fsynced (`synchronous=FULL`): a write that
-/// returned survives `kill -9` and power loss.
+/// A GRDB `DatabasePool` in WAL mode: reads run concurrently on snapshots, on the caller's thread; writes are
+/// serialized, and each method is atomic (a read is one transaction or one statement; a write is a transaction, or
+/// a savepoint in a transaction it shares with the writes that arrived with it, see ``GroupCommit``). Commits are
+/// fsynced (`synchronous=FULL`): a write that returned survives `kill -9` and power loss.
 ///
 /// Schema (see ``migrator`` for the exact SQL; migrations are append-only and named):
 /// - `buckets(name PK, created_at, region)`.
