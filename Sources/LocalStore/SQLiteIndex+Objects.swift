@@ -6,20 +6,21 @@ extension SQLiteIndex {
     /// The current record of `key`, or nil. Throws ``StoreError/noSuchBucket``.
     public func object(bucket: String, key: String) async throws -> ObjectRecord? {
         try await readOneStatement { db in
-            // One statement answers both "does the bucket exist" and "what is the record".
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT buckets.name AS bucket_name, \(Self.objectColumns(prefix: "objects."))
-                        FROM buckets LEFT JOIN objects ON objects.bucket = buckets.name AND objects.key = ?
-                        WHERE buckets.name = ?
-                        """),
-                arguments: [Self.keyData(key), bucket])
+            let row = try Row.fetchOne(db.cachedStatement(sql: Self.objectLookupSQL), arguments: [Self.keyData(key), bucket])
             guard let row else { throw StoreError.noSuchBucket }
             if row["key"] == nil { return nil }
             return try Self.objectRecord(row, bucket: bucket)
         }
     }
+
+    /// One statement answers both "does the bucket exist" and "what is the record". Built once: the statement cache
+    /// is keyed by this text.
+    static let objectLookupSQL = """
+        SELECT buckets.name AS bucket_name, \(objectColumns(prefix: "objects."))
+        FROM buckets LEFT JOIN objects ON objects.bucket = buckets.name AND objects.key = ?
+        WHERE buckets.name = ?
+        """
+    static let currentRecordSQL = "SELECT \(objectColumns(prefix: "")) FROM objects WHERE bucket = ? AND key = ?"
 
     /// Checks `condition` against the current record and stores `record` in its place, in one transaction, so
     /// a concurrent writer cannot slip between the check and the write. Updates the blob reference counts in the
@@ -151,8 +152,7 @@ extension SQLiteIndex {
     /// The current record of a key, read inside the caller's transaction.
     static func currentRecord(bucket: String, key: Data, _ db: Database) throws -> ObjectRecord? {
         let row = try Row.fetchOne(
-            db.cachedStatement(
-                sql: "SELECT \(objectColumns(prefix: "")) FROM objects WHERE bucket = ? AND key = ?"),
+            db.cachedStatement(sql: currentRecordSQL),
             arguments: [bucket, key])
         return try row.map { try objectRecord($0, bucket: bucket) }
     }
