@@ -67,8 +67,8 @@ protocol FileSendingBodyWriter: AnyObject {
 }
 
 /// Writes a response to a connection in as few writes as it can: the head waits for the first body bytes, and
-/// a body that comes whole in one buffer waits for the end, so a response held in memory leaves in one write (one
-/// syscall, one event loop pass). A streamed body's chunks go out as they come.
+/// a body that comes whole in one buffer or one file range waits for the end, so a response held in memory or in
+/// one file leaves in one write (one event loop pass). A streamed body's chunks go out as they come.
 final class ResponseOutputWriter: ResponseBodyWriter, FileSendingBodyWriter {
     private let outbound: NIOAsyncChannelOutboundWriter<ResponseOutput>
     let sendsFiles: Bool
@@ -94,6 +94,7 @@ final class ResponseOutputWriter: ResponseBodyWriter, FileSendingBodyWriter {
     }
 
     func write(_ buffer: ByteBuffer) async throws {
+        if held.contains(where: { if case .file = $0 { true } else { false } }) { try await release() }
         held.append(.http(.body(buffer)))
         if buffer.readableBytes != wholeBodyLength { try await release() }
         wholeBodyLength = nil
@@ -104,11 +105,13 @@ final class ResponseOutputWriter: ResponseBodyWriter, FileSendingBodyWriter {
         try await release()
     }
 
+    /// A file range waits, like a whole body, for what comes next: the head, a one-file body and the end leave in
+    /// one write. The range's descriptor is all that is held.
     func sendFile(descriptor: CInt, offset: Int64, length: Int64) async throws {
         let file = SentFile(descriptor: descriptor, offset: offset, length: length)
         wholeBodyLength = nil
-        if !held.isEmpty { try await release() }
-        try await outbound.write(.file(file))
+        if held.contains(where: { if case .file = $0 { true } else { false } }) { try await release() }
+        held.append(.file(file))
     }
 
     private func release() async throws {
