@@ -94,7 +94,7 @@ final class ResponseOutputWriter: ResponseBodyWriter, FileSendingBodyWriter {
     }
 
     func write(_ buffer: ByteBuffer) async throws {
-        if held.contains(where: { if case .file = $0 { true } else { false } }) { try await release() }
+        if holdsFile { try await release() }
         held.append(.http(.body(buffer)))
         if buffer.readableBytes != wholeBodyLength { try await release() }
         wholeBodyLength = nil
@@ -110,8 +110,12 @@ final class ResponseOutputWriter: ResponseBodyWriter, FileSendingBodyWriter {
     func sendFile(descriptor: CInt, offset: Int64, length: Int64) async throws {
         let file = SentFile(descriptor: descriptor, offset: offset, length: length)
         wholeBodyLength = nil
-        if held.contains(where: { if case .file = $0 { true } else { false } }) { try await release() }
+        if holdsFile { try await release() }
         held.append(.file(file))
+    }
+
+    private var holdsFile: Bool {
+        held.contains { if case .file = $0 { true } else { false } }
     }
 
     private func release() async throws {
