@@ -28,9 +28,9 @@ extension SQLiteIndex {
         Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 
-    /// Decodes a row selected with ``objectColumns(prefix:)``.
     private static let metadataDocuments = DecodedDocumentCache<ObjectMetadata>()
 
+    /// Decodes a row selected with ``objectColumns(prefix:)``.
     static func objectRecord(_ row: Row, bucket: String) throws -> ObjectRecord {
         let keyBytes: Data = row["key"]
         let checksum: String? = row["checksum"]

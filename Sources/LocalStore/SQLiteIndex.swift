@@ -318,21 +318,19 @@ public final class SQLiteIndex: ObjectIndex {
     /// less than GRDB's async path, which hands the work to two dispatch queues and back (three thread wake-ups
     /// per read; measured as most of a 4 KiB GET's CPU on a two-core machine).
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
-        do { return try readOnCallerThread(body) } catch { throw Self.storeError(error) }
-    }
-
-    private func readOnCallerThread<T>(_ body: (Database) throws -> T) throws -> T {
-        try database.read(body)
+        do { return try onCallerThread { try database.read(body) } } catch { throw Self.storeError(error) }
     }
 
     /// Like ``read(_:)`` for a `body` that runs a single SELECT: SQLite reads one statement from one snapshot, so
     /// the BEGIN and COMMIT around it (two more statements) are left out.
     func readOneStatement<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
-        do { return try readOneStatementOnCallerThread(body) } catch { throw Self.storeError(error) }
+        do { return try onCallerThread { try database.unsafeRead(body) } } catch { throw Self.storeError(error) }
     }
 
-    private func readOneStatementOnCallerThread<T>(_ body: (Database) throws -> T) throws -> T {
-        try database.unsafeRead(body)
+    /// Runs `work` where it is: in a closure that is not async, GRDB's synchronous API is the one chosen, where an
+    /// async function would pick the async overload that hops to GRDB's dispatch queues.
+    private func onCallerThread<T>(_ work: () throws -> T) throws -> T {
+        try work()
     }
 
     /// Runs `body` in a write transaction, rolled back if it throws, reporting database failures as

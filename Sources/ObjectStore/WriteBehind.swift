@@ -37,16 +37,6 @@ public struct WriteBehind {
         }
     }
 
-    /// Writes what is gathered and waits for every write to land.
-    public mutating func finish() async throws {
-        if pending.readableBytes > 0 {
-            let chunk = pending
-            pending = ByteBufferAllocator().buffer(capacity: 0)
-            try await send(chunk)
-        }
-        try await waitForWrite()
-    }
-
     /// Waits for every write in flight and returns what is still gathered, unwritten, for
     /// ``BlobWriter/commit(appending:)``: a body smaller than a chunk is never written before its commit.
     public mutating func finishKeepingLast() async throws -> ByteBuffer {

@@ -65,7 +65,7 @@ enum SigV4 {
         [algorithm, amzDate, scope, SHA256.hash(canonicalRequest.utf8).hexString].joined(separator: "\n")
     }
 
-    /// SigningKey = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), "s3"), "aws4_request").
+    /// The signing key, from ``signingKeys`` when this scope was seen before.
     static func signingKey(secretKey: String, date: String, region: String, service: String = service) -> [UInt8] {
         signingKeys.key(secretKey: secretKey, date: date, region: region, service: service)
     }
@@ -74,6 +74,7 @@ enum SigV4 {
     /// up and torn down): every request of the day after the first reuses it.
     private static let signingKeys = SigningKeyCache()
 
+    /// SigningKey = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), "s3"), "aws4_request").
     static func deriveSigningKey(secretKey: String, date: String, region: String, service: String) -> [UInt8] {
         let dateKey = HMAC.sha256(key: Array(("AWS4" + secretKey).utf8), message: date.utf8)
         let regionKey = HMAC.sha256(key: dateKey, message: region.utf8)

@@ -51,12 +51,12 @@ struct SigV4Credential {
         case dateMismatch(credentialDate: String, requestDate: String)
     }
 
-    /// Splits from the right, so the access key is everything before the last four fields.
-    /// `services` other than `s3` (the query APIs) may sign for `us-east-1` as well as the server's region: IAM
-    /// and STS are global services, which SDKs sign for there.
     /// Built once: a default argument's literal would build and hash a new set on every request.
     static let s3Only: Set<String> = [SigV4.service]
 
+    /// Splits from the right, so the access key is everything before the last four fields.
+    /// `services` other than `s3` (the query APIs) may sign for `us-east-1` as well as the server's region: IAM
+    /// and STS are global services, which SDKs sign for there.
     static func parse(_ value: String, expectedRegion: String, services: Set<String> = s3Only) -> Result<SigV4Credential, Problem> {
         let parts = value.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count >= 5 else { return .failure(.malformed) }

@@ -98,14 +98,9 @@ extension S3Handlers {
                 do {
                     // On plain HTTP the kernel sends the file (sendfile): no copy through memory, no read on the pool.
                     let files = (writer as? any FileSendingBodyWriter).flatMap { $0.sendsFiles ? $0 : nil }
-                    try await reader.read(
-                        range: span, chunkSize: Self.readChunkSize,
-                        sendFile: files.map { files in
-                            { descriptor, offset, length in
-                                try await files.sendFile(descriptor: descriptor, offset: offset, length: length)
-                            }
-                        }
-                    ) { try await writer.write($0) }
+                    try await reader.read(range: span, chunkSize: Self.readChunkSize, sendFile: files?.sendFile) {
+                        try await writer.write($0)
+                    }
                 } catch let error as StoreError {
                     // The status line is out: all that is left is to cut the body short, which the client
                     // detects by its Content-Length, and to say why.
