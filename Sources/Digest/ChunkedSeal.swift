@@ -68,6 +68,18 @@ public enum ChunkedSeal {
             Int64(ChunkedSeal.headerSize) + plaintextSize + chunkCount(plaintextSize: plaintextSize) * Int64(ChunkedSeal.tagSize)
         }
 
+        /// The plaintext size of a sealed blob of `sealedSize` bytes, or nil if no plaintext seals to that size
+        /// (a blob cut or padded).
+        public func plaintextSize(sealedSize: Int64) -> Int64? {
+            let body = sealedSize - Int64(ChunkedSeal.headerSize)
+            let stride = Int64(chunkSize) + Int64(ChunkedSeal.tagSize)
+            guard body >= Int64(ChunkedSeal.tagSize) else { return nil }
+            let chunks = (body + stride - 1) / stride
+            let plaintext = body - chunks * Int64(ChunkedSeal.tagSize)
+            guard plaintext >= 0, chunkCount(plaintextSize: plaintext) == chunks else { return nil }
+            return plaintext
+        }
+
         /// What to read from the sealed blob to return `range` of the plaintext: the chunks that hold it, where
         /// they start and end in the blob, and how many plaintext bytes of the first chunk to skip.
         public func plan(plaintext range: Range<Int64>, plaintextSize: Int64) -> ReadPlan {

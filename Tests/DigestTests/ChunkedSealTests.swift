@@ -62,6 +62,8 @@ struct ChunkedSealTests {
         let data = Self.plaintext(blob.size)
         let sealed = try Self.seal(data, header: header, piece: blob.piece)
         #expect(Int64(sealed.count) == header.sealedSize(plaintextSize: Int64(blob.size)))
+        #expect(header.plaintextSize(sealedSize: Int64(sealed.count)) == Int64(blob.size))
+        #expect(header.plaintextSize(sealedSize: Int64(sealed.count) + 1) != Int64(blob.size))
         #expect(try Self.open(sealed, range: 0..<Int64(blob.size), size: Int64(blob.size)) == data)
         if blob.size >= 64 {
             // The plaintext appears nowhere in the sealed bytes.
