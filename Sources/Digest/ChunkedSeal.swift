@@ -160,8 +160,8 @@ public enum ChunkedSeal {
             return output
         }
 
-        /// The final chunk (and the header, if nothing was sealed yet).
-        public consuming func finish() -> [UInt8] {
+        /// The final chunk (and the header, if nothing was sealed yet). Call once, last.
+        public mutating func finish() -> [UInt8] {
             var output: [UInt8] = index == 0 && pending.isEmpty ? header.bytes : []
             pending.withUnsafeBytes { sealChunk($0, isFinal: true, into: &output) }
             return output

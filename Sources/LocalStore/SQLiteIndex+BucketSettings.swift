@@ -153,6 +153,10 @@ extension SQLiteIndex {
         try await setBucketColumn("website", try website.map { try Self.json($0) }, bucket: bucket)
     }
 
+    public func setBucketEncryption(_ encryption: BucketEncryption?, bucket: String) async throws {
+        try await setBucketColumn("encryption", try encryption.map { try Self.json($0) }, bucket: bucket)
+    }
+
     public func setObjectACL(_ acl: AccessControlList?, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
         try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.acl = acl }
     }

@@ -241,6 +241,21 @@ public final class SQLiteIndex: ObjectIndex {
             // JSON of the bucket's website configuration; NULL where it is not a website.
             try db.execute(sql: "ALTER TABLE buckets ADD COLUMN website TEXT")
         }
+        migrator.registerMigration("v12-encryption") { db in
+            // JSON of the bucket's default encryption; NULL where it has none.
+            try db.execute(sql: "ALTER TABLE buckets ADD COLUMN encryption TEXT")
+            // The key service's keys; material sealed under the master key.
+            try db.execute(sql: """
+                CREATE TABLE kms_keys (
+                    id TEXT PRIMARY KEY,
+                    alias TEXT UNIQUE,
+                    description TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    enabled INTEGER NOT NULL,
+                    material BLOB NOT NULL
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 
@@ -361,7 +376,7 @@ public final class SQLiteIndex: ObjectIndex {
         if try !bucketExists(name, db) { throw StoreError.noSuchBucket }
     }
 
-    private static let bucketColumns = "name, created_at, region, versioning, object_lock, owner, acl, ownership, public_access_block, cors, website"
+    private static let bucketColumns = "name, created_at, region, versioning, object_lock, owner, acl, ownership, public_access_block, cors, website, encryption"
 
     private static func bucketInfo(_ row: Row) throws -> BucketInfo {
         BucketInfo(
@@ -377,6 +392,7 @@ public final class SQLiteIndex: ObjectIndex {
                 try JSONDecoder().decode(PublicAccessBlock.self, from: Data($0.utf8))
             },
             cors: try (row["cors"] as String?).map { try JSONDecoder().decode([CORSRule].self, from: Data($0.utf8)) },
-            website: try (row["website"] as String?).map { try JSONDecoder().decode(WebsiteConfiguration.self, from: Data($0.utf8)) })
+            website: try (row["website"] as String?).map { try JSONDecoder().decode(WebsiteConfiguration.self, from: Data($0.utf8)) },
+            encryption: try (row["encryption"] as String?).map { try JSONDecoder().decode(BucketEncryption.self, from: Data($0.utf8)) })
     }
 }

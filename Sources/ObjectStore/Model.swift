@@ -26,13 +26,16 @@ public struct BucketInfo: Sendable, Equatable {
     public var cors: [CORSRule]?
     /// The bucket's static website configuration, nil if it is not a website.
     public var website: WebsiteConfiguration?
+    /// The bucket's default encryption, nil if it has none.
+    public var encryption: BucketEncryption?
 
     public init(
         name: String, creationDate: Date, region: String, versioning: VersioningState? = nil,
         objectLock: ObjectLockConfiguration? = nil, owner: String? = nil, acl: AccessControlList? = nil,
         ownership: ObjectOwnership? = nil, publicAccessBlock: PublicAccessBlock? = nil, cors: [CORSRule]? = nil,
-        website: WebsiteConfiguration? = nil
+        website: WebsiteConfiguration? = nil, encryption: BucketEncryption? = nil
     ) {
+        self.encryption = encryption
         self.cors = cors
         self.website = website
         self.acl = acl
@@ -92,6 +95,8 @@ public struct ObjectMetadata: Sendable, Codable, Equatable {
     public var acl: AccessControlList?
     /// `x-amz-website-redirect-location`: where the website endpoint redirects a request for this object.
     public var websiteRedirectLocation: String?
+    /// How the object is encrypted at rest; nil for plain blobs.
+    public var encryption: ObjectEncryption?
 
     public init(
         contentType: String? = nil, contentEncoding: String? = nil, contentDisposition: String? = nil,

@@ -223,6 +223,8 @@ public protocol BucketSettingsIndex: Sendable {
     func setCORS(_ rules: [CORSRule]?, bucket: String) async throws
     /// Replaces a bucket's website configuration (nil removes it). Throws ``StoreError/noSuchBucket``.
     func setWebsite(_ website: WebsiteConfiguration?, bucket: String) async throws
+    /// Replaces a bucket's default encryption (nil removes it). Throws ``StoreError/noSuchBucket``.
+    func setBucketEncryption(_ encryption: BucketEncryption?, bucket: String) async throws
 }
 
 /// A key the lifecycle service must look at once `due` has passed.

@@ -169,13 +169,26 @@ public final class ObjectReader: Sendable {
     ///
     /// With `sendFile`, a segment whose blob is a plain file is handed over as a descriptor (owned by
     /// `sendFile`), an offset and a length instead, for the kernel to send without copying it through memory.
+    ///
+    /// With `unsealer`, every blob is sealed and read through it (never sent as a file).
     public func read(
-        range: Range<Int64>, chunkSize: Int,
+        range: Range<Int64>, chunkSize: Int, unsealer: (any BlobUnsealer)? = nil,
         sendFile: ((_ descriptor: CInt, _ offset: Int64, _ length: Int64) async throws -> Void)? = nil,
         _ body: (ByteBuffer) async throws -> Void
     ) async throws {
         for segment in segments.slice(range) {
             let reader = try await blobs.openReader(segment.blobID)
+            if let unsealer {
+                do {
+                    try await unsealer.read(
+                        reader, plaintext: segment.offset..<(segment.offset + segment.size), chunkSize: chunkSize, body)
+                } catch {
+                    await reader.close()
+                    throw error
+                }
+                await reader.close()
+                continue
+            }
             if let sendFile, reader.size >= segment.offset + segment.size, let descriptor = reader.duplicateDescriptor() {
                 do {
                     try await sendFile(descriptor, segment.offset, segment.size)
@@ -205,9 +218,9 @@ public final class ObjectReader: Sendable {
     }
 
     /// The bytes of `range` in one buffer: for small ranges, whose blobs the store reads whole anyway.
-    public func readWhole(range: Range<Int64>) async throws -> ByteBuffer {
+    public func readWhole(range: Range<Int64>, unsealer: (any BlobUnsealer)? = nil) async throws -> ByteBuffer {
         var whole: ByteBuffer? = nil
-        try await read(range: range, chunkSize: Int(range.count)) { piece in
+        try await read(range: range, chunkSize: Int(range.count), unsealer: unsealer) { piece in
             if whole == nil {
                 whole = piece
             } else {

@@ -20,4 +20,9 @@ public enum StoreError: Error, Sendable, Equatable {
     case ioFailure(String)
     /// The disk (or the index's) is full: nothing was stored, and the same request can succeed once space is freed.
     case insufficientStorage(String)
+    /// A sealed blob failed authentication: its bytes on disk were altered, cut, or mixed with another blob's.
+    /// Nothing from it is returned; the message is for logs.
+    case integrityFailure(String)
+    /// A key of the key service with that alias exists.
+    case keyAlreadyExists
 }

@@ -94,6 +94,8 @@ extension S3Endpoint {
         case .getBucketWebsite(let b): return bucketAction("s3:GetBucketWebsite", b)
         case .putBucketWebsite(let b): return bucketAction("s3:PutBucketWebsite", b)
         case .deleteBucketWebsite(let b): return bucketAction("s3:DeleteBucketWebsite", b)
+        case .getBucketEncryption(let b): return bucketAction("s3:GetEncryptionConfiguration", b)
+        case .putBucketEncryption(let b), .deleteBucketEncryption(let b): return bucketAction("s3:PutEncryptionConfiguration", b)
         case .notImplemented, .admin: return nil
         }
     }

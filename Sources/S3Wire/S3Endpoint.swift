@@ -65,6 +65,9 @@ public enum S3Endpoint: Sendable, Equatable {
     case getBucketWebsite(bucket: String)
     case putBucketWebsite(bucket: String)
     case deleteBucketWebsite(bucket: String)
+    case getBucketEncryption(bucket: String)
+    case putBucketEncryption(bucket: String)
+    case deleteBucketEncryption(bucket: String)
     /// Martlet's own account administration, under `/_martlet/admin/` (no bucket can be named `_martlet`): the
     /// path after that prefix.
     case admin(path: String)
@@ -136,6 +139,9 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.get, "website"): return .getBucketWebsite(bucket: bucket)
         case (.put, "website"): return .putBucketWebsite(bucket: bucket)
         case (.delete, "website"): return .deleteBucketWebsite(bucket: bucket)
+        case (.get, "encryption"): return .getBucketEncryption(bucket: bucket)
+        case (.put, "encryption"): return .putBucketEncryption(bucket: bucket)
+        case (.delete, "encryption"): return .deleteBucketEncryption(bucket: bucket)
         case (.get, "acl"): return .getBucketAcl(bucket: bucket)
         case (.put, "acl"): return .putBucketAcl(bucket: bucket)
         case (.get, "ownershipControls"): return .getBucketOwnershipControls(bucket: bucket)
@@ -218,7 +224,8 @@ public enum S3Endpoint: Sendable, Equatable {
              .getBucketAcl(let b), .putBucketAcl(let b), .getBucketOwnershipControls(let b), .putBucketOwnershipControls(let b),
              .deleteBucketOwnershipControls(let b), .getPublicAccessBlock(let b), .putPublicAccessBlock(let b),
              .deletePublicAccessBlock(let b), .getBucketCors(let b), .putBucketCors(let b), .deleteBucketCors(let b),
-             .getBucketWebsite(let b), .putBucketWebsite(let b), .deleteBucketWebsite(let b):
+             .getBucketWebsite(let b), .putBucketWebsite(let b), .deleteBucketWebsite(let b),
+             .getBucketEncryption(let b), .putBucketEncryption(let b), .deleteBucketEncryption(let b):
             (b, nil)
         case .putObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k), .deleteObject(let b, let k),
              .copyObject(let b, let k), .getObjectAttributes(let b, let k), .createMultipartUpload(let b, let k),

@@ -39,7 +39,8 @@ extension S3Error {
         case .noSuchUpload: S3Error(.noSuchUpload)
         case .objectLocked: S3Error(.accessDenied, "Access Denied because object protected by object lock.")
         case .invalidBucketState: S3Error(.invalidBucketState)
-        case .blobMissing, .ioFailure, .sourceChanged: S3Error(.internalError)
+        case .blobMissing, .ioFailure, .sourceChanged, .integrityFailure: S3Error(.internalError)
+        case .keyAlreadyExists: S3Error(.invalidArgument, "A key with that alias exists.")
         case .insufficientStorage:
             S3Error(.serviceUnavailable, "The server has no room to store this request's data. Retry once space has been freed.")
         }

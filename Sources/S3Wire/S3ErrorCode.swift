@@ -74,12 +74,16 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
     case maxPostPreDataLengthExceededError = "MaxPostPreDataLengthExceededError"
     case incorrectNumberOfFilesInPostRequest = "IncorrectNumberOfFilesInPostRequest"
     case invalidPolicyDocument = "InvalidPolicyDocument"
+    case serverSideEncryptionConfigurationNotFoundError = "ServerSideEncryptionConfigurationNotFoundError"
+    case kmsNotFound = "KMS.NotFoundException"
+    case invalidEncryptionAlgorithmError = "InvalidEncryptionAlgorithmError"
+    case kmsDisabled = "KMS.DisabledException"
 
     public var status: HTTPResponse.Status {
         switch self {
         case .accessDenied, .accessForbidden, .invalidAccessKeyId, .requestTimeTooSkewed, .signatureDoesNotMatch: .forbidden
         case .noSuchEntity, .noSuchCORSConfiguration, .noSuchWebsiteConfiguration, .noSuchPublicAccessBlockConfiguration, .ownershipControlsNotFoundError, .noSuchBucket, .noSuchBucketPolicy, .noSuchKey, .noSuchUpload, .noSuchVersion, .noSuchTagSet, .noSuchLifecycleConfiguration,
-             .noSuchObjectLockConfiguration, .objectLockConfigurationNotFoundError:
+             .noSuchObjectLockConfiguration, .objectLockConfigurationNotFoundError, .serverSideEncryptionConfigurationNotFoundError:
             .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .bucketAlreadyExists, .bucketAlreadyOwnedByYou, .bucketNotEmpty, .invalidBucketState, .deleteConflict,
@@ -96,7 +100,7 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
              .malformedPolicy, .malformedACLError, .accessControlListNotSupported, .invalidBucketAclWithObjectOwnership,
              .unresolvableGrantByEmailAddress, .unexpectedContent, .invalidBucketAclWithBlockPublicAccessError, .malformedTrailerError, .malformedXML, .metadataTooLarge, .missingSecurityHeader, .requestTimeout,
              .xAmzContentSHA256Mismatch, .malformedPOSTRequest, .maxPostPreDataLengthExceededError,
-             .incorrectNumberOfFilesInPostRequest, .invalidPolicyDocument:
+             .incorrectNumberOfFilesInPostRequest, .invalidPolicyDocument, .kmsNotFound, .kmsDisabled, .invalidEncryptionAlgorithmError:
             .badRequest
         }
     }
@@ -121,6 +125,10 @@ public enum S3ErrorCode: String, Sendable, CaseIterable {
         case .entityTooSmall: "Your proposed upload is smaller than the minimum allowed object size."
         case .incompleteBody: "You did not provide the number of bytes specified by the Content-Length HTTP header."
         case .internalError: "We encountered an internal error. Please try again."
+        case .serverSideEncryptionConfigurationNotFoundError: "The server side encryption configuration was not found"
+        case .kmsNotFound: "Invalid keyId"
+        case .invalidEncryptionAlgorithmError: "The encryption request you specified is not valid. The valid value is AES256."
+        case .kmsDisabled: "The KMS key is disabled."
         case .invalidAccessKeyId: "The AWS Access Key Id you provided does not exist in our records."
         case .invalidArgument: "Invalid Argument"
         case .invalidBucketName: "The specified bucket is not valid."

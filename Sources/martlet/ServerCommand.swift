@@ -116,10 +116,13 @@ struct ServerCommand: AsyncParsableCommand {
             (certificateChain: dir + "/public.crt", privateKey: dir + "/private.key")
         }
         // The start-up credentials are the operator's root key: the first account's, which manages the others.
-        let directory = IdentityDirectory(index: local.index, masterKey: try MasterKey.load(dataDirectory: data))
-        _ = try await directory.bootstrapOperator(accessKey: credentials.accessKey, secretKey: credentials.secretKey)
+        let masterKey = try MasterKey.load(dataDirectory: data)
+        let directory = IdentityDirectory(index: local.index, masterKey: masterKey)
+        let operatorAccount = try await directory.bootstrapOperator(accessKey: credentials.accessKey, secretKey: credentials.secretKey)
+        let keyring = Keyring(masterKey: masterKey, keys: local.index, region: region, accountID: operatorAccount.id)
         var settings = S3ServerConfiguration(
-            host: listen.host, port: listen.port, region: region, domain: domain, tls: tls, directory: directory)
+            host: listen.host, port: listen.port, region: region, domain: domain, tls: tls, directory: directory,
+            keyring: keyring)
         settings.lifecycleDaySeconds = lifecycleDaySeconds
         settings.bucketDefaults = bucketDefaults == .aws ? .aws : .open
         settings.websiteDomain = websiteDomain

@@ -111,6 +111,7 @@ struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex, BucketSettingsI
     func setPublicAccessBlock(_ block: PublicAccessBlock?, bucket: String) async throws { throw Self.refusal }
     func setCORS(_ rules: [CORSRule]?, bucket: String) async throws { throw Self.refusal }
     func setWebsite(_ website: WebsiteConfiguration?, bucket: String) async throws { throw Self.refusal }
+    func setBucketEncryption(_ encryption: BucketEncryption?, bucket: String) async throws { throw Self.refusal }
     func setObjectACL(_ acl: AccessControlList?, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? { throw Self.refusal }
     func bucketPolicy(bucket: String) async throws -> String? { throw Self.refusal }
     func dueLifecycleEntries(before date: Date, limit: Int) async throws -> [LifecycleEntry] { throw Self.refusal }

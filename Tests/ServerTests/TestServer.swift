@@ -27,10 +27,12 @@ struct TestServer: Sendable {
         let logs = LogRecords()
         let logger = Logger(label: "server-tests") { _ in CapturingLogHandler(records: logs) }
         let local = try LocalStorage.open(directory: directory, logger: logger, faults: faults)
-        let identities = IdentityDirectory(index: local.index, masterKey: MasterKey(bytes: Array(repeating: 7, count: 32)))
-        _ = try await identities.bootstrapOperator(accessKey: accessKey, secretKey: secretKey)
+        let masterKey = MasterKey(bytes: Array(repeating: 7, count: 32))
+        let identities = IdentityDirectory(index: local.index, masterKey: masterKey)
+        let account = try await identities.bootstrapOperator(accessKey: accessKey, secretKey: secretKey)
         let configuration = S3ServerConfiguration(
-            host: "127.0.0.1", port: 0, region: "us-east-1", domain: nil, tls: nil, directory: identities)
+            host: "127.0.0.1", port: 0, region: "us-east-1", domain: nil, tls: nil, directory: identities,
+            keyring: Keyring(masterKey: masterKey, keys: local.index, region: "us-east-1", accountID: account.id))
         let (bound, announce) = AsyncStream<Int>.makeStream()
         let service = try S3Server(
             configuration: configuration, storage: Storage(index: local.index, blobs: local.blobs), logger: logger

@@ -84,6 +84,20 @@ public struct MasterKey: Sendable {
         (try? AESGCM.seal(Array(secret.utf8), key: bytes, aad: Array(accessKeyID.utf8))) ?? []
     }
 
+    /// Names this key in the envelopes it seals (``KeyEnvelope/reference``) without revealing it.
+    var fingerprint: [UInt8] {
+        Array(SHA256.hash(Array("martlet master key fingerprint".utf8) + bytes).prefix(KeyEnvelope.referenceSize))
+    }
+
+    /// Seals key material (a KMS key's), bound to what it belongs to.
+    func seal(material: [UInt8], boundTo owner: String) -> [UInt8] {
+        (try? AESGCM.seal(material, key: bytes, aad: Array(owner.utf8))) ?? []
+    }
+
+    func open(material sealed: [UInt8], boundTo owner: String) -> [UInt8]? {
+        try? AESGCM.open(sealed, key: bytes, aad: Array(owner.utf8))
+    }
+
     func open(_ sealed: [UInt8], accessKeyID: String) -> String? {
         guard let plain = try? AESGCM.open(sealed, key: bytes, aad: Array(accessKeyID.utf8)) else { return nil }
         return String(decoding: plain, as: UTF8.self)

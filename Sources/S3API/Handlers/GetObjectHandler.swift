@@ -17,6 +17,7 @@ extension S3Handlers {
         // HEAD is answered from the index alone (clients such as rclone and s3cmd send many); a GET opens the
         // blob with its record, so the bytes sent are the record's even if a writer replaces it meanwhile.
         let version = try Self.requestedVersion(context)
+        try Self.refuseEncryptionHeadersOnRead(context)
         let lookup: @Sendable () async throws -> ObjectRecord? = { [storage] in
             if let version { return try await storage.index.objectVersion(bucket: bucket, key: key, versionID: version) }
             return try await storage.index.object(bucket: bucket, key: key)
@@ -46,6 +47,7 @@ extension S3Handlers {
             throw Self.deleteMarkerError(record, named: true, key: key)
         }
         do {
+            let unsealer = try unsealer(for: record, context)
             if try Preconditions(context).evaluate(etag: record.etag, lastModified: record.lastModified) == .notModified {
                 await reader?.close()
                 var headers = HTTPFields()
@@ -54,6 +56,7 @@ extension S3Handlers {
                 return S3Response(status: .notModified, headers: headers)
             }
             var headers = Self.objectHeaders(record, context: context)
+            Self.addEncryptionHeaders(record.metadata.encryption, to: &headers)
             if version == nil { try await addExpirationHeader(for: record, to: &headers) }
             var status = HTTPResponse.Status.ok
             var bytes = 0..<record.size
@@ -87,7 +90,7 @@ extension S3Handlers {
                 // A small body is read before the status line: the response then leaves in one write, and a
                 // failed read is still an error document rather than a truncated body.
                 let contents: ByteBuffer
-                do { contents = try await reader.readWhole(range: span) } catch {
+                do { contents = try await reader.readWhole(range: span, unsealer: unsealer) } catch {
                     await reader.close()
                     throw error
                 }
@@ -98,7 +101,9 @@ extension S3Handlers {
                 do {
                     // On plain HTTP the kernel sends the file (sendfile): no copy through memory, no read on the pool.
                     let files = (writer as? any FileSendingBodyWriter).flatMap { $0.sendsFiles ? $0 : nil }
-                    try await reader.read(range: span, chunkSize: Self.readChunkSize, sendFile: files?.sendFile) {
+                    try await reader.read(
+                        range: span, chunkSize: Self.readChunkSize, unsealer: unsealer, sendFile: files?.sendFile
+                    ) {
                         try await writer.write($0)
                     }
                 } catch let error as StoreError {

@@ -19,6 +19,8 @@ extension S3Handlers {
         var expectations: PayloadIngest.Expectations
         var lock: ObjectLockXML.Request
         var bucketLock: ObjectLockConfiguration?
+        /// How the body is sealed at rest; nil for a plain object.
+        var sealing: WriteSealing?
     }
 
     func planPut(_ bucket: String, _ key: String, _ context: RequestContext) async throws -> PutPlan {
@@ -29,9 +31,12 @@ extension S3Handlers {
         if !lock.isEmpty { try Self.requireIntegrityCheck(context) }
         var metadata = try Self.objectMetadata(from: context)
         metadata.acl = try await newObjectACL(bucket, context)
+        let sealing = try await writeSealing(
+            try ServerSideEncryptionHeaders.parseWrite { context.nonEmptyHeader($0) }, bucket: info, context)
+        metadata.encryption = sealing?.encryption
         let plan = PutPlan(
             metadata: metadata, condition: try Self.writeCondition(from: context),
-            expectations: try payloadExpectations(context), lock: lock, bucketLock: info.objectLock)
+            expectations: try payloadExpectations(context), lock: lock, bucketLock: info.objectLock, sealing: sealing)
         // The index checks the condition again, atomically, at commit; this only spares a doomed upload.
         try await precheck(plan.condition, bucket: bucket, key: key)
         return plan
@@ -41,13 +46,13 @@ extension S3Handlers {
         let plan = if let planned = context.putPlan { planned } else { try await planPut(bucket, key, context) }
         let (condition, expectations) = (plan.condition, plan.expectations)
 
-        let writer = try await storage.blobs.makeWriter()
+        let writer = try sealedWriter(try await storage.blobs.makeWriter(), plan.sealing)
         let outcome = try await PayloadIngest.ingest(body, into: writer, expecting: expectations, progress: context.bodyProgress)
         let created = Date()
         var metadata = plan.metadata
         plan.lock.apply(to: &metadata, bucket: plan.bucketLock, created: created)
         let record = ObjectRecord(
-            bucket: bucket, key: key, size: outcome.size, etag: outcome.md5.hexString, lastModified: created,
+            bucket: bucket, key: key, size: outcome.size, etag: Self.etag(md5: outcome.md5, plan.sealing), lastModified: created,
             metadata: metadata, checksum: outcome.checksum,
             segments: [BlobSegment(blobID: outcome.blobID, size: outcome.size)])
         let change: IndexChange
@@ -59,6 +64,7 @@ extension S3Handlers {
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
         Self.addChecksumHeader(record.checksum, to: &headers)
+        Self.addEncryptionHeaders(record.metadata.encryption, to: &headers)
         Self.addVersionHeader(change.stored, to: &headers)
         try await addExpirationHeader(for: change.stored ?? record, to: &headers)
         return .empty(.ok, headers: headers)

@@ -97,6 +97,9 @@ struct S3Handlers: Sendable {
         case .getBucketWebsite(let bucket): return try await getBucketWebsite(bucket)
         case .putBucketWebsite(let bucket): return try await putBucketWebsite(bucket, context, body: body)
         case .deleteBucketWebsite(let bucket): return try await deleteBucketWebsite(bucket)
+        case .getBucketEncryption(let bucket): return try await getBucketEncryption(bucket)
+        case .putBucketEncryption(let bucket): return try await putBucketEncryption(bucket, context, body: body)
+        case .deleteBucketEncryption(let bucket): return try await deleteBucketEncryption(bucket)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by this server yet.")
         }

@@ -13,6 +13,8 @@ public struct S3ServerConfiguration: Sendable {
     public var tls: (certificateChain: String, privateKey: String)?
     /// Accounts, users and keys: whose signatures are valid, and what they may do.
     public var directory: IdentityDirectory
+    /// The master key and the key service's keys, for encryption at rest.
+    public var keyring: Keyring
     /// The largest single PUT body (S3: 5 GiB).
     public var maxObjectSize: Int64 = 5 * 1024 * 1024 * 1024
     /// Seconds in a lifecycle day: 86,400, or a few for tests that watch rules run.
@@ -26,8 +28,9 @@ public struct S3ServerConfiguration: Sendable {
 
     public init(
         host: String, port: Int, region: String, domain: String?,
-        tls: (certificateChain: String, privateKey: String)?, directory: IdentityDirectory
+        tls: (certificateChain: String, privateKey: String)?, directory: IdentityDirectory, keyring: Keyring
     ) {
+        self.keyring = keyring
         self.host = host
         self.port = port
         self.region = region

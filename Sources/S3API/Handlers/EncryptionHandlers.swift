@@ -1,0 +1,189 @@
+import Digest
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import ObjectStore
+import S3Wire
+
+/// How a write's blobs are sealed, decided before its body is read.
+struct WriteSealing: Sendable {
+    /// What the object records and reports.
+    var encryption: ObjectEncryption
+    var wrapping: Keyring.Wrapping
+
+    /// Whether a blob sealed for `other` may be shared by this write (a copy with the same keys).
+    func canShare(blobsOf other: ObjectEncryption?) -> Bool {
+        guard let other, other.mode == encryption.mode else { return false }
+        switch encryption.mode {
+        case .s3: return true
+        case .kms, .kmsDualLayer: return other.kmsKeyID == encryption.kmsKeyID
+        case .customer: return other.customerKeyCheck != nil && other.customerKeyMD5 == encryption.customerKeyMD5
+        }
+    }
+}
+
+/// Server-side encryption: Put/Get/DeleteBucketEncryption, and what every object operation needs to seal,
+/// unseal and report encrypted objects.
+extension S3Handlers {
+    func getBucketEncryption(_ bucket: String) async throws -> S3Response {
+        guard let encryption = try await requireBucket(bucket).encryption else {
+            throw S3Error(.serverSideEncryptionConfigurationNotFoundError, details: [("BucketName", bucket)])
+        }
+        return .xml(BucketEncryptionXML.write(encryption))
+    }
+
+    func putBucketEncryption(_ bucket: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
+        _ = try await requireBucket(bucket)
+        var encryption = try BucketEncryptionXML.parse(
+            try await body.collectVerifiedDocument(context, limit: BucketEncryptionXML.maxDocumentBytes))
+        if encryption.algorithm != ObjectEncryption.Mode.s3.rawValue, let keyID = encryption.kmsKeyID {
+            // Checked now, as AWS checks a key id's form; kept as given, so GetBucketEncryption returns it unchanged.
+            let key = try await configuration.keyring.resolve(keyID)
+            if keyID.hasPrefix("arn:") == false, keyID.hasPrefix("alias/") == false, keyID != key.id { encryption.kmsKeyID = keyID }
+        }
+        try await storage.index.setBucketEncryption(encryption, bucket: bucket)
+        return .empty(.ok)
+    }
+
+    func deleteBucketEncryption(_ bucket: String) async throws -> S3Response {
+        _ = try await requireBucket(bucket)
+        try await storage.index.setBucketEncryption(nil, bucket: bucket)
+        return .empty(.noContent)
+    }
+
+    /// The sealing a write gets: what its headers (or form fields) ask for, else the bucket's default; nil for a
+    /// plain write.
+    func writeSealing(_ request: EncryptionRequest?, bucket: BucketInfo, _ context: RequestContext) async throws -> WriteSealing? {
+        let keyring = configuration.keyring
+        let effective: EncryptionRequest
+        if let request {
+            effective = request
+        } else if let byDefault = bucket.encryption {
+            if byDefault.algorithm == ObjectEncryption.Mode.s3.rawValue {
+                effective = .s3
+            } else {
+                effective = .kms(keyID: byDefault.kmsKeyID, context: nil, bucketKeyEnabled: byDefault.bucketKeyEnabled,
+                                 dualLayer: byDefault.algorithm == ObjectEncryption.Mode.kmsDualLayer.rawValue)
+            }
+        } else {
+            return nil
+        }
+        switch effective {
+        case .s3:
+            return WriteSealing(encryption: ObjectEncryption(mode: .s3), wrapping: .master)
+        case .kms(let keyID, let encryptionContext, let bucketKeyEnabled, let dualLayer):
+            let key = try await keyring.resolve(keyID)
+            let reportedBucketKey = bucketKeyEnabled ?? bucket.encryption.map(\.bucketKeyEnabled)
+            return WriteSealing(
+                encryption: ObjectEncryption(
+                    mode: dualLayer ? .kmsDualLayer : .kms, kmsKeyID: keyring.arn(of: key), context: encryptionContext,
+                    bucketKeyEnabled: reportedBucketKey == true ? true : nil),
+                wrapping: .kms(key))
+        case .customer(let customer):
+            try Self.requireSecureTransport(context)
+            return WriteSealing(
+                encryption: ObjectEncryption(
+                    mode: .customer, customerKeyMD5: customer.md5, customerKeyCheck: Self.customerKeyCheck(customer.key)),
+                wrapping: .customer(customer.key))
+        }
+    }
+
+    /// The writer a sealed write streams into: every blob gets its own data key.
+    func sealedWriter(_ writer: any BlobWriter, _ sealing: WriteSealing?) throws -> any BlobWriter {
+        guard let sealing else { return writer }
+        let (dataKey, envelope) = try configuration.keyring.newDataKey(sealing.wrapping)
+        return try SealingBlobWriter(writer, dataKey: dataKey, envelope: envelope)
+    }
+
+    /// An object's ETag: the MD5 of its bytes, except for SSE-C and SSE-KMS, where S3's ETag is not (so it
+    /// reveals nothing of the plaintext): here an MD5 of the plaintext's MD5 and random bytes.
+    static func etag(md5: [UInt8], _ sealing: WriteSealing?) -> String {
+        guard let mode = sealing?.encryption.mode, mode != .s3 else { return md5.hexString }
+        var digest = MD5()
+        digest.update(md5 + KeyEnvelope.randomKey())
+        return digest.finalize().hexString
+    }
+
+    /// The request's SSE-C key checked against the object: the unsealer a read of `record` goes through, nil for
+    /// a plain object. `prefix` picks the copy source's headers for a copy.
+    func unsealer(
+        for record: ObjectRecord, _ context: RequestContext, prefix: String = ServerSideEncryptionHeaders.customerPrefix
+    ) throws -> (any BlobUnsealer)? {
+        let customer = try ServerSideEncryptionHeaders.customerKey({ context.nonEmptyHeader($0) }, prefix: prefix)
+        guard let encryption = record.metadata.encryption else {
+            if customer != nil {
+                throw S3Error(.invalidRequest, "The encryption parameters are not applicable to this object.")
+            }
+            return nil
+        }
+        guard encryption.mode == .customer else {
+            if customer != nil {
+                throw S3Error(.invalidRequest, "The encryption parameters are not applicable to this object.")
+            }
+            return KeyringUnsealer(keyring: configuration.keyring, customerKey: nil)
+        }
+        guard let customer else {
+            throw S3Error(.invalidRequest, "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.")
+        }
+        try Self.requireSecureTransport(context)
+        guard let check = encryption.customerKeyCheck, Self.customerKeyMatches(customer.key, check: check) else {
+            throw S3Error(.accessDenied, "The provided encryption key does not match the key the object was stored with.")
+        }
+        return KeyringUnsealer(keyring: configuration.keyring, customerKey: customer.key)
+    }
+
+    /// GET and HEAD carry SSE-C headers only: `x-amz-server-side-encryption*` on a read is refused, as AWS does.
+    static func refuseEncryptionHeadersOnRead(_ context: RequestContext) throws(S3Error) {
+        for name in [ServerSideEncryptionHeaders.algorithm, ServerSideEncryptionHeaders.kmsKeyID, ServerSideEncryptionHeaders.context]
+        where context.header(name) != nil {
+            throw S3Error(.invalidArgument, "Unsupported header '\(name)' received for this API call.",
+                          details: [("ArgumentName", name), ("ArgumentValue", context.header(name) ?? "")])
+        }
+    }
+
+    /// `x-amz-server-side-encryption*` response headers, as S3 reports an object's encryption.
+    static func addEncryptionHeaders(_ encryption: ObjectEncryption?, to headers: inout HTTPFields) {
+        guard let encryption else { return }
+        switch encryption.mode {
+        case .s3, .kms, .kmsDualLayer:
+            headers[.amzServerSideEncryption] = encryption.mode.rawValue
+            if let keyID = encryption.kmsKeyID { headers[.amzServerSideEncryptionKMSKeyID] = keyID }
+            if let context = encryption.context { headers[.amzServerSideEncryptionContext] = context }
+            if encryption.bucketKeyEnabled == true { headers[.amzServerSideEncryptionBucketKeyEnabled] = "true" }
+        case .customer:
+            headers[.amzServerSideEncryptionCustomerAlgorithm] = "AES256"
+            if let md5 = encryption.customerKeyMD5 { headers[.amzServerSideEncryptionCustomerKeyMD5] = md5 }
+        }
+    }
+
+    static func requireSecureTransport(_ context: RequestContext) throws(S3Error) {
+        guard context.connection.isTLS else {
+            throw S3Error(.invalidRequest, "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.")
+        }
+    }
+
+    static let customerCheckLabel = Array("martlet sse-c key check".utf8)
+
+    /// base64 of a random salt and an HMAC of it under the customer key: checks a key without storing it.
+    static func customerKeyCheck(_ key: [UInt8]) -> String {
+        let salt = Array(KeyEnvelope.randomKey().prefix(16))
+        return (salt + HMAC.sha256(key: key, message: salt + customerCheckLabel)).base64String
+    }
+
+    static func customerKeyMatches(_ key: [UInt8], check: String) -> Bool {
+        guard let bytes = decodeBase64(check), bytes.count == 48 else { return false }
+        let salt = Array(bytes.prefix(16))
+        let expected = HMAC.sha256(key: key, message: salt + customerCheckLabel)
+        // Compared in constant time: the MAC is a secret's derivative.
+        return zip(expected, bytes.suffix(32)).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+extension HTTPField.Name {
+    static let amzServerSideEncryption = HTTPField.Name("x-amz-server-side-encryption")!
+    static let amzServerSideEncryptionKMSKeyID = HTTPField.Name("x-amz-server-side-encryption-aws-kms-key-id")!
+    static let amzServerSideEncryptionContext = HTTPField.Name("x-amz-server-side-encryption-context")!
+    static let amzServerSideEncryptionBucketKeyEnabled = HTTPField.Name("x-amz-server-side-encryption-bucket-key-enabled")!
+    static let amzServerSideEncryptionCustomerAlgorithm = HTTPField.Name("x-amz-server-side-encryption-customer-algorithm")!
+    static let amzServerSideEncryptionCustomerKeyMD5 = HTTPField.Name("x-amz-server-side-encryption-customer-key-MD5")!
+}
