@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from s3helpers import MartletServer  # noqa: E402
+from s3helpers import MartletServer, make_certs  # noqa: E402
 
 EXPECTED = HERE / "s3tests-expected.txt"
 
@@ -120,12 +120,26 @@ def create_accounts(binary: Path, endpoint: str) -> dict[str, SuiteAccount]:
     return accounts
 
 
-def write_config(path: Path, port: int, day: int, accounts: dict[str, SuiteAccount]) -> None:
+def create_kms_keys(binary: Path, data_dir: Path) -> list[str]:
+    """Two keys of the server's key service, made with `martlet admin kms create-key`: their ARNs."""
+    arns = []
+    for alias in ("s3tests-1", "s3tests-2"):
+        done = subprocess.run([str(binary), "admin", "kms", "create-key", "--data", str(data_dir), "--alias", alias, "--json"],
+                              capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"martlet admin kms create-key failed: {done.stderr}")
+        arns.append(json.loads(done.stdout)[0]["arn"])
+    return arns
+
+
+def write_config(path: Path, port: int, day: int, accounts: dict[str, SuiteAccount], kms_keys: list[str]) -> None:
     main, alt, tenant = accounts["main"].section(), accounts["alt"].section(), accounts["tenant"].section()
+    # HTTPS, since S3 (and Martlet) refuse SSE-C over plain HTTP; the suite does not verify the throwaway CA.
     path.write_text(
-        f"[DEFAULT]\nhost = 127.0.0.1\nport = {port}\nis_secure = False\nssl_verify = False\n\n"
+        f"[DEFAULT]\nhost = 127.0.0.1\nport = {port}\nis_secure = True\nssl_verify = False\n\n"
         "[fixtures]\nbucket prefix = s3t-{random}-\n\n"
-        f"[s3 main]\n{main}api_name = us-east-1\nlc_debug_interval = {day}\n\n"
+        f"[s3 main]\n{main}api_name = us-east-1\nlc_debug_interval = {day}\n"
+        f"kms_keyid = {kms_keys[0]}\nkms_keyid2 = {kms_keys[1]}\n\n"
         f"[s3 alt]\n{alt}\n[s3 tenant]\n{tenant}tenant = tenant\n\n"
         f"[iam]\n{main}\n[iam root]\n{main}\n[iam alt root]\n{alt}")
 
@@ -148,14 +162,23 @@ def run_pass(suite: Path, binary: Path, work: Path, settings: Pass, selection: l
     server.extra_args = ["--lifecycle-day-seconds", str(settings.day), "--bucket-defaults", "open"]
     server.start()
     try:
+        # Accounts are made through the admin API on plain HTTP, keys in the stopped server's folder; then the
+        # same folder is served over HTTPS for the suite.
+        accounts = create_accounts(binary, server.endpoint)
+        server.stop()
+        kms_keys = create_kms_keys(binary, server.data_dir)
+        certs = make_certs(work / "certs")
+        server.certs_dir, server.ca_file = certs.dir, certs.ca_file
+        server.start()
         config = work / "s3tests.conf"
-        write_config(config, server.port, settings.day, create_accounts(binary, server.endpoint))
+        write_config(config, server.port, settings.day, accounts, kms_keys)
         # S3TESTS_JUNIT keeps the JUnit report (failure messages included) for a closer look.
         junit = Path(os.environ.get("S3TESTS_JUNIT") or work / "junit.xml").with_suffix(f".{settings.name}.xml")
         command = [sys.executable, "-m", "pytest", *selection, "-m", CORE, "-q", "-p", "no:cacheprovider",
                    f"--timeout={PER_TEST_TIMEOUT}", f"--junitxml={junit}", "-o", "junit_family=xunit1",
                    "--tb=no", "-rN", *sys.argv[1:]]
-        env = dict(os.environ, S3TEST_CONF=str(config))
+        # The suite's own HTTP calls (POST forms, presigned URLs through requests) verify certificates: trust the CA.
+        env = dict(os.environ, S3TEST_CONF=str(config), REQUESTS_CA_BUNDLE=str(certs.ca_file), SSL_CERT_FILE=str(certs.ca_file))
         print(f"s3-tests ({settings.name}):", " ".join(command[1:3]), "... against", server.endpoint, flush=True)
         subprocess.run(command, cwd=suite, env=env, stdout=subprocess.DEVNULL if not os.environ.get("S3TESTS_VERBOSE") else None)
         results = outcomes(junit) if junit.exists() else {}

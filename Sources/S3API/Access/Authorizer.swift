@@ -267,6 +267,7 @@ enum ConditionKeys {
         }
         for header in ["x-amz-acl", "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp",
                        "x-amz-grant-full-control", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+                       "x-amz-server-side-encryption-customer-algorithm",
                        "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-storage-class", "x-amz-content-sha256",
                        "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"] {
             if let value = context.header(header) { keys["s3:\(header)"] = [value] }

@@ -67,12 +67,19 @@ extension S3Handlers {
         // A copy never takes the source's ACL: it gets the request's, as a new object does.
         let newACL = try await newObjectACL(bucket, context)
         let lock = try ObjectLockXML.request(from: context.headers, now: Date())
-        let bucketLock = try await requireBucket(bucket).objectLock
+        let info = try await requireBucket(bucket)
+        let bucketLock = info.objectLock
         try lock.validate(for: bucketLock)
+        // The copy is encrypted as its request (or the bucket's default) says, never as its source was.
+        let encryptionRequest = try ServerSideEncryptionHeaders.parseWrite { context.nonEmptyHeader($0) }
+        let sealing = try await writeSealing(encryptionRequest, bucket: info, context)
 
         for attempt in 1...5 {
             let original = try await copySourceRecord(source, context)
+            let unsealer = try unsealer(for: original, context, prefix: ServerSideEncryptionHeaders.copySourceCustomerPrefix)
+            let sharesBlobs = sealing.map { $0.canShare(blobsOf: original.metadata.encryption) } ?? (original.metadata.encryption == nil)
             var metadata = replaceMetadata ? newMetadata : original.metadata
+            metadata.encryption = sealing?.encryption
             // The destination's storage class is the request's, STANDARD unless named, whatever the directive.
             metadata.storageClass = newMetadata.storageClass
             metadata.tags = replaceTags ? newMetadata.tags : original.metadata.tags
@@ -80,29 +87,48 @@ extension S3Handlers {
             let changesChecksum = requestedChecksum.map { $0.rawValue != original.checksum?.algorithm } ?? false
             // Copying an older version onto its own key is how a version is restored: allowed.
             if source.bucket == bucket, source.key == key, source.versionID == nil, !replaceMetadata, !changesChecksum,
-               (metadata.storageClass ?? "STANDARD") == (original.metadata.storageClass ?? "STANDARD") {
+               encryptionRequest == nil, (metadata.storageClass ?? "STANDARD") == (original.metadata.storageClass ?? "STANDARD") {
                 throw S3Error(.invalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
             }
             var checksum = original.checksum
-            if let requestedChecksum, changesChecksum {
-                let digests: (md5: [UInt8], checksum: [UInt8])
+            var (etag, segments, parts) = (original.etag, original.segments, original.parts)
+            if !sharesBlobs {
+                // Another encryption: the bytes are read through the source's keys and sealed under the copy's.
+                let algorithm = requestedChecksum ?? original.checksum.flatMap { ChecksumAlgorithm(rawValue: $0.algorithm) } ?? .crc64nvme
+                let copied: CopiedBytes
                 do {
-                    digests = try await digestObject(source, record: original, range: 0..<original.size, checksum: requestedChecksum)
+                    copied = try await readSource(
+                        source, record: original, range: 0..<original.size, checksum: algorithm, unsealer: unsealer,
+                        rewrite: true, sealing: sealing)
                 } catch StoreError.sourceChanged where attempt < 5 {
                     continue
                 }
-                checksum = StoredChecksum(algorithm: requestedChecksum.rawValue, value: digests.checksum.base64String, type: MultipartChecksumMode.fullObject)
+                checksum = StoredChecksum(algorithm: algorithm.rawValue, value: copied.checksum.base64String, type: MultipartChecksumMode.fullObject)
+                etag = Self.etag(md5: copied.md5, sealing)
+                segments = copied.blobID.map { [BlobSegment(blobID: $0, size: original.size)] } ?? []
+                parts = []
+            } else if let requestedChecksum, changesChecksum {
+                let copied: CopiedBytes
+                do {
+                    copied = try await readSource(
+                        source, record: original, range: 0..<original.size, checksum: requestedChecksum, unsealer: unsealer)
+                } catch StoreError.sourceChanged where attempt < 5 {
+                    continue
+                }
+                checksum = StoredChecksum(algorithm: requestedChecksum.rawValue, value: copied.checksum.base64String, type: MultipartChecksumMode.fullObject)
             }
             let created = Date()
             lock.apply(to: &metadata, bucket: bucketLock, created: created)
             let record = ObjectRecord(
-                bucket: bucket, key: key, size: original.size, etag: original.etag, lastModified: created,
-                metadata: metadata, checksum: checksum, segments: original.segments, parts: original.parts)
+                bucket: bucket, key: key, size: original.size, etag: etag, lastModified: created,
+                metadata: metadata, checksum: checksum, segments: segments, parts: parts)
             let change: IndexChange
             do {
                 change = try await storage.putObject(
                     record, condition: condition,
-                    source: SharedSource(bucket: source.bucket, key: source.key, versionID: source.versionID, segments: original.segments))
+                    source: sharesBlobs
+                        ? SharedSource(bucket: source.bucket, key: source.key, versionID: source.versionID, segments: original.segments)
+                        : nil)
             } catch StoreError.sourceChanged where attempt < 5 {
                 continue
             } catch StoreError.preconditionFailed {
@@ -115,6 +141,7 @@ extension S3Handlers {
                 Self.writeChecksumElements(record.checksum, into: &x)
             }
             var response = S3Response.xml(xml)
+            Self.addEncryptionHeaders(record.metadata.encryption, to: &response.headers)
             Self.addVersionHeader(change.stored, to: &response.headers)
             if let version = source.versionID { response.headers[.amzCopySourceVersionID] = version }
             return response
@@ -131,32 +158,44 @@ extension S3Handlers {
             throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
         }
         let mode = MultipartChecksumMode(upload)
+        let sealing = try await partSealing(upload, context)
         for attempt in 1...5 {
             let original = try await copySourceRecord(source, context)
             let range = try Self.copySourceRange(context.nonEmptyHeader("x-amz-copy-source-range"), size: original.size)
             if range.count > Self.maxPartSize {
                 throw S3Error(.invalidRequest, "The specified copy source is larger than the maximum allowable size for a copy source: \(Self.maxPartSize)")
             }
+            let unsealer = try unsealer(for: original, context, prefix: ServerSideEncryptionHeaders.copySourceCustomerPrefix)
+            let sharesBlobs = sealing.map { $0.canShare(blobsOf: original.metadata.encryption) } ?? (original.metadata.encryption == nil)
+            let etagIsMD5 = original.metadata.encryption.map { $0.mode == .s3 } ?? true
             let digests: (md5: [UInt8], checksum: [UInt8])
-            if range == 0..<original.size, original.parts.isEmpty, original.checksum?.algorithm == mode.algorithm.rawValue,
+            var segments = original.segments.slice(range)
+            if sharesBlobs, etagIsMD5, range == 0..<original.size, original.parts.isEmpty,
+               original.checksum?.algorithm == mode.algorithm.rawValue,
                let md5 = decodeHex(original.etag), let checksum = original.checksum.flatMap({ decodeBase64($0.value) }) {
                 // A whole object stored in one piece already carries both digests of exactly these bytes.
                 digests = (md5, checksum)
             } else {
                 do {
-                    digests = try await digestObject(source, record: original, range: range, checksum: mode.algorithm)
+                    let copied = try await readSource(
+                        source, record: original, range: range, checksum: mode.algorithm, unsealer: unsealer,
+                        rewrite: !sharesBlobs, sealing: sealing)
+                    digests = (copied.md5, copied.checksum)
+                    if let blobID = copied.blobID { segments = [BlobSegment(blobID: blobID, size: Int64(range.count))] }
                 } catch StoreError.sourceChanged where attempt < 5 {
                     continue
                 }
             }
             let part = UploadedPart(
-                number: number, size: Int64(range.count), etag: digests.md5.hexString, lastModified: Date(),
+                number: number, size: Int64(range.count), etag: Self.etag(md5: digests.md5, sealing), lastModified: Date(),
                 checksum: StoredChecksum(algorithm: mode.algorithm.rawValue, value: digests.checksum.base64String),
-                segments: original.segments.slice(range))
+                segments: segments)
             do {
                 try await storage.putPart(
                     part, bucket: bucket, key: key, uploadID: uploadID,
-                    source: SharedSource(bucket: source.bucket, key: source.key, versionID: source.versionID, segments: part.segments))
+                    source: sharesBlobs
+                        ? SharedSource(bucket: source.bucket, key: source.key, versionID: source.versionID, segments: part.segments)
+                        : nil)
             } catch StoreError.sourceChanged where attempt < 5 {
                 continue
             } catch StoreError.noSuchUpload {
@@ -168,7 +207,9 @@ extension S3Handlers {
                 x.element("LastModified", HTTPDate.iso8601(part.lastModified))
                 if mode.requested { Self.writeChecksumElements(part.checksum, into: &x, withType: false) }
             }
-            return .xml(xml)
+            var response = S3Response.xml(xml)
+            Self.addEncryptionHeaders(upload.metadata.encryption, to: &response.headers)
+            return response
         }
         throw S3Error(.internalError)
     }
@@ -202,11 +243,20 @@ extension S3Handlers {
         return record
     }
 
-    /// MD5 and a checksum of a range of an object, read from its blobs (never through HTTP). Throws
+    /// What a copy read from its source: the digests of the range, and the new blob it was written to if any.
+    struct CopiedBytes {
+        var md5: [UInt8]
+        var checksum: [UInt8]
+        var blobID: BlobID?
+    }
+
+    /// MD5 and a checksum of a range of an object, read from its blobs (never through HTTP) through `unsealer`,
+    /// and with `rewrite` also written to a new blob sealed as `sealing` says. Throws
     /// ``StoreError/sourceChanged`` if the source is no longer `record`.
-    private func digestObject(
-        _ source: CopySource, record: ObjectRecord, range: Range<Int64>, checksum algorithm: ChecksumAlgorithm
-    ) async throws -> (md5: [UInt8], checksum: [UInt8]) {
+    private func readSource(
+        _ source: CopySource, record: ObjectRecord, range: Range<Int64>, checksum algorithm: ChecksumAlgorithm,
+        unsealer: (any BlobUnsealer)?, rewrite: Bool = false, sealing: WriteSealing? = nil
+    ) async throws -> CopiedBytes {
         let (opened, reader) = try await storage.open { [storage] in
             if let version = source.versionID {
                 return try await storage.index.objectVersion(bucket: source.bucket, key: source.key, versionID: version)
@@ -219,19 +269,35 @@ extension S3Handlers {
         }
         var md5 = MD5()
         var checksum = algorithm.makeDigest()
+        let writer: (any BlobWriter)?
         do {
-            try await reader.read(range: range, chunkSize: Self.readChunkSize) { buffer in
-                buffer.withUnsafeReadableBytes { bytes in
-                    md5.update(bytes)
-                    checksum.update(bytes)
-                }
-            }
+            writer = rewrite ? try sealedWriter(try await storage.blobs.makeWriter(), sealing) : nil
         } catch {
             await reader.close()
             throw error
         }
+        var output = writer.map { WriteBehind($0, expectedSize: Int64(range.count)) }
+        var blobID: BlobID? = nil
+        do {
+            try await reader.read(range: range, chunkSize: Self.readChunkSize, unsealer: unsealer) { buffer in
+                buffer.withUnsafeReadableBytes { bytes in
+                    md5.update(bytes)
+                    checksum.update(bytes)
+                }
+                try await output?.write(buffer)
+            }
+            if let writer, var pending = output {
+                let last = try await pending.finishKeepingLast()
+                blobID = try await writer.commit(appending: last)
+            }
+        } catch {
+            await output?.cancel()
+            await writer?.abort()
+            await reader.close()
+            throw error
+        }
         await reader.close()
-        return (md5.finalize(), checksum.finalize())
+        return CopiedBytes(md5: md5.finalize(), checksum: checksum.finalize(), blobID: blobID)
     }
 
     /// `x-amz-copy-source-range: bytes=first-last`, both inside the source; the whole source when absent.

@@ -88,6 +88,33 @@ extension S3Handlers {
         }
     }
 
+    /// The sealing of a part of `upload` (UploadPart, UploadPartCopy): the upload's encryption, and for SSE-C the
+    /// request's key, which must be the one the upload was initiated with.
+    func partSealing(_ upload: MultipartUpload, _ context: RequestContext) async throws -> WriteSealing? {
+        let customer = try ServerSideEncryptionHeaders.customerKey { context.nonEmptyHeader($0) }
+        guard let encryption = upload.metadata.encryption else {
+            if customer != nil {
+                throw S3Error(.invalidRequest, "The encryption parameters are not applicable to this object.")
+            }
+            return nil
+        }
+        switch encryption.mode {
+        case .s3:
+            return WriteSealing(encryption: encryption, wrapping: .master)
+        case .kms, .kmsDualLayer:
+            return WriteSealing(encryption: encryption, wrapping: .kms(try await configuration.keyring.resolve(encryption.kmsKeyID)))
+        case .customer:
+            guard let customer else {
+                throw S3Error(.invalidRequest, "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.")
+            }
+            try Self.requireSecureTransport(context)
+            guard let check = encryption.customerKeyCheck, Self.customerKeyMatches(customer.key, check: check) else {
+                throw S3Error(.invalidRequest, "The provided encryption parameters did not match the ones used originally.")
+            }
+            return WriteSealing(encryption: encryption, wrapping: .customer(customer.key))
+        }
+    }
+
     /// The writer a sealed write streams into: every blob gets its own data key.
     func sealedWriter(_ writer: any BlobWriter, _ sealing: WriteSealing?) throws -> any BlobWriter {
         guard let sealing else { return writer }
@@ -96,11 +123,16 @@ extension S3Handlers {
     }
 
     /// An object's ETag: the MD5 of its bytes, except for SSE-C and SSE-KMS, where S3's ETag is not (so it
-    /// reveals nothing of the plaintext): here an MD5 of the plaintext's MD5 and random bytes.
+    /// reveals nothing of the plaintext): here an MD5 of the plaintext's MD5 and a value of the key. The same
+    /// bytes under the same key get the same ETag, so a part sent again still matches the ETag first returned.
     static func etag(md5: [UInt8], _ sealing: WriteSealing?) -> String {
-        guard let mode = sealing?.encryption.mode, mode != .s3 else { return md5.hexString }
+        guard let sealing else { return md5.hexString }
         var digest = MD5()
-        digest.update(md5 + KeyEnvelope.randomKey())
+        switch sealing.wrapping {
+        case .master: return md5.hexString
+        case .kms(let key): digest.update(md5 + Array(key.id.utf8))
+        case .customer(let key): digest.update(md5 + HMAC.sha256(key: key, message: Array("martlet etag".utf8)))
+        }
         return digest.finalize().hexString
     }
 

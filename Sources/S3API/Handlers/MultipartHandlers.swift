@@ -18,8 +18,11 @@ extension S3Handlers {
             algorithm: context.nonEmptyHeader("x-amz-checksum-algorithm"), type: context.nonEmptyHeader("x-amz-checksum-type"))
         let initiated = Date()
         let lock = try ObjectLockXML.request(from: context.headers, now: initiated)
-        let bucketLock = try await requireBucket(bucket).objectLock
+        let info = try await requireBucket(bucket)
+        let bucketLock = info.objectLock
         try lock.validate(for: bucketLock)
+        metadata.encryption = try await writeSealing(
+            try ServerSideEncryptionHeaders.parseWrite { context.nonEmptyHeader($0) }, bucket: info, context)?.encryption
         // S3 dates a multipart object from its initiation, so its default retention starts then too.
         lock.apply(to: &metadata, bucket: bucketLock, created: initiated)
         let upload = MultipartUpload(
@@ -33,6 +36,7 @@ extension S3Handlers {
             x.element("UploadId", upload.uploadID)
         }
         var response = S3Response.xml(xml)
+        Self.addEncryptionHeaders(upload.metadata.encryption, to: &response.headers)
         if mode.requested {
             response.headers[.amzChecksumAlgorithm] = mode.algorithm.rawValue
             response.headers[.amzChecksumType] = mode.type
@@ -45,6 +49,8 @@ extension S3Handlers {
         var number: Int
         var upload: MultipartUpload
         var expectations: PayloadIngest.Expectations
+        /// The upload's encryption, with this part's key: every part is sealed with a data key of its own.
+        var sealing: WriteSealing?
     }
 
     func planPart(_ bucket: String, _ key: String, uploadID: String, _ context: RequestContext) async throws -> PartPlan {
@@ -63,15 +69,16 @@ extension S3Handlers {
             }
         }
         expectations.maxSize = Self.maxPartSize
-        return PartPlan(number: number, upload: upload, expectations: expectations)
+        return PartPlan(
+            number: number, upload: upload, expectations: expectations, sealing: try await partSealing(upload, context))
     }
 
     func uploadPart(_ bucket: String, _ key: String, uploadID: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
         let plan = if let planned = context.partPlan { planned } else { try await planPart(bucket, key, uploadID: uploadID, context) }
-        let writer = try await storage.blobs.makeWriter()
+        let writer = try sealedWriter(try await storage.blobs.makeWriter(), plan.sealing)
         let outcome = try await PayloadIngest.ingest(body, into: writer, expecting: plan.expectations, progress: context.bodyProgress)
         let part = UploadedPart(
-            number: plan.number, size: outcome.size, etag: outcome.md5.hexString, lastModified: Date(),
+            number: plan.number, size: outcome.size, etag: Self.etag(md5: outcome.md5, plan.sealing), lastModified: Date(),
             checksum: outcome.checksum, segments: [BlobSegment(blobID: outcome.blobID, size: outcome.size)])
         do {
             try await storage.putPart(part, bucket: bucket, key: key, uploadID: uploadID)
@@ -81,6 +88,7 @@ extension S3Handlers {
         var headers = HTTPFields()
         headers[.eTag] = "\"\(part.etag)\""
         Self.addChecksumHeader(outcome.checksum, to: &headers, withType: false)
+        Self.addEncryptionHeaders(plan.upload.metadata.encryption, to: &headers)
         return .empty(.ok, headers: headers)
     }
 
@@ -103,6 +111,10 @@ extension S3Handlers {
             _ = try await requireBucket(bucket)
             return try await repeatedCompletion(bucket, key, uploadID: uploadID, context, body: body)
         }
+        if upload.metadata.encryption?.mode == .customer {
+            // An SSE-C upload is completed with its key, as its parts were uploaded.
+            _ = try await partSealing(upload, context)
+        }
         if let checksumType, checksumType != MultipartChecksumMode(upload).type {
             throw S3Error(.invalidRequest, "The upload was created using the \(MultipartChecksumMode(upload).type) checksum mode. The complete request must use the same checksum mode.")
         }
@@ -124,7 +136,9 @@ extension S3Handlers {
         } catch StoreError.preconditionFailed {
             throw try await conditionFailure(condition, bucket: bucket, key: key)
         }
-        return Self.completionResult(bucket, key, etag: record.etag, checksum: record.checksum, versionID: record.versionID)
+        var response = Self.completionResult(bucket, key, etag: record.etag, checksum: record.checksum, versionID: record.versionID)
+        Self.addEncryptionHeaders(record.metadata.encryption, to: &response.headers)
+        return response
     }
 
     /// A Complete of an upload that is no longer in progress: the first Complete's answer if it named the same

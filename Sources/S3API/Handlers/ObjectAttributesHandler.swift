@@ -31,6 +31,8 @@ extension S3Handlers {
         let version = try Self.requestedVersion(context)
         let record = try await requireVersion(bucket, key, version: version)
         if record.isDeleteMarker { throw Self.deleteMarkerError(record, named: version != nil, key: key) }
+        // An SSE-C object's attributes need its key, as its HEAD does.
+        _ = try unsealer(for: record, context)
 
         var xml = XMLWriter()
         xml.element("GetObjectAttributesResponse", namespace: XMLWriter.s3Namespace) { x in
