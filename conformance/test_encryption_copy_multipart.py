@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import json
+import os
 import subprocess
 
 import pytest
@@ -196,3 +197,58 @@ def test_admin_kms_keys_and_unknown_key(server_factory):
     srv.stop()
     srv.start()
     assert make_client(srv).get_object(Bucket="kms", Key="defaulted")["Body"].read() == b"y"
+
+
+def test_master_key_rotation_reseals_without_rewriting_objects(server_factory):
+    srv = server_factory.start("rotate")
+    client = make_client(srv)
+    client.create_bucket(Bucket="rotate")
+    data = body(200_000)
+    client.put_object(Bucket="rotate", Key="s3", Body=data, ServerSideEncryption="AES256")
+    client.put_object(Bucket="rotate", Key="kms", Body=data, ServerSideEncryption="aws:kms")
+    [sealed_blob] = [p for p in blob_files(srv) if p.read_bytes()[:4] == b"MKE\x01" and p.read_bytes()[4] == 1]
+    before_blob = sealed_blob.read_bytes()
+    key_file = srv.data_dir / "master.key"
+    before_key = key_file.read_text()
+
+    rotate = [str(srv.binary), "admin", "kms", "rotate", "--data", str(srv.data_dir)]
+    refused = subprocess.run(rotate, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "server is using" in refused.stderr, "a running server's key is never rotated"
+
+    srv.stop()
+    done = subprocess.run(rotate, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "1 SSE-S3 blob envelopes" in done.stdout and "1 KMS keys" in done.stdout
+    after_key = key_file.read_text()
+    assert after_key != before_key and len(after_key.split()) == 1
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    after_blob = sealed_blob.read_bytes()
+    assert after_blob[:96] != before_blob[:96], "the data key is sealed under the new master key"
+    assert after_blob[96:] == before_blob[96:], "the object's sealed bytes are not rewritten"
+
+    srv.start()
+    client = make_client(srv)  # the operator's secret was re-sealed too: its signature still verifies
+    assert client.get_object(Bucket="rotate", Key="s3")["Body"].read() == data
+    assert client.get_object(Bucket="rotate", Key="kms")["Body"].read() == data
+
+
+def test_rotation_cut_short_is_finished_by_running_it_again(server_factory):
+    srv = server_factory.start("resume")
+    client = make_client(srv)
+    client.create_bucket(Bucket="resume")
+    client.put_object(Bucket="resume", Key="k", Body=b"kept", ServerSideEncryption="AES256")
+    srv.stop()
+    key_file = srv.data_dir / "master.key"
+    old = key_file.read_text().strip()
+    # As a rotation leaves the key file after its first step: the new key first, the old one after it.
+    new = base64.b64encode(os.urandom(32)).decode()
+    key_file.write_text(f"{new}\n{old}\n")
+    srv.start()
+    assert make_client(srv).get_object(Bucket="resume", Key="k")["Body"].read() == b"kept", "both keys open during a rotation"
+    srv.stop()
+    done = subprocess.run([str(srv.binary), "admin", "kms", "rotate", "--data", str(srv.data_dir)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert key_file.read_text().split() == [new]
+    srv.start()
+    assert make_client(srv).get_object(Bucket="resume", Key="k")["Body"].read() == b"kept"

@@ -150,6 +150,18 @@ extension SQLiteIndex: IdentityIndex {
         }
     }
 
+    public func allAccessKeys() async throws -> [AccessKey] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM access_keys ORDER BY id").map(Self.accessKey) }
+    }
+
+    public func resealAccessKeySecrets(_ sealed: [String: [UInt8]]) async throws {
+        try await write { db in
+            for (id, secret) in sealed {
+                try db.execute(sql: "UPDATE access_keys SET sealed_secret = ? WHERE id = ?", arguments: [Data(secret), id])
+            }
+        }
+    }
+
     public func setAccessKeyActive(_ active: Bool, id: String, accountID: String, userName: String?) async throws {
         try await write { db in
             try db.execute(

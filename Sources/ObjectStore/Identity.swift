@@ -118,6 +118,10 @@ public protocol IdentityIndex: Sendable {
     /// Throws ``IdentityError/noSuchEntity(_:)`` unless the key belongs to that user (or root).
     func setAccessKeyActive(_ active: Bool, id: String, accountID: String, userName: String?) async throws
     func deleteAccessKey(id: String, accountID: String, userName: String?) async throws
+    /// Every key, roots' and users' alike (a master key rotation re-seals them all).
+    func allAccessKeys() async throws -> [AccessKey]
+    /// Replaces keys' sealed secrets at once, by key id (a master key rotation).
+    func resealAccessKeySecrets(_ sealed: [String: [UInt8]]) async throws
 
     /// Creates or replaces a user's inline policy. Throws ``IdentityError/noSuchEntity(_:)`` for a missing user.
     func putUserPolicy(accountID: String, userName: String, policyName: String, document: String) async throws

@@ -8,8 +8,8 @@ import S3API
 /// key). Keys are rows in the index, so create-key and list-keys work on a running server's folder too.
 struct KMSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "kms", abstract: "Keys for SSE-KMS: create-key, list-keys.",
-        subcommands: [CreateKey.self, ListKeys.self])
+        commandName: "kms", abstract: "Keys for encryption at rest: create-key, list-keys (SSE-KMS), rotate (the master key).",
+        subcommands: [CreateKey.self, ListKeys.self, Rotate.self])
 
     /// The keyring of the data folder `--data` names (keys cannot be managed through --endpoint).
     static func keyring(_ target: AdminTarget) async throws -> Keyring {
@@ -51,6 +51,38 @@ struct KMSCommand: AsyncParsableCommand {
         func run() async throws {
             let keyring = try await KMSCommand.keyring(target)
             try KMSCommand.show(try await keyring.listKeys().map { KeyDescription($0, keyring: keyring) }, json: json)
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace the master key, re-sealing what it sealed (no object is rewritten). The server must be stopped.")
+        @OptionGroup var target: AdminTarget
+
+        func run() async throws {
+            guard let data = target.data else { throw ValidationError("rotate works on a stopped server's data folder: give --data.") }
+            let lock = try DataFolderLock(dataDirectory: data, purpose: "stop it first: a running server keeps sealing under the old key")
+            defer { lock.release() }
+            let ring = try MasterKeyRotation.begin(dataDirectory: data)
+            let index = try SQLiteIndex(path: URL(fileURLWithPath: data).appendingPathComponent("index.sqlite").path)
+            let report = try await MasterKeyRotation.reseal(
+                ring: ring, identities: index, keys: index, blobFiles: Self.blobFiles(in: data))
+            if ProcessInfo.processInfo.environment["MARTLET_MASTER_KEY"] == nil {
+                try MasterKeyRotation.finish(ring: ring, dataDirectory: data)
+                print("rotated the master key in \(data)/master.key")
+            } else {
+                print("re-sealed under the first key of MARTLET_MASTER_KEY; the others can be removed from it now")
+            }
+            print("re-sealed: \(report.accessKeys) access key secrets, \(report.kmsKeys) KMS keys, \(report.blobs) SSE-S3 blob envelopes")
+        }
+
+        static func blobFiles(in data: String) -> [String] {
+            let root = URL(fileURLWithPath: data).appendingPathComponent("blobs")
+            guard let walk = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
+            return walk.compactMap { item in
+                guard let url = item as? URL, (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { return nil }
+                return url.path
+            }
         }
     }
 

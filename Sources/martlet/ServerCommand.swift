@@ -105,6 +105,9 @@ struct ServerCommand: AsyncParsableCommand {
         let ioThreads = NIOThreadPool(numberOfThreads: 16)
         ioThreads.start()
         let local = try LocalStorage.open(directory: data, threadPool: ioThreads)
+        // Held until the process ends: one server per data folder, and no offline key rotation under it.
+        let folderLock = try DataFolderLock(dataDirectory: data, purpose: "stop it before starting another on the same folder")
+        defer { withExtendedLifetime(folderLock) {} }
         let storage = Storage(index: local.index, blobs: local.blobs)
         let givenAccessKey = accessKey ?? ProcessInfo.processInfo.environment["MARTLET_ACCESS_KEY"]
         let givenSecretKey = secretKey ?? ProcessInfo.processInfo.environment["MARTLET_SECRET_KEY"]
@@ -117,6 +120,9 @@ struct ServerCommand: AsyncParsableCommand {
         }
         // The start-up credentials are the operator's root key: the first account's, which manages the others.
         let masterKey = try MasterKey.load(dataDirectory: data)
+        if masterKey.isRotating {
+            logger.warning("a master key rotation is unfinished: stop the server and run `martlet admin kms rotate --data \(data)`")
+        }
         let directory = IdentityDirectory(index: local.index, masterKey: masterKey)
         let operatorAccount = try await directory.bootstrapOperator(accessKey: credentials.accessKey, secretKey: credentials.secretKey)
         let keyring = Keyring(masterKey: masterKey, keys: local.index, region: region, accountID: operatorAccount.id)

@@ -4,10 +4,17 @@ import Foundation
 import Glibc
 #endif
 
-/// The server's key-encryption key: seals access keys' secrets in the index. From `MARTLET_MASTER_KEY` (64 hex
-/// digits or base64 of 32 bytes) or the data folder's `master.key`, created with mode 0600 on first start.
+/// The server's key-encryption key: seals access keys' secrets and KMS keys' material in the index, and the data
+/// keys of SSE-S3 objects. From `MARTLET_MASTER_KEY` (64 hex digits or base64 of 32 bytes) or the data folder's
+/// `master.key`, created with mode 0600 on first start.
+///
+/// During a rotation (`martlet admin kms rotate`) the key file holds the new key first and the old one after it
+/// (as `MARTLET_MASTER_KEY` may, comma-separated): everything opens under either, and new things are sealed under
+/// the first.
 public struct MasterKey: Sendable {
     let bytes: [UInt8]
+    /// Keys still accepted for opening, from before a rotation that has not finished.
+    let previous: [[UInt8]]
 
     public enum Failure: Error, CustomStringConvertible {
         case malformed(String)
@@ -15,41 +22,67 @@ public struct MasterKey: Sendable {
 
         public var description: String {
             switch self {
-            case .malformed(let source): "\(source) must hold 32 bytes, as 64 hex digits or base64"
+            case .malformed(let source): "\(source) must hold 32-byte keys, each as 64 hex digits or base64"
             case .unreadable(let detail): "cannot read or create the master key: \(detail)"
             }
         }
     }
 
-    public init(bytes: [UInt8]) {
-        precondition(bytes.count == AESGCM.keySize)
+    public init(bytes: [UInt8], previous: [[UInt8]] = []) {
+        precondition(bytes.count == AESGCM.keySize && previous.allSatisfy { $0.count == AESGCM.keySize })
         self.bytes = bytes
+        self.previous = previous
     }
+
+    /// Whether a rotation is unfinished: keys other than the current one are still accepted.
+    public var isRotating: Bool { !previous.isEmpty }
 
     /// The key from the environment, else the data folder's key file (made if missing).
     public static func load(dataDirectory: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MasterKey {
         if let text = environment["MARTLET_MASTER_KEY"] {
-            guard let bytes = decode(text) else { throw Failure.malformed("MARTLET_MASTER_KEY") }
-            return MasterKey(bytes: bytes)
+            return try parse(text.split(separator: ","), source: "MARTLET_MASTER_KEY")
         }
-        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("master.key").path
+        let path = keyFile(dataDirectory)
         if let data = FileManager.default.contents(atPath: path) {
-            guard let bytes = decode(String(decoding: data, as: UTF8.self)) else { throw Failure.malformed(path) }
-            return MasterKey(bytes: bytes)
+            return try parse(String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline), source: path)
         }
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<AESGCM.keySize).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let text = Data(bytes).base64EncodedString() + "\n"
-        // Written aside and renamed, so a crash never leaves a half-written key; 0600 from the start.
+        let key = MasterKey(bytes: KeyEnvelope.randomKey())
+        try key.write(to: dataDirectory)
+        return key
+    }
+
+    static func keyFile(_ dataDirectory: String) -> String {
+        URL(fileURLWithPath: dataDirectory).appendingPathComponent("master.key").path
+    }
+
+    private static func parse(_ lines: [Substring], source: String) throws -> MasterKey {
+        let keys = try lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { line in
+            guard let bytes = decode(line) else { throw Failure.malformed(source) }
+            return bytes
+        }
+        guard let first = keys.first else { throw Failure.malformed(source) }
+        return MasterKey(bytes: first, previous: Array(keys.dropFirst()))
+    }
+
+    /// Writes the key file (current key first), aside and renamed, so a crash never leaves a half-written key;
+    /// 0600 from the start.
+    func write(to dataDirectory: String) throws {
+        let path = Self.keyFile(dataDirectory)
+        let text = ([bytes] + previous).map { Data($0).base64EncodedString() + "\n" }.joined()
         let temporary = path + ".tmp"
+        try? FileManager.default.removeItem(atPath: temporary)
         guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw Failure.unreadable(path)
         }
         let fd = Glibc.open(temporary, O_RDONLY)
         if fd >= 0 { _ = fsync(fd); close(fd) }
         guard rename(temporary, path) == 0 else { throw Failure.unreadable(path) }
-        return MasterKey(bytes: bytes)
+        let folder = Glibc.open(dataDirectory, O_RDONLY | O_DIRECTORY)
+        if folder >= 0 { _ = fsync(folder); close(folder) }
     }
+
+    /// Every key this ring opens with, current first.
+    var all: [[UInt8]] { [bytes] + previous }
 
     static func decode(_ text: String) -> [UInt8]? {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -84,9 +117,16 @@ public struct MasterKey: Sendable {
         (try? AESGCM.seal(Array(secret.utf8), key: bytes, aad: Array(accessKeyID.utf8))) ?? []
     }
 
-    /// Names this key in the envelopes it seals (``KeyEnvelope/reference``) without revealing it.
-    var fingerprint: [UInt8] {
-        Array(SHA256.hash(Array("martlet master key fingerprint".utf8) + bytes).prefix(KeyEnvelope.referenceSize))
+    /// Names the current key in the envelopes it seals (``KeyEnvelope/reference``) without revealing it.
+    var fingerprint: [UInt8] { Self.fingerprint(of: bytes) }
+
+    static func fingerprint(of key: [UInt8]) -> [UInt8] {
+        Array(SHA256.hash(Array("martlet master key fingerprint".utf8) + key).prefix(KeyEnvelope.referenceSize))
+    }
+
+    /// The key of the ring with this fingerprint.
+    func key(fingerprint: [UInt8]) -> [UInt8]? {
+        all.first { Self.fingerprint(of: $0) == fingerprint }
     }
 
     /// Seals key material (a KMS key's), bound to what it belongs to.
@@ -95,11 +135,14 @@ public struct MasterKey: Sendable {
     }
 
     func open(material sealed: [UInt8], boundTo owner: String) -> [UInt8]? {
-        try? AESGCM.open(sealed, key: bytes, aad: Array(owner.utf8))
+        for key in all {
+            if let plain = try? AESGCM.open(sealed, key: key, aad: Array(owner.utf8)) { return plain }
+        }
+        return nil
     }
 
     func open(_ sealed: [UInt8], accessKeyID: String) -> String? {
-        guard let plain = try? AESGCM.open(sealed, key: bytes, aad: Array(accessKeyID.utf8)) else { return nil }
+        guard let plain = open(material: sealed, boundTo: accessKeyID) else { return nil }
         return String(decoding: plain, as: UTF8.self)
     }
 }

@@ -104,10 +104,10 @@ public final class Keyring: Sendable {
     func dataKey(of envelope: KeyEnvelope, customerKey: [UInt8]?) async throws -> [UInt8] {
         switch envelope.wrapping {
         case .master:
-            guard envelope.reference == masterKey.fingerprint else {
+            guard let key = masterKey.key(fingerprint: envelope.reference) else {
                 throw StoreError.integrityFailure("a blob's data key is sealed under a master key this server does not have")
             }
-            do { return try envelope.open(wrappingKey: masterKey.bytes) } catch {
+            do { return try envelope.open(wrappingKey: key) } catch {
                 throw StoreError.integrityFailure("a blob's key envelope does not open under the master key")
             }
         case .kms:
