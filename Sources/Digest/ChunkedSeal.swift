@@ -138,16 +138,23 @@ public enum ChunkedSeal {
         /// The sealed bytes `plaintext` completes, if any; the header comes before the first chunk. Full chunks
         /// with more bytes after them are sealed straight from `plaintext`; only the tail is copied and held.
         public mutating func update(_ plaintext: UnsafeRawBufferPointer) -> [UInt8] {
-            guard !plaintext.isEmpty else { return [] }
             var output: [UInt8] = []
-            output.reserveCapacity(ChunkedSeal.headerSize + plaintext.count + (plaintext.count / header.chunkSize + 2) * ChunkedSeal.tagSize)
+            update(plaintext, appendingTo: &output)
+            return output
+        }
+
+        /// As ``update(_:)``, appending to `output`: a caller that empties and refills one array (keeping its
+        /// capacity) seals a stream without allocating per call.
+        public mutating func update(_ plaintext: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) {
+            guard !plaintext.isEmpty else { return }
+            output.reserveCapacity(output.count + ChunkedSeal.headerSize + plaintext.count + (plaintext.count / header.chunkSize + 2) * ChunkedSeal.tagSize)
             if index == 0 && pending.isEmpty { output += header.bytes }
             var rest = plaintext[...]
             if !pending.isEmpty || rest.count <= header.chunkSize {
                 let take = min(header.chunkSize - pending.count, rest.count)
                 pending += rest.prefix(take)
                 rest = rest.dropFirst(take)
-                guard !rest.isEmpty else { return output }
+                guard !rest.isEmpty else { return }
                 // The held chunk is full and more follows: it is not the last.
                 pending.withUnsafeBytes { sealChunk($0, isFinal: false, into: &output) }
                 pending.removeAll(keepingCapacity: true)
@@ -157,7 +164,6 @@ public enum ChunkedSeal {
                 rest = rest.dropFirst(header.chunkSize)
             }
             pending += rest
-            return output
         }
 
         /// The final chunk (and the header, if nothing was sealed yet). Call once, last.
@@ -189,6 +195,18 @@ public enum ChunkedSeal {
                   let plaintext = cipher.open(sealed, nonce: header.nonce(chunk: index), aad: header.authenticatedData(chunk: index, isFinal: isFinal))
             else { throw .authenticationFailed(chunk: index) }
             return plaintext
+        }
+
+        /// Opens chunk `index` into `output`, which must hold the chunk's plaintext and one byte more; returns the
+        /// plaintext's length. Spares the copy ``open(_:chunk:isFinal:)`` makes.
+        public func open(
+            _ sealed: UnsafeRawBufferPointer, chunk index: Int64, isFinal: Bool, into output: UnsafeMutableRawBufferPointer
+        ) throws(Failure) -> Int {
+            let length = sealed.count - ChunkedSeal.tagSize
+            guard sealed.count >= ChunkedSeal.tagSize, length <= header.chunkSize, output.count > length,
+                  cipher.open(sealed, nonce: header.nonce(chunk: index), aad: header.authenticatedData(chunk: index, isFinal: isFinal), into: output)
+            else { throw .authenticationFailed(chunk: index) }
+            return length
         }
     }
 
@@ -241,23 +259,28 @@ public enum ChunkedSeal {
             let count = sealed.count - ChunkedSeal.tagSize
             // One spare byte, so that the output pointer is never nil (an empty chunk still has a final step).
             var plaintext = [UInt8](repeating: 0, count: count + 1)
+            guard plaintext.withUnsafeMutableBytes({ open(sealed, nonce: nonce, aad: aad, into: $0) }) else { return nil }
+            plaintext.removeLast()
+            return plaintext
+        }
+
+        /// Decrypts into `output` (at least one byte longer than the plaintext); whether the tag authenticated it.
+        /// On failure `output` holds unauthenticated bytes, which the caller must not use.
+        func open(_ sealed: UnsafeRawBufferPointer, nonce: [UInt8], aad: [UInt8], into output: UnsafeMutableRawBufferPointer) -> Bool {
+            let count = sealed.count - ChunkedSeal.tagSize
             var tag = Array(sealed[count...])
             var length: Int32 = 0
             var ok = EVP_DecryptInit_ex(context, nil, nil, nil, nonce) == 1
             ok = ok && EVP_DecryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1
-            ok = ok && plaintext.withUnsafeMutableBufferPointer { out in
-                var written: Int32 = 0
-                if count > 0 {
-                    let input = sealed.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                    guard EVP_DecryptUpdate(context, out.baseAddress, &written, input, Int32(count)) == 1 else { return false }
-                }
-                guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, Int32(ChunkedSeal.tagSize), &tag) == 1 else { return false }
-                var tail: Int32 = 0
-                return EVP_DecryptFinal_ex(context, out.baseAddress! + Int(written), &tail) == 1
+            guard ok, let out = output.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
+            var written: Int32 = 0
+            if count > 0 {
+                let input = sealed.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                guard EVP_DecryptUpdate(context, out, &written, input, Int32(count)) == 1 else { return false }
             }
-            guard ok else { return nil }
-            plaintext.removeLast()
-            return plaintext
+            guard EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, Int32(ChunkedSeal.tagSize), &tag) == 1 else { return false }
+            var tail: Int32 = 0
+            return EVP_DecryptFinal_ex(context, out + Int(written), &tail) == 1
         }
     }
 }

@@ -30,13 +30,17 @@ final class FileBlobReader: BlobReader {
     /// Up to `maxLength` bytes from `offset`, read straight into a new buffer's storage; empty at or past the end.
     /// Throws ``StoreError/ioFailure(_:)``, also after ``close()``.
     func read(offset: Int64, maxLength: Int) async throws -> ByteBuffer {
+        try await read(offset: offset, maxLength: maxLength, reusing: nil)
+    }
+
+    func read(offset: Int64, maxLength: Int, reusing spare: ByteBuffer?) async throws -> ByteBuffer {
         precondition(offset >= 0 && maxLength >= 0, "negative offset or length")
         let length = Int(min(Int64(maxLength), max(0, size - offset)))
         if length == 0 { return allocator.buffer(capacity: 0) }
         return try await threadPool.runIfActive { [allocator, path, faults] in
             try self.fd.withLock { fd throws(StoreError) in
                 guard let fd else { throw StoreError.ioFailure("read from a closed blob reader (\(path))") }
-                return try Self.read(fd, offset: offset, length: length, path: path, allocator: allocator, faults: faults)
+                return try Self.read(fd, offset: offset, length: length, path: path, allocator: allocator, faults: faults, reusing: spare)
             }
         }
     }
@@ -55,10 +59,18 @@ final class FileBlobReader: BlobReader {
     /// `length` bytes at `offset` of `fd` (fewer at the end of the file), read straight into a new buffer's storage.
     /// Blocking: runs on the I/O pool.
     static func read(
-        _ fd: CInt, offset: Int64, length: Int, path: String, allocator: ByteBufferAllocator, faults: (any DiskFaultInjector)?
+        _ fd: CInt, offset: Int64, length: Int, path: String, allocator: ByteBufferAllocator, faults: (any DiskFaultInjector)?,
+        reusing spare: ByteBuffer? = nil
     ) throws(StoreError) -> ByteBuffer {
         if let code = faults?.fault(.read, path: path) { throw POSIX.failure("pread", path, errno: code) }
-        var buffer = allocator.buffer(capacity: length)
+        var buffer: ByteBuffer
+        if var spare {
+            // Its storage is reused if nothing else holds it any more (else clearing it copies nothing and allocates).
+            spare.clear(minimumCapacity: length)
+            buffer = spare
+        } else {
+            buffer = allocator.buffer(capacity: length)
+        }
         guard length > 0 else { return buffer }
         _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { storage throws(StoreError) in
             // The buffer may have more capacity than asked for; read only what the caller wants.

@@ -289,6 +289,10 @@ public protocol BlobReader: Sendable {
     var size: Int64 { get }
     /// Up to `maxLength` bytes from `offset`; an empty buffer at the end.
     func read(offset: Int64, maxLength: Int) async throws -> ByteBuffer
+    /// As ``read(offset:maxLength:)``, into `spare`'s storage when the caller holds no other reference to it: a
+    /// reader of many large pieces then allocates (and, past the allocator's mmap threshold, maps and faults in)
+    /// memory once instead of per piece.
+    func read(offset: Int64, maxLength: Int, reusing spare: ByteBuffer?) async throws -> ByteBuffer
     /// A new descriptor of the blob's file, owned by the caller, for the kernel to send from (`sendfile`); nil
     /// when the blob is not a plain file or its bytes must pass through ``read(offset:maxLength:)``.
     func duplicateDescriptor() -> CInt?
@@ -297,6 +301,10 @@ public protocol BlobReader: Sendable {
 
 extension BlobReader {
     public func duplicateDescriptor() -> CInt? { nil }
+
+    public func read(offset: Int64, maxLength: Int, reusing spare: ByteBuffer?) async throws -> ByteBuffer {
+        try await read(offset: offset, maxLength: maxLength)
+    }
 }
 
 /// Immutable blobs of bytes, written once, read many times, deleted when no record needs them.

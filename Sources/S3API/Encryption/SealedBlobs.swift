@@ -9,6 +9,10 @@ final class SealingBlobWriter: BlobWriter {
     private struct State: ~Copyable {
         var sealer: ChunkedSeal.Sealer
         var envelope: [UInt8]?
+        /// Sealed bytes, emptied and refilled per write: its capacity is allocated once.
+        var scratch: [UInt8] = []
+        /// The last buffer handed to the store, reused once the store has let it go.
+        var spare: ByteBuffer?
     }
 
     private let inner: any BlobWriter
@@ -21,7 +25,9 @@ final class SealingBlobWriter: BlobWriter {
 
     func write(_ buffer: ByteBuffer) async throws {
         let sealed = seal(buffer, isLast: false)
-        if sealed.readableBytes > 0 { try await inner.write(sealed) }
+        guard sealed.readableBytes > 0 else { return }
+        try await inner.write(sealed)
+        state.withLock { $0.spare = sealed }
     }
 
     func commit() async throws -> BlobID {
@@ -38,14 +44,16 @@ final class SealingBlobWriter: BlobWriter {
 
     private func seal(_ plaintext: ByteBuffer, isLast: Bool) -> ByteBuffer {
         state.withLock { state in
-            var output = ByteBuffer()
-            output.reserveCapacity(plaintext.readableBytes + KeyEnvelope.size + ChunkedSeal.headerSize + 2 * ChunkedSeal.tagSize)
+            state.scratch.removeAll(keepingCapacity: true)
             if let envelope = state.envelope {
-                output.writeBytes(envelope)
+                state.scratch += envelope
                 state.envelope = nil
             }
-            plaintext.withUnsafeReadableBytes { output.writeBytes(state.sealer.update($0)) }
-            if isLast { output.writeBytes(state.sealer.finish()) }
+            plaintext.withUnsafeReadableBytes { state.sealer.update($0, appendingTo: &state.scratch) }
+            if isLast { state.scratch += state.sealer.finish() }
+            var output = state.spare.take() ?? ByteBuffer()
+            output.clear(minimumCapacity: state.scratch.count)
+            output.writeBytes(state.scratch)
             return output
         }
     }
@@ -78,45 +86,67 @@ struct KeyringUnsealer: BlobUnsealer {
         let plan = header.plan(plaintext: range, plaintextSize: plaintextSize)
         let stride = Int64(header.chunkSize + ChunkedSeal.tagSize)
         let chunksPerRead = Int64(max(1, chunkSize / header.chunkSize))
-        var chunk = plan.chunks.lowerBound
-        var offset = Int64(KeyEnvelope.size) + plan.sealedBytes.lowerBound
         let end = Int64(KeyEnvelope.size) + plan.sealedBytes.upperBound
+        /// The sealed bytes of up to `chunksPerRead` chunks from `first`, read on the blob's threads.
+        /// A buffer is 1 MiB, past the allocator's mmap threshold: each new one is a fresh mapping whose page faults
+        /// and zeroing cost more than decrypting it. So the two read buffers take turns, and the output buffer is
+        /// reused whenever the connection is done with it.
+        func fetch(_ first: Int64, reusing spare: ByteBuffer?) -> Task<ByteBuffer, any Error>? {
+            guard first < plan.chunks.upperBound else { return nil }
+            let offset = Int64(KeyEnvelope.size) + plan.sealedBytes.lowerBound + (first - plan.chunks.lowerBound) * stride
+            let count = Int(min(offset + chunksPerRead * stride, end) - offset)
+            return Task { try await Self.readExactly(blob, offset: offset, count: count, reusing: spare) }
+        }
+        var chunk = plan.chunks.lowerBound
         var skip = plan.skip
         var remaining = range.count
-        while chunk < plan.chunks.upperBound, remaining > 0 {
-            let count = min(chunksPerRead, plan.chunks.upperBound - chunk)
-            let readEnd = min(offset + count * stride, end)
-            let sealed = try await Self.readExactly(blob, offset: offset, count: Int(readEnd - offset))
-            var output = ByteBuffer()
-            output.reserveCapacity(Int(min(Int64(remaining), count * Int64(header.chunkSize))))
-            try sealed.withUnsafeReadableBytes { bytes in
-                var start = 0
-                while start < bytes.count {
-                    let length = min(Int(stride), bytes.count - start)
-                    let plain: [UInt8]
-                    do {
-                        plain = try opener.open(
-                            UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)]), chunk: chunk,
-                            isFinal: chunk == plan.finalChunk)
-                    } catch {
-                        throw StoreError.integrityFailure("chunk \(chunk) of a sealed blob failed authentication")
+        var next = fetch(chunk, reusing: nil)
+        var spare: ByteBuffer? = nil
+        var output = ByteBuffer()
+        do {
+            while let pending = next, remaining > 0 {
+                let sealed = try await pending.value
+                // The next read runs while this one is opened and sent.
+                next = fetch(chunk + chunksPerRead, reusing: spare.take())
+                output.clear(minimumCapacity: Int(chunksPerRead) * header.chunkSize + 1)
+                try sealed.withUnsafeReadableBytes { bytes in
+                    var start = 0
+                    while start < bytes.count {
+                        let length = min(Int(stride), bytes.count - start)
+                        let sealedChunk = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
+                        let isFinal = chunk == plan.finalChunk
+                        try output.writeWithUnsafeMutableBytes(minimumWritableBytes: header.chunkSize + 1) { out in
+                            do {
+                                return try opener.open(sealedChunk, chunk: chunk, isFinal: isFinal, into: out)
+                            } catch {
+                                throw StoreError.integrityFailure("chunk \(chunk) of a sealed blob failed authentication")
+                            }
+                        }
+                        start += length
+                        chunk += 1
                     }
-                    let take = min(plain.count - skip, remaining)
-                    if take > 0 { output.writeBytes(plain[skip..<(skip + take)]) }
-                    remaining -= max(0, take)
-                    skip = 0
-                    start += length
-                    chunk += 1
                 }
+                // Only the range leaves: the first chunk's bytes before it, and the last chunk's after it, are dropped.
+                output.moveReaderIndex(forwardBy: min(skip, output.readableBytes))
+                skip = 0
+                if output.readableBytes > remaining { output.moveWriterIndex(to: output.readerIndex + remaining) }
+                remaining -= output.readableBytes
+                if output.readableBytes > 0 { try await body(output) }
+                spare = sealed
             }
-            offset = readEnd
-            if output.readableBytes > 0 { try await body(output) }
+        } catch {
+            // A read in flight must end before the caller closes the blob under it.
+            _ = try? await next?.value
+            throw error
         }
+        _ = try? await next?.value
         guard remaining == 0 else { throw StoreError.integrityFailure("a sealed blob ended before its range") }
     }
 
-    private static func readExactly(_ blob: any BlobReader, offset: Int64, count: Int) async throws -> ByteBuffer {
-        var result = try await blob.read(offset: offset, maxLength: count)
+    private static func readExactly(
+        _ blob: any BlobReader, offset: Int64, count: Int, reusing spare: ByteBuffer? = nil
+    ) async throws -> ByteBuffer {
+        var result = try await blob.read(offset: offset, maxLength: count, reusing: spare)
         while result.readableBytes < count {
             var more = try await blob.read(offset: offset + Int64(result.readableBytes), maxLength: count - result.readableBytes)
             guard more.readableBytes > 0 else { throw StoreError.integrityFailure("a sealed blob is cut short") }
