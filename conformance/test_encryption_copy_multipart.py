@@ -159,7 +159,13 @@ def test_aws_cli_sse_flags(aws, s3_tls, tls_bucket, tmp_path, tls_server):
     aws("s3", "cp", str(source), f"s3://{tls_bucket}/sse", "--sse", "AES256", tls=True)
     assert s3_tls.head_object(Bucket=tls_bucket, Key="sse")["ServerSideEncryption"] == "AES256"
     aws("s3", "cp", str(source), f"s3://{tls_bucket}/kms", "--sse", "aws:kms", tls=True)
-    assert s3_tls.head_object(Bucket=tls_bucket, Key="kms")["ServerSideEncryption"] == "aws:kms"
+    arn = s3_tls.head_object(Bucket=tls_bucket, Key="kms")["SSEKMSKeyId"]
+    aws("s3", "cp", str(source), f"s3://{tls_bucket}/kms-named", "--sse", "aws:kms", "--sse-kms-key-id", "alias/aws/s3", tls=True)
+    named = s3_tls.head_object(Bucket=tls_bucket, Key="kms-named")
+    assert named["ServerSideEncryption"] == "aws:kms" and named["SSEKMSKeyId"] == arn
+    refused = aws("s3", "cp", str(source), f"s3://{tls_bucket}/kms-unknown", "--sse", "aws:kms", "--sse-kms-key-id",
+                  "alias/no-such-key", tls=True, check=False)
+    assert refused.returncode != 0 and "KMS.NotFoundException" in refused.stderr
     secret = "0123456789abcdef0123456789abcdef"
     aws("s3", "cp", str(source), f"s3://{tls_bucket}/ssec", "--sse-c", "AES256", "--sse-c-key", secret, tls=True)
     back = tmp_path / "back.bin"

@@ -82,9 +82,10 @@ def _client(srv):
 
 
 def _stored_files(srv) -> list:
-    """Every file in the data folder except the SQLite index and the server's key file, which are no object's."""
+    """Every file in the data folder except the SQLite index, the server's key file and its lock file, which are no
+    object's."""
     return sorted(p for p in srv.data_dir.rglob("*")
-                  if p.is_file() and not p.name.startswith("index.sqlite") and p.name != "master.key")
+                  if p.is_file() and not p.name.startswith("index.sqlite") and p.name not in ("master.key", "server.lock"))
 
 
 def _assert_no_leftovers(srv) -> None:

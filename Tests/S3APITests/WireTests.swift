@@ -181,10 +181,11 @@ import Testing
         #expect(try Self.parse(.put, "/b", "policy") == .putBucketPolicy(bucket: "b"))
         #expect(try Self.parse(.get, "/_martlet/admin/v1/accounts") == .admin(path: "admin/v1/accounts"))
         #expect(try Self.parse(.get, "/b", "website") == .getBucketWebsite(bucket: "b"))
+        #expect(try Self.parse(.put, "/b", "encryption") == .putBucketEncryption(bucket: "b"))
         #expect(try Self.parse(.post, "/b") == .postObject(bucket: "b"))
     }
 
-    @Test(arguments: [("/b", "encryption"), ("/b", "replication"), ("/b/k", "restore"), ("/b/k", "uploads")])
+    @Test(arguments: [("/b", "intelligent-tiering"), ("/b", "replication"), ("/b/k", "restore"), ("/b/k", "uploads")])
     func notYetBuiltIsNotImplemented(_ path: String, _ query: String) throws {
         guard case .notImplemented = try Self.parse(.get, path, query) else {
             Issue.record("expected notImplemented")

@@ -34,12 +34,11 @@ extension S3Handlers {
 
     func putBucketEncryption(_ bucket: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
         _ = try await requireBucket(bucket)
-        var encryption = try BucketEncryptionXML.parse(
+        let encryption = try BucketEncryptionXML.parse(
             try await body.collectVerifiedDocument(context, limit: BucketEncryptionXML.maxDocumentBytes))
-        if encryption.algorithm != ObjectEncryption.Mode.s3.rawValue, let keyID = encryption.kmsKeyID {
-            // Checked now, as AWS checks a key id's form; kept as given, so GetBucketEncryption returns it unchanged.
-            let key = try await configuration.keyring.resolve(keyID)
-            if keyID.hasPrefix("arn:") == false, keyID.hasPrefix("alias/") == false, keyID != key.id { encryption.kmsKeyID = keyID }
+        if let keyID = encryption.kmsKeyID {
+            // The key must exist now; it is kept as given, so GetBucketEncryption returns it unchanged.
+            _ = try await configuration.keyring.resolve(keyID)
         }
         try await storage.index.setBucketEncryption(encryption, bucket: bucket)
         return .empty(.ok)
