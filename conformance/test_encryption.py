@@ -8,6 +8,7 @@ import hashlib
 import os
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from conftest import empty_and_delete, make_client
@@ -218,3 +219,32 @@ def test_tampered_blob_is_detected(server_factory, size):
             got = None
         assert got != data and got is None, "a tampered blob's bytes must never be returned"
     assert "integrityFailure" in srv.stdout_path.read_text() + srv.stderr_path.read_text()
+
+
+def test_post_form_upload_with_sse_fields(s3, bucket):
+    """A browser form names the encryption in its fields, as a PUT does in its headers."""
+    form = s3.generate_presigned_post(
+        bucket, "posted", Fields={"x-amz-server-side-encryption": "AES256"},
+        Conditions=[{"x-amz-server-side-encryption": "AES256"}])
+    files = [(k, (None, v)) for k, v in form["fields"].items()] + [("file", ("a.bin", MARKER))]
+    answer = requests.post(form["url"], files=files, allow_redirects=False)
+    assert answer.status_code == 204, answer.text
+    assert answer.headers["x-amz-server-side-encryption"] == "AES256"
+    got = s3.get_object(Bucket=bucket, Key="posted")
+    assert got["ServerSideEncryption"] == "AES256" and got["Body"].read() == MARKER
+    refused = s3.generate_presigned_post(bucket, "refused", Fields={"x-amz-server-side-encryption": "ROT13"},
+                                         Conditions=[{"x-amz-server-side-encryption": "ROT13"}])
+    files = [(k, (None, v)) for k, v in refused["fields"].items()] + [("file", ("a.bin", b"x"))]
+    answer = requests.post(refused["url"], files=files, allow_redirects=False)
+    assert answer.status_code == 400 and b"InvalidArgument" in answer.content
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="refused")["KeyCount"] == 0
+
+
+def test_versions_keep_their_own_encryption(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket=bucket, Key="k", Body=b"one", ServerSideEncryption="AES256")["VersionId"]
+    second = s3.put_object(Bucket=bucket, Key="k", Body=b"two", ServerSideEncryption="aws:kms")["VersionId"]
+    third = s3.put_object(Bucket=bucket, Key="k", Body=b"three")["VersionId"]
+    for version, data, mode in ((first, b"one", "AES256"), (second, b"two", "aws:kms"), (third, b"three", None)):
+        got = s3.get_object(Bucket=bucket, Key="k", VersionId=version)
+        assert got["Body"].read() == data and got.get("ServerSideEncryption") == mode

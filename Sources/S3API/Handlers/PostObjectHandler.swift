@@ -115,7 +115,10 @@ extension S3Handlers {
     ) -> S3Response {
         var headers = HTTPFields()
         for name in [HTTPField.Name.eTag, .amzVersionID, .amzExpiration] { headers[name] = stored.headers[name] }
-        for field in stored.headers where field.name.canonicalName.hasPrefix("x-amz-checksum-") { headers.append(field) }
+        for field in stored.headers where field.name.canonicalName.hasPrefix("x-amz-checksum-")
+            || field.name.canonicalName.hasPrefix("x-amz-server-side-encryption") {
+            headers.append(field)
+        }
         let etag = stored.headers[.eTag] ?? ""
         let location = objectURL(bucket, key, context)
         headers[.location] = location
