@@ -65,7 +65,7 @@ final class FileBlobReader: BlobReader {
         if let code = faults?.fault(.read, path: path) { throw POSIX.failure("pread", path, errno: code) }
         var buffer: ByteBuffer
         if var spare {
-            // Its storage is reused if nothing else holds it any more (else clearing it copies nothing and allocates).
+            // Its storage is reused when nothing else holds it any more; otherwise clearing it allocates anew.
             spare.clear(minimumCapacity: length)
             buffer = spare
         } else {
