@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Lifecycle
 import LocalStore
+import Metrics
+import Prometheus
 import NIOPosix
 import Logging
 import ObjectStore
@@ -72,6 +74,12 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "A scraper sending `Authorization: Bearer TOKEN` may read /_martlet/metrics (else MARTLET_METRICS_TOKEN; without either, only the operator's signed requests may).")
+    var metricsToken: String?
+
+    @Flag(help: "Let anyone read /_martlet/metrics.")
+    var metricsPublic = false
+
     func validate() throws {
         guard ListenAddress(address) != nil else { throw ValidationError("--address must be HOST:PORT, e.g. 127.0.0.1:9000") }
         if let websiteAddress, ListenAddress(websiteAddress) == nil {
@@ -132,6 +140,13 @@ struct ServerCommand: AsyncParsableCommand {
         settings.lifecycleDaySeconds = lifecycleDaySeconds
         settings.bucketDefaults = bucketDefaults == .aws ? .aws : .open
         settings.websiteDomain = websiteDomain
+        settings.dataDirectory = data
+        // Counters and histograms go through swift-metrics into one Prometheus registry, read by /_martlet/metrics.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        settings.metricsRegistry = registry
+        settings.metricsToken = metricsToken ?? ProcessInfo.processInfo.environment["MARTLET_METRICS_TOKEN"]
+        settings.metricsPublic = metricsPublic
         settings.connections.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
         settings.connections.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         settings.connections.bodyStallTimeout = .milliseconds(Int64(bodyTimeout * 1000))

@@ -193,6 +193,16 @@ import Testing
         }
     }
 
+    @Test("operation names are AWS's, for metrics", arguments: [
+        (S3Endpoint.getObject(bucket: "b", key: "k"), "GetObject"),
+        (.putBucketEncryption(bucket: "b"), "PutBucketEncryption"),
+        (.listBuckets, "ListBuckets"),
+        (.uploadPart(bucket: "b", key: "k", uploadID: "u"), "UploadPart"),
+    ])
+    func operationNames(_ endpoint: S3Endpoint, _ name: String) {
+        #expect(endpoint.operationName == name)
+    }
+
     @Test func unsupportedMethod() {
         #expect(throws: S3Error.self) { try Self.parse(.post, "/") }
     }

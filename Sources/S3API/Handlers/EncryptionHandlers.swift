@@ -140,6 +140,11 @@ extension S3Handlers {
     func unsealer(
         for record: ObjectRecord, _ context: RequestContext, prefix: String = ServerSideEncryptionHeaders.customerPrefix
     ) throws -> (any BlobUnsealer)? {
+        // The common case, a plain object read without SSE-C headers, costs three lookups by prebuilt name.
+        if record.metadata.encryption == nil, prefix == ServerSideEncryptionHeaders.customerPrefix,
+           !Self.customerHeaders.contains(where: { context.headers[$0] != nil }) {
+            return nil
+        }
         let customer = try ServerSideEncryptionHeaders.customerKey({ context.nonEmptyHeader($0) }, prefix: prefix)
         guard let encryption = record.metadata.encryption else {
             if customer != nil {
@@ -165,12 +170,18 @@ extension S3Handlers {
 
     /// GET and HEAD carry SSE-C headers only: `x-amz-server-side-encryption*` on a read is refused, as AWS does.
     static func refuseEncryptionHeadersOnRead(_ context: RequestContext) throws(S3Error) {
-        for name in [ServerSideEncryptionHeaders.algorithm, ServerSideEncryptionHeaders.kmsKeyID, ServerSideEncryptionHeaders.context]
-        where context.header(name) != nil {
-            throw S3Error(.invalidArgument, "Unsupported header '\(name)' received for this API call.",
-                          details: [("ArgumentName", name), ("ArgumentValue", context.header(name) ?? "")])
+        for name in writeOnlyHeaders {
+            guard let value = context.headers[name] else { continue }
+            throw S3Error(.invalidArgument, "Unsupported header '\(name.canonicalName)' received for this API call.",
+                          details: [("ArgumentName", name.canonicalName), ("ArgumentValue", value)])
         }
     }
+
+    static let writeOnlyHeaders: [HTTPField.Name] = [.amzServerSideEncryption, .amzServerSideEncryptionKMSKeyID, .amzServerSideEncryptionContext]
+    static let customerHeaders: [HTTPField.Name] = [
+        .amzServerSideEncryptionCustomerAlgorithm, HTTPField.Name("x-amz-server-side-encryption-customer-key")!,
+        .amzServerSideEncryptionCustomerKeyMD5,
+    ]
 
     /// `x-amz-server-side-encryption*` response headers, as S3 reports an object's encryption.
     static func addEncryptionHeaders(_ encryption: ObjectEncryption?, to headers: inout HTTPFields) {

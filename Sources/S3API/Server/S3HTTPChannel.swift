@@ -71,6 +71,8 @@ struct S3HTTPChannel: ServerChildChannel {
         exchange: NIOAsyncChannel<HTTPRequestPart, ResponseOutput>, connectionGuard: UnsafeTransfer<ConnectionGuard>,
         logger: Logger
     ) async {
+        server.metrics.openConnections.increment()
+        defer { server.metrics.openConnections.decrement() }
         do {
             try await exchange.executeThenClose { inbound, outbound in
                 let info = ConnectionInfo(remoteIP: exchange.channel.remoteAddress?.ipAddress, isTLS: isTLS, isWebsite: isWebsite)
@@ -107,12 +109,17 @@ struct S3HTTPChannel: ServerChildChannel {
                 try await ResponseOutputWriter(outbound: outbound, sendsFiles: false).write(response: response.head, body: response.body)
                 return
             }
+            let started = ContinuousClock.now
             let body = InboundBody(iterator: UnsafeTransfer(iterator))
             let request = Request(head: head, body: RequestBody(asyncSequence: body))
             let response = await server.respond(to: request, connection: connection) {
                 try await outbound.write(.http(.head(HTTPResponse(status: .continue))))
             }
             try await ResponseOutputWriter(outbound: outbound, sendsFiles: !isTLS).write(response: response.head, body: response.body)
+            server.metrics.record(
+                operation: response.operation ?? "Unknown", status: response.status.code, duration: started.duration(to: .now),
+                bytesIn: head.headerFields[.contentLength].flatMap { Int64($0) } ?? 0,
+                bytesOut: response.headers[.contentLength].flatMap { Int64($0) } ?? 0)
             let closes = response.headers[.connection]?.lowercased() == "close" || head.headerFields[.connection]?.lowercased() == "close"
             if closes || body.state.failed { return }
             // A body the handler did not want is read and dropped, so that the next request can be parsed.

@@ -8,6 +8,8 @@ public struct S3Response: Sendable {
     public var status: HTTPResponse.Status
     public var headers: HTTPFields
     public var body: ResponseBody
+    /// The operation answered (`GetObject`), for metrics; nil until the server knows it.
+    var operation: String?
 
     public init(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], body: ResponseBody = ResponseBody()) {
         self.status = status

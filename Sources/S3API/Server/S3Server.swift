@@ -20,6 +20,8 @@ public struct S3Server: Sendable {
     let authorizer: Authorizer
     let queryAPI: QueryAPI
     let logger: Logger
+    let metrics = RequestMetrics()
+    var storage: Storage { handlers.storage }
     /// Sent as `x-amz-id-2`; fixed per process, as AWS's host id is per host.
     let hostID: String
 
@@ -63,9 +65,19 @@ public struct S3Server: Sendable {
     /// `Expect: 100-continue`, and is called only once an upload has passed its checks.
     func respond(to request: Request, connection: ConnectionInfo, sendContinue: () async throws -> Void) async -> S3Response {
         if let bucket = websiteBucket(request, connection: connection) {
-            return await serveWebsite(request, bucket: bucket, connection: connection)
+            var response = await serveWebsite(request, bucket: bucket, connection: connection)
+            response.operation = "Website"
+            return response
         }
-        if request.method == .options { return await preflight(request) }
+        if var response = await observability(request) {
+            response.operation = "Health"
+            return response
+        }
+        if request.method == .options {
+            var response = await preflight(request)
+            response.operation = "Preflight"
+            return response
+        }
         var response = await answer(request, connection: connection, sendContinue: sendContinue)
         if request.headers[.origin] != nil { await addCORSHeaders(for: request, to: &response) }
         return response
@@ -74,13 +86,19 @@ public struct S3Server: Sendable {
     private func answer(_ request: Request, connection: ConnectionInfo, sendContinue: () async throws -> Void) async -> S3Response {
         if QueryAPI.addresses(request, domain: configuration.domain) {
             let requestID = RequestID.make()
-            return finish(await queryAPI.respond(to: request, requestID: requestID, authenticator: authenticator), requestID: requestID)
+            var response = finish(await queryAPI.respond(to: request, requestID: requestID, authenticator: authenticator), requestID: requestID)
+            response.operation = "IAM"
+            return response
         }
         switch await prepare(request, connection: connection) {
         case .success(var context):
-            return await respond(to: request, context: &context, sendContinue: sendContinue)
+            var response = await respond(to: request, context: &context, sendContinue: sendContinue)
+            response.operation = context.endpoint.operationName
+            return response
         case .failure(let failure):
-            return failure.response
+            var response = failure.response
+            response.operation = "Refused"
+            return response
         }
     }
 

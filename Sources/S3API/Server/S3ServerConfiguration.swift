@@ -1,4 +1,5 @@
 import ObjectStore
+import Prometheus
 import S3Auth
 
 /// Everything the HTTP face needs to know, built by the executable (or a test) from its options.
@@ -25,6 +26,14 @@ public struct S3ServerConfiguration: Sendable {
     public var connections = ConnectionPolicy()
     /// Requests for `bucket.<websiteDomain>` are website requests, on any listener.
     public var websiteDomain: String?
+    /// The data folder, for the readiness check (writable, not full); nil skips those checks.
+    public var dataDirectory: String?
+    /// Where `/_martlet/metrics` reads the counters from: the registry the Prometheus backend counts into.
+    public var metricsRegistry: PrometheusCollectorRegistry?
+    /// `Authorization: Bearer TOKEN` lets a scraper read `/_martlet/metrics` without signing.
+    public var metricsToken: String?
+    /// `/_martlet/metrics` answers anyone.
+    public var metricsPublic = false
 
     public init(
         host: String, port: Int, region: String, domain: String?,

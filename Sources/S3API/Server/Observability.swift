@@ -1,0 +1,135 @@
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import Metrics
+import NIOCore
+import ObjectStore
+import Prometheus
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the server counts per request, through swift-metrics: the executable bootstraps the Prometheus backend,
+/// and a server without one (a test's) counts into swift-metrics' no-op handlers.
+final class RequestMetrics: Sendable {
+    private struct Key: Hashable {
+        var operation: String
+        var statusClass: String
+    }
+
+    private let requests = Mutex<[Key: Metrics.Counter]>([:])
+    private let durations = Mutex<[String: Metrics.Timer]>([:])
+    private let received = Metrics.Counter(label: "martlet_received_bytes_total")
+    private let sent = Metrics.Counter(label: "martlet_sent_bytes_total")
+    let openConnections = Metrics.Meter(label: "martlet_open_connections")
+
+    /// One answered request: its operation, status, time from head to the end of the response, and body sizes.
+    func record(operation: String, status: Int, duration: Duration, bytesIn: Int64, bytesOut: Int64) {
+        let key = Key(operation: operation, statusClass: "\(status / 100)xx")
+        let counter = requests.withLock { counters in
+            if let known = counters[key] { return known }
+            let made = Metrics.Counter(label: "martlet_requests_total", dimensions: [("operation", key.operation), ("status", key.statusClass)])
+            counters[key] = made
+            return made
+        }
+        counter.increment()
+        let timer = durations.withLock { timers in
+            if let known = timers[operation] { return known }
+            let made = Metrics.Timer(label: "martlet_request_duration_seconds", dimensions: [("operation", operation)], preferredDisplayUnit: .seconds)
+            timers[operation] = made
+            return made
+        }
+        timer.record(duration: duration)
+        if bytesIn > 0 { received.increment(by: bytesIn) }
+        if bytesOut > 0 { sent.increment(by: bytesOut) }
+    }
+}
+
+/// `/_martlet/health/live`, `/_martlet/health/ready` and `/_martlet/metrics`: on the S3 port, under a path no
+/// bucket can take (`_` is not allowed in bucket names), answered before any S3 parsing.
+extension S3Server {
+    static let healthPrefix = "/_martlet/health/"
+    static let metricsPath = "/_martlet/metrics"
+
+    /// The answer to a health or metrics request, or nil for any other request. A metrics request that neither
+    /// carries the bearer token nor is public goes on as an ordinary request: signed by the operator, the admin
+    /// handler answers it; anyone else is refused by the authorizer.
+    func observability(_ request: Request) async -> S3Response? {
+        guard let path = request.head.path?.split(separator: "?", maxSplits: 1).first else { return nil }
+        if path.hasPrefix(Self.healthPrefix), request.method == .get || request.method == .head {
+            switch path.dropFirst(Self.healthPrefix.count) {
+            case "live": return healthResponse(["status": "ok"], healthy: true)
+            case "ready":
+                let problems = await readinessProblems()
+                return healthResponse(problems.isEmpty ? ["status": "ok"] : ["status": "unavailable", "problems": problems.joined(separator: "; ")],
+                                      healthy: problems.isEmpty)
+            default: return nil
+            }
+        }
+        if path == Self.metricsPath, request.method == .get {
+            let bearer = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : "" }
+            if configuration.metricsPublic || (configuration.metricsToken != nil && bearer == configuration.metricsToken) {
+                return metricsResponse()
+            }
+        }
+        return nil
+    }
+
+    func metricsResponse() -> S3Response {
+        finish(configuration.metricsExposition(), requestID: RequestID.make())
+    }
+
+    private func healthResponse(_ fields: [String: String], healthy: Bool) -> S3Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.cacheControl] = "no-store"
+        let body = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data()
+        var response = S3Response.bytes(Array(body), headers: headers)
+        if !healthy { response.status = .serviceUnavailable }
+        return finish(response, requestID: RequestID.make())
+    }
+
+    /// Why the server cannot take requests now: the index does not answer, the data folder is not writable, or
+    /// its disk is (nearly) full. Each check is one cheap call.
+    func readinessProblems() async -> [String] {
+        var problems: [String] = []
+        do {
+            _ = try await storage.index.bucket(named: "_martlet")
+        } catch {
+            problems.append("the index does not answer")
+        }
+        guard let directory = configuration.dataDirectory else { return problems }
+        // A probe file in tmp/ (where uploads start): catches a read-only mount, which permissions alone would
+        // not show to a root process.
+        let probe = URL(fileURLWithPath: directory).appendingPathComponent("tmp/.ready-\(RequestID.make())").path
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            close(fd)
+            unlink(probe)
+        } else {
+            problems.append("the data folder is not writable (\(String(cString: strerror(errno))))")
+        }
+        var stats = statvfs()
+        if statvfs(directory, &stats) == 0 {
+            let free = UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
+            if free < Self.minimumFreeBytes { problems.append("the disk has \(free) bytes free") }
+        }
+        return problems
+    }
+
+    /// Below this the server is not ready: an upload would soon fail with 503.
+    static let minimumFreeBytes: UInt64 = 64 << 20
+}
+
+extension S3ServerConfiguration {
+    /// The Prometheus text exposition of everything counted.
+    func metricsExposition() -> S3Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        guard let registry = metricsRegistry else {
+            return .bytes(Array("# metrics are not collected by this server\n".utf8), headers: headers)
+        }
+        return .bytes(registry.emitToBuffer(), headers: headers)
+    }
+}
