@@ -74,6 +74,12 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Log lines as readable text, or one JSON object per line (json) for a log collector.")
+    var logFormat: LogFormat = .text
+
+    @Flag(inversion: .prefixedNo, help: "One access-log line per request at info level (it costs about 15% of small-GET throughput).")
+    var accessLog = true
+
     @Option(help: "A scraper sending `Authorization: Bearer TOKEN` may read /_martlet/metrics (else MARTLET_METRICS_TOKEN; without either, only the operator's signed requests may).")
     var metricsToken: String?
 
@@ -99,11 +105,16 @@ struct ServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = logLevel
+        let (level, format) = (logLevel, logFormat)
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                return JSONLogHandler(logLevel: level, label: label)
+            }
         }
         let logger = Logger(label: "martlet")
         MemoryRelease.configureAllocator()
@@ -147,6 +158,7 @@ struct ServerCommand: AsyncParsableCommand {
         settings.metricsRegistry = registry
         settings.metricsToken = metricsToken ?? ProcessInfo.processInfo.environment["MARTLET_METRICS_TOKEN"]
         settings.metricsPublic = metricsPublic
+        settings.accessLog = accessLog
         settings.connections.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
         settings.connections.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         settings.connections.bodyStallTimeout = .milliseconds(Int64(bodyTimeout * 1000))
@@ -221,6 +233,11 @@ struct OrphanSweep: Service {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
 
 enum BucketDefaultsChoice: String, ExpressibleByArgument, CaseIterable {
     case aws, open

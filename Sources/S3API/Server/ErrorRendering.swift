@@ -9,10 +9,13 @@ extension S3Error {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
         guard !isHead else {
-            return .empty(code.status, headers: headers)
+            var response = S3Response.empty(code.status, headers: headers)
+            response.errorCode = code.rawValue
+            return response
         }
         var response = S3Response.xml(document(resource: resource, requestID: requestID, hostID: hostID), status: code.status)
         for field in headers { response.headers.append(field) }
+        response.errorCode = code.rawValue
         return response
     }
 

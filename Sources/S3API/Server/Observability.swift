@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdCore
+import Logging
 import Metrics
 import NIOCore
 import ObjectStore
@@ -131,5 +132,29 @@ extension S3ServerConfiguration {
             return .bytes(Array("# metrics are not collected by this server\n".utf8), headers: headers)
         }
         return .bytes(registry.emitToBuffer(), headers: headers)
+    }
+}
+
+extension S3Server {
+    /// One access-log line per request (metadata `log: access`, level info): request id, remote address, principal,
+    /// operation, bucket, key, status, error code, bytes in and out, and milliseconds from head to response end.
+    func logAccess(_ response: S3Response, remote: String?, bytesIn: Int64, bytesOut: Int64, duration: Duration) {
+        guard configuration.accessLog, accessLogger.logLevel <= .info else { return }
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        var metadata: Logger.Metadata = [
+            "request-id": .string(response.headers[.amzRequestID] ?? "-"),
+            "remote": .string(remote ?? "-"),
+            "principal": .string(response.principal ?? "anonymous"),
+            "operation": .string(response.operation ?? "Unknown"),
+            "status": .stringConvertible(response.status.code),
+            "bytes-in": .stringConvertible(bytesIn),
+            "bytes-out": .stringConvertible(bytesOut),
+            "ms": .string(String(format: "%.3f", milliseconds)),
+        ]
+        if let bucket = response.bucket { metadata["bucket"] = .string(bucket) }
+        if let key = response.key { metadata["key"] = .string(key) }
+        if let code = response.errorCode { metadata["error"] = .string(code) }
+        accessLogger.info("access", metadata: metadata)
     }
 }

@@ -116,10 +116,13 @@ struct S3HTTPChannel: ServerChildChannel {
                 try await outbound.write(.http(.head(HTTPResponse(status: .continue))))
             }
             try await ResponseOutputWriter(outbound: outbound, sendsFiles: !isTLS).write(response: response.head, body: response.body)
+            let duration = started.duration(to: .now)
+            let bytesIn = head.headerFields[.contentLength].flatMap { Int64($0) } ?? 0
+            let bytesOut = response.headers[.contentLength].flatMap { Int64($0) } ?? 0
             server.metrics.record(
-                operation: response.operation ?? "Unknown", status: response.status.code, duration: started.duration(to: .now),
-                bytesIn: head.headerFields[.contentLength].flatMap { Int64($0) } ?? 0,
-                bytesOut: response.headers[.contentLength].flatMap { Int64($0) } ?? 0)
+                operation: response.operation ?? "Unknown", status: response.status.code, duration: duration,
+                bytesIn: bytesIn, bytesOut: bytesOut)
+            server.logAccess(response, remote: connection.remoteIP, bytesIn: bytesIn, bytesOut: bytesOut, duration: duration)
             let closes = response.headers[.connection]?.lowercased() == "close" || head.headerFields[.connection]?.lowercased() == "close"
             if closes || body.state.failed { return }
             // A body the handler did not want is read and dropped, so that the next request can be parsed.

@@ -8,8 +8,13 @@ public struct S3Response: Sendable {
     public var status: HTTPResponse.Status
     public var headers: HTTPFields
     public var body: ResponseBody
-    /// The operation answered (`GetObject`), for metrics; nil until the server knows it.
+    /// The operation answered (`GetObject`), for metrics and the access log; nil until the server knows it.
     var operation: String?
+    /// For the access log: who asked (access key id), about what, and the S3 error code of a failure.
+    var principal: String?
+    var bucket: String?
+    var key: String?
+    var errorCode: String?
 
     public init(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], body: ResponseBody = ResponseBody()) {
         self.status = status

@@ -21,6 +21,7 @@ public struct S3Server: Sendable {
     let queryAPI: QueryAPI
     let logger: Logger
     let metrics = RequestMetrics()
+    let accessLogger: Logger
     var storage: Storage { handlers.storage }
     /// Sent as `x-amz-id-2`; fixed per process, as AWS's host id is per host.
     let hostID: String
@@ -34,6 +35,9 @@ public struct S3Server: Sendable {
             storage: storage, configuration: configuration, logger: logger, authorizer: authorizer, authenticator: authenticator)
         self.queryAPI = QueryAPI(directory: configuration.directory, logger: logger)
         self.logger = logger
+        var access = logger
+        access[metadataKey: "log"] = "access"
+        self.accessLogger = access
         self.hostID = Data((0..<24).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
     }
 
@@ -94,6 +98,8 @@ public struct S3Server: Sendable {
         case .success(var context):
             var response = await respond(to: request, context: &context, sendContinue: sendContinue)
             response.operation = context.endpoint.operationName
+            response.principal = context.auth.accessKey
+            (response.bucket, response.key) = context.endpoint.bucketAndKey
             return response
         case .failure(let failure):
             var response = failure.response

@@ -34,6 +34,8 @@ public struct S3ServerConfiguration: Sendable {
     public var metricsToken: String?
     /// `/_martlet/metrics` answers anyone.
     public var metricsPublic = false
+    /// One log line per request (at info level).
+    public var accessLog = true
 
     public init(
         host: String, port: Int, region: String, domain: String?,
