@@ -70,11 +70,19 @@ extension S3Server {
         }
         if path == Self.metricsPath, request.method == .get {
             let bearer = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : "" }
-            if configuration.metricsPublic || (configuration.metricsToken != nil && bearer == configuration.metricsToken) {
+            if configuration.metricsPublic || Self.sameSecret(bearer, configuration.metricsToken) {
                 return metricsResponse()
             }
         }
         return nil
+    }
+
+    /// Whether a token sent matches the configured one, compared in constant time (it is a secret).
+    static func sameSecret(_ sent: String?, _ expected: String?) -> Bool {
+        guard let sent, let expected, !expected.isEmpty else { return false }
+        let (a, b) = (Array(sent.utf8), Array(expected.utf8))
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     func metricsResponse() -> S3Response {
