@@ -15,6 +15,8 @@ public struct MasterKey: Sendable {
     let bytes: [UInt8]
     /// Keys still accepted for opening, from before a rotation that has not finished.
     let previous: [[UInt8]]
+    /// Each key's fingerprint, current first: computed once, as every SSE-S3 write and read names one.
+    private let fingerprints: [[UInt8]]
 
     public enum Failure: Error, CustomStringConvertible {
         case malformed(String)
@@ -32,6 +34,7 @@ public struct MasterKey: Sendable {
         precondition(bytes.count == AESGCM.keySize && previous.allSatisfy { $0.count == AESGCM.keySize })
         self.bytes = bytes
         self.previous = previous
+        self.fingerprints = ([bytes] + previous).map(Self.fingerprint(of:))
     }
 
     /// Whether a rotation is unfinished: keys other than the current one are still accepted.
@@ -118,7 +121,7 @@ public struct MasterKey: Sendable {
     }
 
     /// Names the current key in the envelopes it seals (``KeyEnvelope/reference``) without revealing it.
-    var fingerprint: [UInt8] { Self.fingerprint(of: bytes) }
+    var fingerprint: [UInt8] { fingerprints[0] }
 
     static func fingerprint(of key: [UInt8]) -> [UInt8] {
         Array(SHA256.hash(Array("martlet master key fingerprint".utf8) + key).prefix(KeyEnvelope.referenceSize))
@@ -126,7 +129,7 @@ public struct MasterKey: Sendable {
 
     /// The key of the ring with this fingerprint.
     func key(fingerprint: [UInt8]) -> [UInt8]? {
-        all.first { Self.fingerprint(of: $0) == fingerprint }
+        fingerprints.firstIndex(of: fingerprint).map { all[$0] }
     }
 
     /// Seals key material (a KMS key's), bound to what it belongs to.

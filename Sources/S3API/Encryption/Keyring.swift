@@ -111,10 +111,20 @@ public final class Keyring: Sendable {
                 throw StoreError.integrityFailure("a blob's key envelope does not open under the master key")
             }
         case .kms:
-            guard let key = try await kmsKey(reference: envelope.reference) else {
-                throw StoreError.integrityFailure("a blob's data key is sealed under a KMS key this server does not have")
+            // Keys never change once made: after the first read of a key the index is not asked again.
+            guard let id = Self.keyID(reference: envelope.reference) else {
+                throw StoreError.integrityFailure("a blob's key envelope names no KMS key")
             }
-            do { return try envelope.open(wrappingKey: try material(of: key)) } catch {
+            let material: [UInt8]
+            if let known = materials.withLock({ $0[id] }) {
+                material = known
+            } else {
+                guard let key = try await keys.kmsKey(named: id) else {
+                    throw StoreError.integrityFailure("a blob's data key is sealed under a KMS key this server does not have")
+                }
+                material = try self.material(of: key)
+            }
+            do { return try envelope.open(wrappingKey: material) } catch {
                 throw StoreError.integrityFailure("a blob's key envelope does not open under its KMS key")
             }
         case .customer:
@@ -127,10 +137,9 @@ public final class Keyring: Sendable {
         }
     }
 
-    private func kmsKey(reference: [UInt8]) async throws -> KMSKey? {
-        // A key id is a UUID: its 16 bytes are the reference.
-        guard let uuid = Self.tuple(reference) else { return nil }
-        return try await keys.kmsKey(named: UUID(uuid: uuid).uuidString.lowercased())
+    /// The id of the KMS key an envelope names: a key id is a UUID, whose 16 bytes are the reference.
+    private static func keyID(reference: [UInt8]) -> String? {
+        tuple(reference).map { UUID(uuid: $0).uuidString.lowercased() }
     }
 
     enum Wrapping {

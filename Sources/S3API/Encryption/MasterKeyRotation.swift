@@ -46,22 +46,12 @@ public enum MasterKeyRotation {
         ring: MasterKey, identities: any IdentityIndex, keys: any KMSKeyIndex, blobFiles: [String]
     ) async throws -> Report {
         var report = Report()
-        var secrets: [String: [UInt8]] = [:]
-        for key in try await identities.allAccessKeys() {
-            guard let material = ring.open(material: key.sealedSecret, boundTo: key.id) else {
-                throw Failure.unopenable("the secret of access key \(key.id)")
-            }
-            secrets[key.id] = ring.seal(material: material, boundTo: key.id)
-        }
+        let secrets = try resealed(
+            try await identities.allAccessKeys().map { ($0.id, $0.sealedSecret) }, ring: ring, what: "the secret of access key")
         try await identities.resealAccessKeySecrets(secrets)
         report.accessKeys = secrets.count
-        var materials: [String: [UInt8]] = [:]
-        for key in try await keys.kmsKeys() {
-            guard let material = ring.open(material: key.sealedMaterial, boundTo: key.id) else {
-                throw Failure.unopenable("the material of KMS key \(key.id)")
-            }
-            materials[key.id] = ring.seal(material: material, boundTo: key.id)
-        }
+        let materials = try resealed(
+            try await keys.kmsKeys().map { ($0.id, $0.sealedMaterial) }, ring: ring, what: "the material of KMS key")
         try await keys.resealKMSKeys(materials)
         report.kmsKeys = materials.count
         let current = ring.fingerprint
@@ -69,6 +59,17 @@ public enum MasterKeyRotation {
             report.blobs += 1
         }
         return report
+    }
+
+    /// Each item's secret opened under any key of the ring and sealed under its current one, by id (the seal is
+    /// bound to the id).
+    private static func resealed(_ items: [(id: String, sealed: [UInt8])], ring: MasterKey, what: String) throws -> [String: [UInt8]] {
+        var result: [String: [UInt8]] = [:]
+        for item in items {
+            guard let plain = ring.open(material: item.sealed, boundTo: item.id) else { throw Failure.unopenable("\(what) \(item.id)") }
+            result[item.id] = ring.seal(material: plain, boundTo: item.id)
+        }
+        return result
     }
 
     /// Drops the old keys from the key file: the rotation is done.

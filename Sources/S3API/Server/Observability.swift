@@ -19,6 +19,7 @@ final class RequestMetrics: Sendable {
         var statusClass: String
     }
 
+    private static let statusClasses = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx"]
     private let requests = Mutex<[Key: Metrics.Counter]>([:])
     private let durations = Mutex<[String: Metrics.Timer]>([:])
     private let received = Metrics.Counter(label: "martlet_received_bytes_total")
@@ -27,7 +28,7 @@ final class RequestMetrics: Sendable {
 
     /// One answered request: its operation, status, time from head to the end of the response, and body sizes.
     func record(operation: String, status: Int, duration: Duration, bytesIn: Int64, bytesOut: Int64) {
-        let key = Key(operation: operation, statusClass: "\(status / 100)xx")
+        let key = Key(operation: operation, statusClass: Self.statusClasses[min(max(status / 100, 0), 5)])
         let counter = requests.withLock { counters in
             if let known = counters[key] { return known }
             let made = Metrics.Counter(label: "martlet_requests_total", dimensions: [("operation", key.operation), ("status", key.statusClass)])
@@ -57,7 +58,9 @@ extension S3Server {
     /// carries the bearer token nor is public goes on as an ordinary request: signed by the operator, the admin
     /// handler answers it; anyone else is refused by the authorizer.
     func observability(_ request: Request) async -> S3Response? {
-        guard let path = request.head.path?.split(separator: "?", maxSplits: 1).first else { return nil }
+        // Every request passes here: anything outside /_martlet/ leaves after one prefix check.
+        guard let raw = request.head.path, raw.hasPrefix("/_martlet/") else { return nil }
+        let path = raw.split(separator: "?", maxSplits: 1).first ?? Substring(raw)
         if path.hasPrefix(Self.healthPrefix), request.method == .get || request.method == .head {
             switch path.dropFirst(Self.healthPrefix.count) {
             case "live": return healthResponse(["status": "ok"], healthy: true)
