@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // System libcrypto (OpenSSL) and zlib, for digests and CRC32; glibc's malloc tuning for the executable.
@@ -85,13 +86,28 @@ let package = Package(
             dependencies: [
                 "ObjectStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Background services: delivery of the notification outbox to webhooks and Redis streams.
+        .target(
+            name: "Notifications",
+            dependencies: [
+                "ObjectStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "martlet",
             dependencies: [
-                "S3API", "LocalStore", "ObjectStore", "S3Auth", "Lifecycle", "CMartletSystem",
+                "S3API", "LocalStore", "ObjectStore", "S3Auth", "Lifecycle", "Notifications", "CMartletSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -117,6 +133,10 @@ let package = Package(
             dependencies: ["S3Auth", "Digest", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
+        .testTarget(
+            name: "NotificationsTests",
+            dependencies: ["Notifications", "ObjectStore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(
             name: "LocalStoreTests",
             dependencies: [

@@ -171,6 +171,8 @@ class MartletServer:
     extra_args: Sequence[str] = ()
     # Pass the keys as MARTLET_ACCESS_KEY / MARTLET_SECRET_KEY instead of --access-key / --secret-key.
     credentials_in_env: bool = False
+    # More environment variables for the server (MARTLET_* of the test runner's own are never passed on).
+    extra_env: dict = field(default_factory=dict)
     proc: subprocess.Popen | None = field(default=None, repr=False)
     starts: int = 0
 
@@ -235,6 +237,7 @@ class MartletServer:
             if self.credentials_in_env:
                 env["MARTLET_ACCESS_KEY"] = self.access_key
                 env["MARTLET_SECRET_KEY"] = self.secret_key
+            env.update(self.extra_env)
             self.proc = subprocess.Popen(self.command(), stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                          env=env)
         finally:

@@ -27,9 +27,11 @@ if [ "${1:-}" = "--bench" ]; then
   install_missing nginx wrk apache2-utils
 fi
 
-# The conformance suite drives a real browser: Debian's Chromium and its WebDriver.
+# The conformance suite drives a real browser (Debian's Chromium and its WebDriver) and delivers notifications to
+# a real Redis server. RUNLEVEL=1 keeps the package from starting a system Redis: the tests start their own.
 if [ "${1:-}" = "--python" ]; then
   install_missing chromium chromium-driver
+  RUNLEVEL=1 install_missing redis-server
 fi
 
 if [ "${1:-}" = "--python" ] || [ "${1:-}" = "--s3tests" ]; then

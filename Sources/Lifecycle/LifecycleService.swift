@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ObjectStore
 import ServiceLifecycle
 
@@ -34,7 +35,8 @@ public struct LifecycleService: Service {
                 while true {
                     do {
                         let started = ContinuousClock.now
-                        let evaluated = try await runPass(now: Date())
+                        // Changes made here are `s3:LifecycleExpiration:` events, by S3 itself.
+                        let evaluated = try await ChangeOrigin.$current.withValue(.lifecycle) { try await runPass(now: Date()) }
                         let elapsed = (ContinuousClock.now - started).components
                         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
                         logger.debug("lifecycle pass", metadata: ["evaluated": "\(evaluated)", "seconds": "\(seconds)"])
@@ -93,11 +95,13 @@ public struct LifecycleService: Service {
         let decision = configuration.evaluate(history: history.versions, versioned: history.versioned, now: now, clock: clock)
         if decision.expireCurrent, let current = history.versions.first {
             try await storage.expireCurrent(bucket: entry.bucket, key: entry.key, expected: current)
+            Self.actions.expiration.increment()
             logger.debug("lifecycle expired", metadata: ["bucket": "\(entry.bucket)", "key": "\(entry.key)"])
         }
         for transition in decision.transitions where !decision.expireCurrent || transition.versionID != history.versions.first?.versionID {
             try await storage.index.setStorageClass(
                 transition.storageClass, bucket: entry.bucket, key: entry.key, versionID: transition.versionID)
+            Self.actions.transition.increment()
         }
         for version in decision.deleteVersions {
             do {
@@ -106,6 +110,7 @@ public struct LifecycleService: Service {
                 // Locked since the evaluation; that change queued the key again.
                 continue
             }
+            Self.actions.versionDeletion.increment()
             logger.debug("lifecycle deleted version", metadata: ["bucket": "\(entry.bucket)", "key": "\(entry.key)", "version": "\(version)"])
         }
         // Writes above queue the key again at once, so whatever they made noncurrent is evaluated next pass.
@@ -121,6 +126,7 @@ public struct LifecycleService: Service {
                 && clock.due(after: upload.initiated, days: rule.days) <= now {
                 do {
                     try await storage.abortUpload(bucket: bucket, key: upload.key, uploadID: upload.uploadID)
+                    Self.actions.uploadAbort.increment()
                     logger.debug("lifecycle aborted upload", metadata: ["bucket": "\(bucket)", "upload": "\(upload.uploadID)"])
                 } catch StoreError.noSuchUpload {
                     continue
@@ -128,4 +134,17 @@ public struct LifecycleService: Service {
             }
         }
     }
+}
+
+extension LifecycleService {
+    /// `martlet_lifecycle_actions_total{action}`: what the rules did.
+    struct Actions: Sendable {
+        let expiration = Counter(label: "martlet_lifecycle_actions_total", dimensions: [("action", "expire_current")])
+        let transition = Counter(label: "martlet_lifecycle_actions_total", dimensions: [("action", "transition")])
+        let versionDeletion = Counter(label: "martlet_lifecycle_actions_total", dimensions: [("action", "delete_version")])
+        let uploadAbort = Counter(label: "martlet_lifecycle_actions_total", dimensions: [("action", "abort_upload")])
+    }
+
+    /// Made when first used, after the executable has bootstrapped the metrics system.
+    static let actions = Actions()
 }

@@ -6,7 +6,9 @@ import ObjectStore
 /// completes (lock settings are set afresh on a copy, by the handler).
 extension SQLiteIndex {
     public func setTags(_ tags: [ObjectTag], bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
-        try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.tags = tags.isEmpty ? nil : tags }
+        try await updateMetadata(
+            bucket: bucket, key: key, versionID: versionID, event: tags.isEmpty ? "s3:ObjectTagging:Delete" : "s3:ObjectTagging:Put"
+        ) { $0.tags = tags.isEmpty ? nil : tags }
     }
 
     public func setRetention(
@@ -30,12 +32,13 @@ extension SQLiteIndex {
 
     /// Changes the stored metadata of a version (the current object when `versionID` is nil) in both the
     /// current row and the version row, and returns the updated record; nil if there is no such version.
-    /// A delete marker is returned unchanged.
+    /// A delete marker is returned unchanged. With `event`, records that event about the version.
     func updateMetadata(
-        bucket: String, key: String, versionID: String?, _ change: @escaping @Sendable (inout ObjectMetadata) throws -> Void
+        bucket: String, key: String, versionID: String?, event: String? = nil,
+        _ change: @escaping @Sendable (inout ObjectMetadata) throws -> Void
     ) async throws -> ObjectRecord? {
         let keyData = Self.keyData(key)
-        return try await write { db in
+        return try await writeCausingEvents { db, origin in
             let state = try Self.versioning(bucket, db)
             let current = try Self.currentRecord(bucket: bucket, key: keyData, db)
             var target: ObjectRecord?
@@ -44,8 +47,8 @@ extension SQLiteIndex {
             } else if versionID == nil || versionID == VersionID.null {
                 target = current
             }
-            guard var record = target else { return nil }
-            if record.isDeleteMarker { return record }
+            guard var record = target else { return (nil, false) }
+            if record.isDeleteMarker { return (record, false) }
             try change(&record.metadata)
             let metadata = try Self.json(record.metadata)
             if let current, current.versionName == record.versionName {
@@ -57,7 +60,8 @@ extension SQLiteIndex {
                     arguments: [metadata, bucket, keyData, record.versionName])
             }
             try Self.queueForLifecycle(bucket: bucket, key: keyData, db)
-            return record
+            let recorded = try event.map { try Self.recordEvent($0, about: record, origin: origin, db) } ?? false
+            return (record, recorded)
         }
     }
 }
@@ -158,7 +162,7 @@ extension SQLiteIndex {
     }
 
     public func setObjectACL(_ acl: AccessControlList?, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
-        try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.acl = acl }
+        try await updateMetadata(bucket: bucket, key: key, versionID: versionID, event: "s3:ObjectAcl:Put") { $0.acl = acl }
     }
 
     private func setBucketColumn(_ column: String, _ value: String?, bucket: String) async throws {

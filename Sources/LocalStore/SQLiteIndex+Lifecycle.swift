@@ -45,13 +45,14 @@ extension SQLiteIndex: LifecycleIndex {
     }
 
     public func expireCurrent(bucket: String, key: String, expected: ObjectRecord) async throws -> IndexChange {
-        try await write { db in
+        try await writeCausingEvents { db, origin in
             let state = try Self.versioning(bucket, db)
             guard let current = try Self.currentRecord(bucket: bucket, key: Self.keyData(key), db),
                   current.etag == expected.etag, current.lastModified == expected.lastModified,
                   current.versionName == expected.versionName
-            else { return IndexChange() }
-            return try Self.deleteCurrent(bucket: bucket, key: key, versioning: state, db)
+            else { return (IndexChange(), false) }
+            let change = try Self.deleteCurrent(bucket: bucket, key: key, versioning: state, db)
+            return (change, try Self.recordEvents(of: change, origin: origin ?? .lifecycle, db))
         }
     }
 

@@ -68,7 +68,7 @@ extension SQLiteIndex: MultipartIndex {
         bucket: String, key: String, uploadID: String, condition: WriteCondition, fingerprint: String,
         assemble: @escaping @Sendable (MultipartUpload, [UploadedPart]) throws -> ObjectRecord
     ) async throws -> (ObjectRecord, IndexChange) {
-        try await write { db in
+        try await writeCausingEvents { db, origin in
             guard let upload = try Self.upload(bucket: bucket, key: key, uploadID: uploadID, db) else {
                 throw StoreError.noSuchUpload
             }
@@ -87,7 +87,10 @@ extension SQLiteIndex: MultipartIndex {
                     uploadID: uploadID, bucket: bucket, key: key, fingerprint: fingerprint, etag: stored.etag,
                     checksum: stored.checksum, versionID: stored.versionID, completed: Date()),
                 db)
-            return (stored, IndexChange(replaced: current, freedBlobs: freed, stored: stored))
+            let change = IndexChange(replaced: current, freedBlobs: freed, stored: stored)
+            var completion = origin ?? ChangeOrigin(requestID: "", principalID: "", sourceIP: "")
+            completion.creation = .completeMultipartUpload
+            return ((stored, change), try Self.recordEvents(of: change, origin: completion, db))
         }
     }
 

@@ -28,22 +28,24 @@ extension SQLiteIndex {
     /// - Throws: ``StoreError/noSuchBucket``, ``StoreError/preconditionFailed`` or ``StoreError/sourceChanged``.
     public func putObject(_ record: ObjectRecord, condition: WriteCondition, source: SharedSource?) async throws -> IndexChange {
         let keyData = Self.keyData(record.key)
-        return try await write { db in
+        return try await writeCausingEvents { db, origin in
             let state = try Self.versioning(record.bucket, db)
             if let source { try Self.requireSource(source, db) }
             let current = try Self.currentRecord(bucket: record.bucket, key: keyData, db)
             try Self.check(condition, current: current)
             let (stored, freed) = try Self.storeCurrent(record, replacing: current, versioning: state, db)
-            return IndexChange(replaced: current, freedBlobs: freed, stored: stored)
+            let change = IndexChange(replaced: current, freedBlobs: freed, stored: stored)
+            return (change, try Self.recordEvents(of: change, origin: origin, db))
         }
     }
 
     /// Deletes the current object of `key`, or in a versioned bucket puts a delete marker on top of it.
     /// Throws ``StoreError/noSuchBucket``.
     public func deleteObject(bucket: String, key: String) async throws -> IndexChange {
-        try await write { db in
+        try await writeCausingEvents { db, origin in
             let state = try Self.versioning(bucket, db)
-            return try Self.deleteCurrent(bucket: bucket, key: key, versioning: state, db)
+            let change = try Self.deleteCurrent(bucket: bucket, key: key, versioning: state, db)
+            return (change, try Self.recordEvents(of: change, origin: origin, db))
         }
     }
 
@@ -51,21 +53,26 @@ extension SQLiteIndex {
     public func deleteObjects(
         bucket: String, requests: [DeleteRequest], bypassGovernance: Bool
     ) async throws -> [Result<IndexChange, StoreError>] {
-        try await write { db in
+        try await writeCausingEvents { db, origin in
             let state = try Self.versioning(bucket, db)
-            return try requests.map { request in
+            var recorded = false
+            let results = try requests.map { request -> Result<IndexChange, StoreError> in
                 do {
-                    if let versionID = request.versionID {
-                        return .success(try Self.deleteVersion(
+                    let change = if let versionID = request.versionID {
+                        try Self.deleteVersion(
                             bucket: bucket, key: request.key, versionID: versionID, versioning: state,
-                            bypassGovernance: bypassGovernance, db))
+                            bypassGovernance: bypassGovernance, db)
+                    } else {
+                        try Self.deleteCurrent(bucket: bucket, key: request.key, versioning: state, db)
                     }
-                    return .success(try Self.deleteCurrent(bucket: bucket, key: request.key, versioning: state, db))
+                    if try Self.recordEvents(of: change, origin: origin, db) { recorded = true }
+                    return .success(change)
                 } catch StoreError.objectLocked {
                     // Refused before it changed anything, so the rest of the batch goes on.
                     return .failure(.objectLocked)
                 }
             }
+            return (results, recorded)
         }
     }
 

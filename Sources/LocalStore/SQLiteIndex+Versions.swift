@@ -42,10 +42,11 @@ extension SQLiteIndex: VersionIndex {
     }
 
     public func deleteVersion(bucket: String, key: String, versionID: String, bypassGovernance: Bool) async throws -> IndexChange {
-        try await write { db in
+        try await writeCausingEvents { db, origin in
             let state = try Self.versioning(bucket, db)
-            return try Self.deleteVersion(
+            let change = try Self.deleteVersion(
                 bucket: bucket, key: key, versionID: versionID, versioning: state, bypassGovernance: bypassGovernance, db)
+            return (change, try Self.recordEvents(of: change, origin: origin, db))
         }
     }
 

@@ -26,6 +26,8 @@ import ObjectStore
 public final class SQLiteIndex: ObjectIndex {
     private let database: DatabasePool
     private let groupCommit: GroupCommit
+    /// Signalled after a write that recorded notification events commits.
+    public let eventSignal = EventSignal()
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
@@ -255,6 +257,9 @@ public final class SQLiteIndex: ObjectIndex {
                     material BLOB NOT NULL
                 ) STRICT;
                 """)
+        }
+        migrator.registerMigration("v13-notifications-usage") { db in
+            try db.execute(sql: Self.notificationsSchema)
         }
         return migrator
     }

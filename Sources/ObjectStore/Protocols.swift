@@ -264,6 +264,7 @@ public protocol LifecycleIndex: Sendable {
 
 /// The index a ``Storage`` needs.
 public typealias StorageIndex = ObjectIndex & MultipartIndex & VersionIndex & BucketSettingsIndex & LifecycleIndex
+    & NotificationIndex
 
 /// Writes one blob. Bytes become durable and visible to readers only through ``commit()``.
 public protocol BlobWriter: Sendable {

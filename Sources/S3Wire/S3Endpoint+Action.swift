@@ -96,6 +96,8 @@ extension S3Endpoint {
         case .deleteBucketWebsite(let b): return bucketAction("s3:DeleteBucketWebsite", b)
         case .getBucketEncryption(let b): return bucketAction("s3:GetEncryptionConfiguration", b)
         case .putBucketEncryption(let b), .deleteBucketEncryption(let b): return bucketAction("s3:PutEncryptionConfiguration", b)
+        case .getBucketNotificationConfiguration(let b): return bucketAction("s3:GetBucketNotification", b)
+        case .putBucketNotificationConfiguration(let b): return bucketAction("s3:PutBucketNotification", b)
         case .notImplemented, .admin: return nil
         }
     }

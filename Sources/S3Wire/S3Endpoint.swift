@@ -68,6 +68,8 @@ public enum S3Endpoint: Sendable, Equatable {
     case getBucketEncryption(bucket: String)
     case putBucketEncryption(bucket: String)
     case deleteBucketEncryption(bucket: String)
+    case getBucketNotificationConfiguration(bucket: String)
+    case putBucketNotificationConfiguration(bucket: String)
     /// Martlet's own account administration, under `/_martlet/admin/` (no bucket can be named `_martlet`): the
     /// path after that prefix.
     case admin(path: String)
@@ -142,6 +144,8 @@ public enum S3Endpoint: Sendable, Equatable {
         case (.get, "encryption"): return .getBucketEncryption(bucket: bucket)
         case (.put, "encryption"): return .putBucketEncryption(bucket: bucket)
         case (.delete, "encryption"): return .deleteBucketEncryption(bucket: bucket)
+        case (.get, "notification"): return .getBucketNotificationConfiguration(bucket: bucket)
+        case (.put, "notification"): return .putBucketNotificationConfiguration(bucket: bucket)
         case (.get, "acl"): return .getBucketAcl(bucket: bucket)
         case (.put, "acl"): return .putBucketAcl(bucket: bucket)
         case (.get, "ownershipControls"): return .getBucketOwnershipControls(bucket: bucket)
@@ -225,7 +229,8 @@ public enum S3Endpoint: Sendable, Equatable {
              .deleteBucketOwnershipControls(let b), .getPublicAccessBlock(let b), .putPublicAccessBlock(let b),
              .deletePublicAccessBlock(let b), .getBucketCors(let b), .putBucketCors(let b), .deleteBucketCors(let b),
              .getBucketWebsite(let b), .putBucketWebsite(let b), .deleteBucketWebsite(let b),
-             .getBucketEncryption(let b), .putBucketEncryption(let b), .deleteBucketEncryption(let b):
+             .getBucketEncryption(let b), .putBucketEncryption(let b), .deleteBucketEncryption(let b),
+             .getBucketNotificationConfiguration(let b), .putBucketNotificationConfiguration(let b):
             (b, nil)
         case .putObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k), .deleteObject(let b, let k),
              .copyObject(let b, let k), .getObjectAttributes(let b, let k), .createMultipartUpload(let b, let k),
@@ -308,6 +313,8 @@ extension S3Endpoint {
         case .getBucketEncryption: "GetBucketEncryption"
         case .putBucketEncryption: "PutBucketEncryption"
         case .deleteBucketEncryption: "DeleteBucketEncryption"
+        case .getBucketNotificationConfiguration: "GetBucketNotificationConfiguration"
+        case .putBucketNotificationConfiguration: "PutBucketNotificationConfiguration"
         case .admin: "Admin"
         case .notImplemented: "NotImplemented"
         }

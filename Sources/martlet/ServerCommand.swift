@@ -3,6 +3,7 @@ import Foundation
 import Lifecycle
 import LocalStore
 import Metrics
+import Notifications
 import Prometheus
 import NIOPosix
 import Logging
@@ -86,6 +87,18 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(help: "Let anyone read /_martlet/metrics.")
     var metricsPublic = false
 
+    @Option(help: "A webhook notification target, ID=URL (repeatable; also MARTLET_WEBHOOK_<ID>=URL). Buckets name it as arn:martlet:sqs:REGION:ID:webhook.")
+    var webhook: [String] = []
+
+    @Option(help: "A Redis stream notification target, ID=redis://[:PASSWORD@]HOST[:PORT][/DB][?stream=NAME] (repeatable; also MARTLET_REDIS_<ID>=URL). Buckets name it as arn:martlet:sqs:REGION:ID:redis.")
+    var redis: [String] = []
+
+    @Option(help: "Seconds an event may keep failing before it moves to the dead-letter list (see `martlet admin events`).")
+    var eventMaxAge: Double = 86_400
+
+    @Option(help: "The longest wait, in seconds, between retries of an event whose target fails.")
+    var eventMaxBackoff: Double = 60
+
     func validate() throws {
         guard ListenAddress(address) != nil else { throw ValidationError("--address must be HOST:PORT, e.g. 127.0.0.1:9000") }
         if let websiteAddress, ListenAddress(websiteAddress) == nil {
@@ -102,6 +115,32 @@ struct ServerCommand: AsyncParsableCommand {
         if (accessKey == nil) != (secretKey == nil) {
             throw ValidationError("--access-key and --secret-key go together")
         }
+        guard eventMaxAge > 0, eventMaxBackoff > 0 else { throw ValidationError("--event-max-age and --event-max-backoff must be positive") }
+        _ = try notificationTargets(environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// Targets from `--webhook`/`--redis` and `MARTLET_WEBHOOK_<ID>`/`MARTLET_REDIS_<ID>`; a flag wins over the
+    /// environment for the same id.
+    func notificationTargets(environment: [String: String]) throws -> [TargetSpec] {
+        var targets: [String: TargetSpec] = [:]
+        for (kind, prefix) in [(TargetSpec.Kind.webhook, "MARTLET_WEBHOOK_"), (.redis, "MARTLET_REDIS_")] {
+            for (name, url) in environment where name.hasPrefix(prefix) && name.count > prefix.count {
+                let id = String(name.dropFirst(prefix.count))
+                targets["\(kind)/\(id)"] = TargetSpec(id: id, kind: kind, url: url)
+            }
+        }
+        for (kind, values, flag) in [(TargetSpec.Kind.webhook, webhook, "--webhook"), (.redis, redis, "--redis")] {
+            for value in values {
+                guard let equals = value.firstIndex(of: "=") else { throw ValidationError("\(flag) takes ID=URL, not \(value)") }
+                let id = String(value[..<equals])
+                targets["\(kind)/\(id)"] = TargetSpec(id: id, kind: kind, url: String(value[value.index(after: equals)...]))
+            }
+        }
+        let specs = targets.values.sorted { $0.id < $1.id }
+        for spec in specs {
+            do { try spec.validate() } catch { throw ValidationError(error.description) }
+        }
+        return specs
     }
 
     func run() async throws {
@@ -159,6 +198,8 @@ struct ServerCommand: AsyncParsableCommand {
         settings.metricsToken = metricsToken ?? ProcessInfo.processInfo.environment["MARTLET_METRICS_TOKEN"]
         settings.metricsPublic = metricsPublic
         settings.accessLog = accessLog
+        let targets = try notificationTargets(environment: ProcessInfo.processInfo.environment)
+        settings.notificationTargets = Set(targets.map { $0.arn(region: region) })
         settings.connections.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
         settings.connections.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         settings.connections.bodyStallTimeout = .milliseconds(Int64(bodyTimeout * 1000))
@@ -180,10 +221,16 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let sweep = OrphanSweep(local: local, storage: storage, startedAt: startedAt, logger: logger)
         let lifecycle = LifecycleService(storage: storage, daySeconds: lifecycleDaySeconds, logger: logger)
+        var policy = DeliveryPolicy()
+        policy.maxAge = eventMaxAge
+        policy.maxBackoff = eventMaxBackoff
+        let delivery = try DeliveryService(index: local.index, targets: targets, region: region, policy: policy, logger: logger)
+        for target in targets { logger.info("notification target \(target.arn(region: region))") }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server),
             .init(service: sweep, successTerminationBehavior: .ignore),
             .init(service: lifecycle),
+            .init(service: delivery),
             .init(service: MemoryRelease()),
         ]
         if let website = websiteAddress.flatMap(ListenAddress.init) {

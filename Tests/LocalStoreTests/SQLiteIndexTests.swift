@@ -21,6 +21,11 @@ struct SQLiteIndexTests {
         try await withSQLiteIndex { index, _ in try await check.check(index) }
     }
 
+    @Test("passes the NotificationIndex contract", arguments: NotificationIndexContract.cases)
+    func notificationContract(_ check: NotificationIndexContract.Case) async throws {
+        try await withSQLiteIndex { index, _ in try await check.check(index) }
+    }
+
     struct TimeCase: Sendable, CustomTestStringConvertible {
         let testDescription: String
         let stored: Double

@@ -78,8 +78,21 @@ struct MemoryBlobReader: BlobReader {
 }
 
 /// An index for tests of ``Storage`` that only read through ``Storage/open(_:)``: it refuses every call.
-struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex, BucketSettingsIndex, LifecycleIndex {
+struct RefusingIndex: ObjectIndex, MultipartIndex, VersionIndex, BucketSettingsIndex, LifecycleIndex, NotificationIndex {
     static let refusal = StoreError.ioFailure("RefusingIndex")
+    let eventSignal = EventSignal()
+
+    func setNotification(_ configuration: NotificationConfiguration?, bucket: String, testEvents: [(targetARN: String, event: StoredEvent)]) async throws {
+        throw Self.refusal
+    }
+    func notification(bucket: String) async throws -> NotificationConfiguration? { throw Self.refusal }
+    func pendingEvents(limit: Int) async throws -> [OutboxEntry] { throw Self.refusal }
+    func finishEvents(_ sequences: [Int64]) async throws { throw Self.refusal }
+    func deferEvent(_ sequence: Int64, attempts: Int, nextAttempt: Date, error: String, deadLetter: Bool) async throws { throw Self.refusal }
+    func failedEvents(limit: Int) async throws -> [OutboxEntry] { throw Self.refusal }
+    func retryFailedEvents(_ sequences: [Int64]?) async throws -> Int { throw Self.refusal }
+    func outboxDepth() async throws -> (pending: Int, failed: Int) { throw Self.refusal }
+    func bucketUsage() async throws -> [BucketUsage] { throw Self.refusal }
 
     func createBucket(_ bucket: BucketInfo) async throws { throw Self.refusal }
     func bucket(named name: String) async throws -> BucketInfo? { throw Self.refusal }

@@ -10,7 +10,7 @@ import S3Wire
 extension S3Handlers {
     func admin(_ path: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
         // `/_martlet/metrics` signed by the operator (a scraper with the bearer token is answered earlier).
-        if path == "metrics", context.method == .get { return configuration.metricsExposition() }
+        if path == "metrics", context.method == .get { return await metricsExposition() }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard parts.count >= 3, parts[0] == "admin", parts[1] == "v1", parts[2] == "accounts", parts.count <= 4 else {
             throw S3Error(.invalidRequest, "Unknown admin resource: \(path)")

@@ -124,11 +124,12 @@ extension S3Handlers {
                 metadata: metadata, checksum: checksum, segments: segments, parts: parts)
             let change: IndexChange
             do {
-                change = try await storage.putObject(
-                    record, condition: condition,
-                    source: sharesBlobs
-                        ? SharedSource(bucket: source.bucket, key: source.key, versionID: source.versionID, segments: original.segments)
-                        : nil)
+                let shared = sharesBlobs
+                    ? SharedSource(bucket: source.bucket, key: source.key, versionID: source.versionID, segments: original.segments)
+                    : nil
+                change = try await ChangeOrigin.creating(.copy) {
+                    try await storage.putObject(record, condition: condition, source: shared)
+                }
             } catch StoreError.sourceChanged where attempt < 5 {
                 continue
             } catch StoreError.preconditionFailed {

@@ -45,7 +45,9 @@ extension S3Handlers {
         }
         var putContext = upload.context
         putContext.putPlan = plan
-        let stored = try await putObject(bucket, key, putContext, body: RequestBody(asyncSequence: PostFileParts(form: form)))
+        let stored = try await ChangeOrigin.creating(.post) {
+            try await putObject(bucket, key, putContext, body: RequestBody(asyncSequence: PostFileParts(form: form)))
+        }
         return postResponse(bucket, key, fields: fields, stored: stored, context)
     }
 

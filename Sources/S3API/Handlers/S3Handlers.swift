@@ -14,6 +14,7 @@ struct S3Handlers: Sendable {
     /// Checks the signatures of POST forms, which arrive in the body rather than the request's head.
     let authenticator: RequestAuthenticator
     let lifecycles = LifecycleCache()
+    let storageGauges = StorageGauges()
 
     /// An owner as listings show it: the account's canonical id and display name.
     struct Owner {
@@ -100,6 +101,8 @@ struct S3Handlers: Sendable {
         case .getBucketEncryption(let bucket): return try await getBucketEncryption(bucket)
         case .putBucketEncryption(let bucket): return try await putBucketEncryption(bucket, context, body: body)
         case .deleteBucketEncryption(let bucket): return try await deleteBucketEncryption(bucket)
+        case .getBucketNotificationConfiguration(let bucket): return try await getBucketNotification(bucket)
+        case .putBucketNotificationConfiguration(let bucket): return try await putBucketNotification(bucket, context, body: body)
         case .notImplemented(let operation):
             throw S3Error(.notImplemented, "\(operation) is not implemented by this server yet.")
         }

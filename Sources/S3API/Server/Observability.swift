@@ -74,7 +74,7 @@ extension S3Server {
         if path == Self.metricsPath, request.method == .get {
             let bearer = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : "" }
             if configuration.metricsPublic || Self.sameSecret(bearer, configuration.metricsToken) {
-                return metricsResponse()
+                return await metricsResponse()
             }
         }
         return nil
@@ -88,8 +88,8 @@ extension S3Server {
         return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    func metricsResponse() -> S3Response {
-        finish(configuration.metricsExposition(), requestID: RequestID.make())
+    func metricsResponse() async -> S3Response {
+        finish(await handlers.metricsExposition(), requestID: RequestID.make())
     }
 
     private func healthResponse(_ fields: [String: String], healthy: Bool) -> S3Response {
@@ -134,15 +134,55 @@ extension S3Server {
     static let minimumFreeBytes: UInt64 = 64 << 20
 }
 
-extension S3ServerConfiguration {
-    /// The Prometheus text exposition of everything counted.
-    func metricsExposition() -> S3Response {
+extension S3Handlers {
+    /// The Prometheus text exposition of everything counted, with the index's counters read at this moment.
+    func metricsExposition() async -> S3Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-        guard let registry = metricsRegistry else {
+        guard let registry = configuration.metricsRegistry else {
             return .bytes(Array("# metrics are not collected by this server\n".utf8), headers: headers)
         }
+        await storageGauges.refresh(registry: registry, index: storage.index, logger: logger)
         return .bytes(registry.emitToBuffer(), headers: headers)
+    }
+}
+
+/// Gauges of what the index holds, set from its counters at each scrape (one row per bucket, never a scan of
+/// a bucket's objects). A deleted bucket's gauges are removed.
+final class StorageGauges: Sendable {
+    private let shownBuckets = Mutex<Set<String>>([])
+
+    func refresh(registry: PrometheusCollectorRegistry, index: any StorageIndex, logger: Logger) async {
+        do {
+            let usage = try await index.bucketUsage()
+            let (pending, failed) = try await index.outboxDepth()
+            var uploads: Int64 = 0
+            for bucket in usage {
+                let labels = [("bucket", bucket.bucket)]
+                registry.makeGauge(name: "martlet_bucket_objects", labels: labels, help: "Objects stored (every version counts).")
+                    .set(Double(bucket.objects))
+                registry.makeGauge(name: "martlet_bucket_bytes", labels: labels, help: "Bytes stored (every version counts).")
+                    .set(Double(bucket.bytes))
+                uploads += bucket.uploads
+            }
+            registry.makeGauge(name: "martlet_multipart_uploads_in_progress", help: "Multipart uploads begun and not completed or aborted.")
+                .set(Double(uploads))
+            registry.makeGauge(name: "martlet_notification_outbox_depth", help: "Events waiting for delivery.").set(Double(pending))
+            registry.makeGauge(name: "martlet_notification_dead_letters", help: "Events that failed past their age.").set(Double(failed))
+            let current = Set(usage.map(\.bucket))
+            let gone = shownBuckets.withLock { shown in
+                let gone = shown.subtracting(current)
+                shown = current
+                return gone
+            }
+            for bucket in gone {
+                let labels = [("bucket", bucket)]
+                registry.unregisterGauge(registry.makeGauge(name: "martlet_bucket_objects", labels: labels, help: "Objects stored (every version counts)."))
+                registry.unregisterGauge(registry.makeGauge(name: "martlet_bucket_bytes", labels: labels, help: "Bytes stored (every version counts)."))
+            }
+        } catch {
+            logger.error("metrics: reading the index's counters failed: \(error)")
+        }
     }
 }
 

@@ -176,7 +176,14 @@ public struct S3Server: Sendable {
                 try await handlers.planUpload(&context)
                 if expectsContinue(request) { try await sendContinue() }
             }
-            return finish(try await handlers.handle(context, body: request.body), requestID: context.requestID)
+            // Whatever the request changes, the index records events about it in the change's own transaction.
+            let origin = ChangeOrigin(
+                requestID: context.requestID, principalID: context.auth.accessKey.map { "AWS:" + $0 } ?? "Anonymous",
+                sourceIP: context.connection.remoteIP ?? "")
+            let handled = try await ChangeOrigin.$current.withValue(origin) { [context] in
+                try await handlers.handle(context, body: request.body)
+            }
+            return finish(handled, requestID: context.requestID)
         } catch {
             var response = errorResponse(for: error, context: context)
             if !context.bodyProgress.isFinished || error is BodyStreamError { closeIfBodyUnread(request, &response) }

@@ -36,6 +36,8 @@ public struct S3ServerConfiguration: Sendable {
     public var metricsPublic = false
     /// One log line per request (at info level).
     public var accessLog = true
+    /// ARNs of the notification targets configured on the server, which bucket notification rules may name.
+    public var notificationTargets: Set<String> = []
 
     public init(
         host: String, port: Int, region: String, domain: String?,
