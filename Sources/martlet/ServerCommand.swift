@@ -17,20 +17,26 @@ struct ServerCommand: AsyncParsableCommand {
         commandName: "server",
         abstract: "Serve the S3 API from a data folder.",
         discussion: """
+            Every option can also be set by a MARTLET_* variable (its name in capitals, dashes as underscores: \
+            --max-connections is MARTLET_MAX_CONNECTIONS) or in the --config file; a flag wins over its variable, \
+            which wins over the file. \
             Credentials come from --access-key/--secret-key, else MARTLET_ACCESS_KEY/MARTLET_SECRET_KEY, \
             else a development pair generated on first start and kept in <data>/credentials.json. \
             SIGINT or SIGTERM stops the server gracefully: requests in flight finish first.
             """
     )
 
-    @Option(help: "Address to listen on, HOST:PORT.")
-    var address = "127.0.0.1:9000"
+    @Option(help: "A YAML file of settings (any of these options, without the dashes), notification targets, and accounts, users and buckets to create or bring in line at start-up; see martlet.example.yaml. Flags win over MARTLET_* variables, which win over the file.")
+    var config: String?
 
-    @Option(help: "Folder holding the index and object data.")
-    var data = "./data"
+    @Option(help: "Address to listen on, HOST:PORT (default 127.0.0.1:9000).")
+    var address: String?
 
-    @Option(help: "The region this server is; clients must sign for it.")
-    var region = "us-east-1"
+    @Option(help: "Folder holding the index and object data (default ./data).")
+    var data: String?
+
+    @Option(help: "The region this server is; clients must sign for it (default us-east-1).")
+    var region: String?
 
     @Option(help: "Domain for virtual-hosted-style requests (bucket.DOMAIN).")
     var domain: String?
@@ -44,27 +50,27 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Secret access key (or MARTLET_SECRET_KEY).")
     var secretKey: String?
 
-    @Option(help: "Seconds in a lifecycle day (86400); a few seconds lets tests watch lifecycle rules act.")
-    var lifecycleDaySeconds: Int = 86_400
+    @Option(help: "Seconds in a lifecycle day (default 86400); a few seconds lets tests watch lifecycle rules act.")
+    var lifecycleDaySeconds: Int?
 
-    @Option(help: "Seconds a client has to send a request head once it has begun one.")
-    var headerTimeout: Double = 30
+    @Option(help: "Seconds a client has to send a request head once it has begun one (default 30).")
+    var headerTimeout: Double?
 
-    @Option(help: "Seconds an open connection may wait idle between requests.")
-    var idleTimeout: Double = 60
+    @Option(help: "Seconds an open connection may wait idle between requests (default 60).")
+    var idleTimeout: Double?
 
-    @Option(help: "Seconds a request body may send nothing before the request fails with 400 RequestTimeout.")
-    var bodyTimeout: Double = 30
+    @Option(help: "Seconds a request body may send nothing before the request fails with 400 RequestTimeout (default 30).")
+    var bodyTimeout: Double?
 
-    @Option(help: "Open connections at once; more are answered 503 SlowDown and closed (capped by the file descriptor limit).")
-    var maxConnections: Int = 10_000
+    @Option(help: "Open connections at once; more are answered 503 SlowDown and closed (capped by the file descriptor limit; default 10000).")
+    var maxConnections: Int?
 
     @Option(help: """
-        What new buckets start with: aws (ACLs disabled by BucketOwnerEnforced, Block Public Access on: AWS's \
-        defaults since April 2023) or open (ACLs on as ObjectWriter, no Block Public Access: S3's defaults before, \
+        What new buckets start with: aws (the default: ACLs disabled by BucketOwnerEnforced, Block Public Access on, \
+        AWS's defaults since April 2023) or open (ACLs on as ObjectWriter, no Block Public Access: S3's defaults before, \
         as Ceph RGW and MinIO keep them).
         """)
-    var bucketDefaults: BucketDefaultsChoice = .aws
+    var bucketDefaults: BucketDefaultsChoice?
 
     @Option(help: "Also serve buckets' static websites on this address, HOST:PORT (plain HTTP, anonymous, as AWS's website endpoints).")
     var websiteAddress: String?
@@ -72,79 +78,46 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Serve bucket.DOMAIN host names as the bucket's static website, on every listener (e.g. localhost).")
     var websiteDomain: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+    @Option(help: "Log level: trace, debug, info (the default), notice, warning, error, critical.")
+    var logLevel: Logger.Level?
 
-    @Option(help: "Log lines as readable text, or one JSON object per line (json) for a log collector.")
-    var logFormat: LogFormat = .text
+    @Option(help: "Log lines as readable text (the default), or one JSON object per line (json) for a log collector.")
+    var logFormat: LogFormat?
 
-    @Flag(inversion: .prefixedNo, help: "One access-log line per request at info level (it costs about 15% of small-GET throughput).")
-    var accessLog = true
+    @Flag(inversion: .prefixedNo, help: "One access-log line per request at info level (on by default; it costs about 15% of small-GET throughput).")
+    var accessLog: Bool?
 
-    @Option(help: "A scraper sending `Authorization: Bearer TOKEN` may read /_martlet/metrics (else MARTLET_METRICS_TOKEN; without either, only the operator's signed requests may).")
+    @Option(help: "A scraper sending `Authorization: Bearer TOKEN` may read /_martlet/metrics (without it, only the operator's signed requests may).")
     var metricsToken: String?
 
-    @Flag(help: "Let anyone read /_martlet/metrics.")
-    var metricsPublic = false
+    @Flag(inversion: .prefixedNo, help: "Let anyone read /_martlet/metrics (off by default).")
+    var metricsPublic: Bool?
 
-    @Option(help: "A webhook notification target, ID=URL (repeatable; also MARTLET_WEBHOOK_<ID>=URL). Buckets name it as arn:martlet:sqs:REGION:ID:webhook.")
+    @Option(help: "A webhook notification target, ID=URL (repeatable; also MARTLET_WEBHOOK_<ID>=URL, or webhooks: in the file). Buckets name it as arn:martlet:sqs:REGION:ID:webhook.")
     var webhook: [String] = []
 
-    @Option(help: "A Redis stream notification target, ID=redis://[:PASSWORD@]HOST[:PORT][/DB][?stream=NAME] (repeatable; also MARTLET_REDIS_<ID>=URL). Buckets name it as arn:martlet:sqs:REGION:ID:redis.")
+    @Option(help: "A Redis stream notification target, ID=redis://[:PASSWORD@]HOST[:PORT][/DB][?stream=NAME] (repeatable; also MARTLET_REDIS_<ID>=URL, or redis: in the file). Buckets name it as arn:martlet:sqs:REGION:ID:redis.")
     var redis: [String] = []
 
-    @Option(help: "Seconds an event may keep failing before it moves to the dead-letter list (see `martlet admin events`).")
-    var eventMaxAge: Double = 86_400
+    @Option(help: "Seconds an event may keep failing before it moves to the dead-letter list (see `martlet admin events`; default 86400).")
+    var eventMaxAge: Double?
 
-    @Option(help: "The longest wait, in seconds, between retries of an event whose target fails.")
-    var eventMaxBackoff: Double = 60
+    @Option(help: "The longest wait, in seconds, between retries of an event whose target fails (default 60).")
+    var eventMaxBackoff: Double?
 
-    func validate() throws {
-        guard ListenAddress(address) != nil else { throw ValidationError("--address must be HOST:PORT, e.g. 127.0.0.1:9000") }
-        if let websiteAddress, ListenAddress(websiteAddress) == nil {
-            throw ValidationError("--website-address must be HOST:PORT, e.g. 127.0.0.1:9080")
-        }
-        if let websiteDomain, let domain, websiteDomain.lowercased() == domain.lowercased() {
-            // bucket.DOMAIN would mean both the S3 API and the website: AWS keeps the two endpoints apart.
-            throw ValidationError("--website-domain must differ from --domain")
-        }
-        for (name, seconds) in [("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout)] {
-            guard seconds > 0, seconds <= 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
-        }
-        guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
-        if (accessKey == nil) != (secretKey == nil) {
-            throw ValidationError("--access-key and --secret-key go together")
-        }
-        guard eventMaxAge > 0, eventMaxBackoff > 0 else { throw ValidationError("--event-max-age and --event-max-backoff must be positive") }
-        _ = try notificationTargets(environment: ProcessInfo.processInfo.environment)
-    }
-
-    /// Targets from `--webhook`/`--redis` and `MARTLET_WEBHOOK_<ID>`/`MARTLET_REDIS_<ID>`; a flag wins over the
-    /// environment for the same id.
-    func notificationTargets(environment: [String: String]) throws -> [TargetSpec] {
-        var targets: [String: TargetSpec] = [:]
-        for (kind, prefix) in [(TargetSpec.Kind.webhook, "MARTLET_WEBHOOK_"), (.redis, "MARTLET_REDIS_")] {
-            for (name, url) in environment where name.hasPrefix(prefix) && name.count > prefix.count {
-                let id = String(name.dropFirst(prefix.count))
-                targets["\(kind)/\(id)"] = TargetSpec(id: id, kind: kind, url: url)
-            }
-        }
-        for (kind, values, flag) in [(TargetSpec.Kind.webhook, webhook, "--webhook"), (.redis, redis, "--redis")] {
-            for value in values {
-                guard let equals = value.firstIndex(of: "=") else { throw ValidationError("\(flag) takes ID=URL, not \(value)") }
-                let id = String(value[..<equals])
-                targets["\(kind)/\(id)"] = TargetSpec(id: id, kind: kind, url: String(value[value.index(after: equals)...]))
-            }
-        }
-        let specs = targets.values.sorted { $0.id < $1.id }
-        for spec in specs {
-            do { try spec.validate() } catch { throw ValidationError(error.description) }
-        }
-        return specs
-    }
+    /// The settings the file may hold: every option above but the file itself and the repeatable targets.
+    static let fileSettings: Set<String> = [
+        "address", "data", "region", "domain", "certs-dir", "access-key", "secret-key", "lifecycle-day-seconds",
+        "header-timeout", "idle-timeout", "body-timeout", "max-connections", "bucket-defaults", "website-address",
+        "website-domain", "log-level", "log-format", "access-log", "metrics-token", "metrics-public", "event-max-age",
+        "event-max-backoff",
+    ]
 
     func run() async throws {
-        let (level, format) = (logLevel, logFormat)
+        let resolved = try resolve(environment: ProcessInfo.processInfo.environment)
+        let data = resolved.data
+        let region = resolved.region
+        let (level, format) = (resolved.logLevel, resolved.logFormat)
         LoggingSystem.bootstrap { label in
             switch format {
             case .text:
@@ -157,7 +130,7 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "martlet")
         MemoryRelease.configureAllocator()
-        let listen = ListenAddress(address)!
+        let listen = resolved.address
         let startedAt = Date()
         // File I/O gets its own threads: an fsync waiting on the disk must not stall other requests' reads.
         let ioThreads = NIOThreadPool(numberOfThreads: 16)
@@ -167,13 +140,13 @@ struct ServerCommand: AsyncParsableCommand {
         let folderLock = try DataFolderLock(dataDirectory: data, purpose: "stop it before starting another on the same folder")
         defer { withExtendedLifetime(folderLock) {} }
         let storage = Storage(index: local.index, blobs: local.blobs)
-        let givenAccessKey = accessKey ?? ProcessInfo.processInfo.environment["MARTLET_ACCESS_KEY"]
-        let givenSecretKey = secretKey ?? ProcessInfo.processInfo.environment["MARTLET_SECRET_KEY"]
+        let givenAccessKey = resolved.accessKey
+        let givenSecretKey = resolved.secretKey
         let credentials = try DevelopmentCredentials.resolve(
             accessKey: givenAccessKey, secretKey: givenSecretKey, dataDirectory: data)
         // Only the generated development secret is shown; one the operator chose stays out of logs.
         let shownSecret = givenSecretKey == nil ? credentials.secretKey : "(as given)"
-        let tls = certsDir.map { dir in
+        let tls = resolved.certsDir.map { dir in
             (certificateChain: dir + "/public.crt", privateKey: dir + "/private.key")
         }
         // The start-up credentials are the operator's root key: the first account's, which manages the others.
@@ -185,26 +158,32 @@ struct ServerCommand: AsyncParsableCommand {
         let operatorAccount = try await directory.bootstrapOperator(accessKey: credentials.accessKey, secretKey: credentials.secretKey)
         let keyring = Keyring(masterKey: masterKey, keys: local.index, region: region, accountID: operatorAccount.id)
         var settings = S3ServerConfiguration(
-            host: listen.host, port: listen.port, region: region, domain: domain, tls: tls, directory: directory,
+            host: listen.host, port: listen.port, region: region, domain: resolved.domain, tls: tls, directory: directory,
             keyring: keyring)
-        settings.lifecycleDaySeconds = lifecycleDaySeconds
-        settings.bucketDefaults = bucketDefaults == .aws ? .aws : .open
-        settings.websiteDomain = websiteDomain
+        settings.lifecycleDaySeconds = resolved.lifecycleDaySeconds
+        settings.bucketDefaults = resolved.bucketDefaults == .aws ? .aws : .open
+        settings.websiteDomain = resolved.websiteDomain
         settings.dataDirectory = data
         // Counters and histograms go through swift-metrics into one Prometheus registry, read by /_martlet/metrics.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         settings.metricsRegistry = registry
-        settings.metricsToken = metricsToken ?? ProcessInfo.processInfo.environment["MARTLET_METRICS_TOKEN"]
-        settings.metricsPublic = metricsPublic
-        settings.accessLog = accessLog
-        let targets = try notificationTargets(environment: ProcessInfo.processInfo.environment)
+        settings.metricsToken = resolved.metricsToken
+        settings.metricsPublic = resolved.metricsPublic
+        settings.accessLog = resolved.accessLog
+        let targets = resolved.targets
         settings.notificationTargets = Set(targets.map { $0.arn(region: region) })
-        settings.connections.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
-        settings.connections.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
-        settings.connections.bodyStallTimeout = .milliseconds(Int64(bodyTimeout * 1000))
-        settings.connections.maxConnections = FileDescriptorLimit.raise(toServe: maxConnections, logger: logger)
+        settings.connections.headerTimeout = .milliseconds(Int64(resolved.headerTimeout * 1000))
+        settings.connections.idleTimeout = .milliseconds(Int64(resolved.idleTimeout * 1000))
+        settings.connections.bodyStallTimeout = .milliseconds(Int64(resolved.bodyTimeout * 1000))
+        settings.connections.maxConnections = FileDescriptorLimit.raise(toServe: resolved.maxConnections, logger: logger)
         let configuration = settings
+        if !resolved.declared.isEmpty {
+            try await resolved.declared.apply(storage: storage, directory: directory, keyring: keyring, configuration: configuration)
+            logger.info("configuration file applied", metadata: [
+                "accounts": "\(resolved.declared.accounts.count)", "users": "\(resolved.declared.users.count)",
+                "buckets": "\(resolved.declared.buckets.count)"])
+        }
         let scheme = tls == nil ? "http" : "https"
         let s3Server = S3Server(configuration: configuration, storage: storage, logger: logger)
         let server = try s3Server.makeService { bound in
@@ -220,10 +199,10 @@ struct ServerCommand: AsyncParsableCommand {
                 """.utf8))
         }
         let sweep = OrphanSweep(local: local, storage: storage, startedAt: startedAt, logger: logger)
-        let lifecycle = LifecycleService(storage: storage, daySeconds: lifecycleDaySeconds, logger: logger)
+        let lifecycle = LifecycleService(storage: storage, daySeconds: resolved.lifecycleDaySeconds, logger: logger)
         var policy = DeliveryPolicy()
-        policy.maxAge = eventMaxAge
-        policy.maxBackoff = eventMaxBackoff
+        policy.maxAge = resolved.eventMaxAge
+        policy.maxBackoff = resolved.eventMaxBackoff
         let delivery = try DeliveryService(index: local.index, targets: targets, region: region, policy: policy, logger: logger)
         for target in targets { logger.info("notification target \(target.arn(region: region))") }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
@@ -233,7 +212,7 @@ struct ServerCommand: AsyncParsableCommand {
             .init(service: delivery),
             .init(service: MemoryRelease()),
         ]
-        if let website = websiteAddress.flatMap(ListenAddress.init) {
+        if let website = resolved.websiteAddress {
             services.append(.init(service: s3Server.makeWebsiteService(host: website.host, port: website.port)))
             logger.info("serving bucket websites at http://\(website.host):\(website.port)")
         }

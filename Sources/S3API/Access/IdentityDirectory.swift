@@ -184,6 +184,22 @@ public final class IdentityDirectory: CredentialStore, Sendable {
         return pair
     }
 
+    /// Adds a key with a given id and secret (declared in a configuration file).
+    func addAccessKey(id: String, secret: String, accountID: String, userName: String?) async throws {
+        try await index.createAccessKey(AccessKey(
+            id: id, accountID: accountID, userName: userName,
+            sealedSecret: masterKey.seal(secret: secret, accessKeyID: id), createdAt: Date()))
+        try await reload()
+    }
+
+    /// Gives an existing key a new secret, unless it already has that one.
+    func setSecret(_ secret: String, accessKeyID id: String) async throws {
+        let current = state.withLock { $0.keys[id]?.secret }
+        if current == secret { return }
+        try await index.resealAccessKeySecrets([id: masterKey.seal(secret: secret, accessKeyID: id)])
+        try await reload()
+    }
+
     func setAccessKeyActive(_ active: Bool, id: String, accountID: String, userName: String?) async throws {
         try await index.setAccessKeyActive(active, id: id, accountID: accountID, userName: userName)
         try await reload()
