@@ -48,6 +48,14 @@ extension FileBlobStore {
     /// - Returns: How many blobs it deleted.
     /// - Throws: ``StoreError/ioFailure(_:)``, or whatever `isReferenced` throws (the walk stops there).
     public func removeOrphans(olderThan cutoff: Date, isReferenced: (BlobID) async throws -> Bool) async throws -> Int {
+        try await orphans(olderThan: cutoff, remove: true, isReferenced: isReferenced).count
+    }
+
+    /// The blobs older than `cutoff` that no record refers to (as ``removeOrphans(olderThan:isReferenced:)``
+    /// finds them), with their sizes; deleted too with `remove`.
+    public func orphans(
+        olderThan cutoff: Date, remove: Bool, isReferenced: (BlobID) async throws -> Bool
+    ) async throws -> [(blob: BlobID, size: Int64)] {
         let cutoffSeconds = cutoff.timeIntervalSince1970
         let blobsDirectory = self.blobsDirectory
         // At most 256 folders (`00` to `ff`), so listing them all at once is bounded too.
@@ -60,7 +68,7 @@ extension FileBlobStore {
                 folders += names.filter(Self.isFolderName)
             }
         }
-        var removed = 0
+        var found: [(blob: BlobID, size: Int64)] = []
         for folder in folders {
             let folderPath = blobsDirectory + "/" + folder
             let stream = try await threadPool.runIfActive { try DirectoryStream(path: folderPath) }
@@ -79,12 +87,16 @@ extension FileBlobStore {
                     orphans.append(name)
                 }
                 if orphans.isEmpty { continue }
-                try await threadPool.runIfActive { [orphans] in
-                    for name in orphans { try POSIX.removeFile(folderPath + "/" + name) }
+                let sized = try await threadPool.runIfActive { [orphans] in
+                    try orphans.map { name throws(StoreError) in
+                        let size = try POSIX.fileSize(folderPath + "/" + name) ?? 0
+                        if remove { try POSIX.removeFile(folderPath + "/" + name) }
+                        return (BlobID(name), size)
+                    }
                 }
-                removed += orphans.count
+                found += sized
             }
         }
-        return removed
+        return found
     }
 }

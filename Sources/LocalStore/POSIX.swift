@@ -112,6 +112,16 @@ enum POSIX {
         return Int64(info.st_size)
     }
 
+    /// The size of the file at `path`, or nil if it is gone.
+    static func fileSize(_ path: String) throws(StoreError) -> Int64? {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            if errno == ENOENT { return nil }
+            throw failure("stat", path)
+        }
+        return Int64(info.st_size)
+    }
+
     /// The modification time of a file in seconds since 1970, or nil if the file is gone.
     static func modificationTime(_ path: String) throws(StoreError) -> Double? {
         var info = stat()

@@ -16,12 +16,17 @@ struct KMSCommand: AsyncParsableCommand {
         guard let data = target.data else { throw ValidationError("kms commands work on a data folder: give --data.") }
         guard FileManager.default.fileExists(atPath: data) else { throw AdminFailure(description: "no data folder at \(data)") }
         let index = try SQLiteIndex(path: URL(fileURLWithPath: data).appendingPathComponent("index.sqlite").path)
+        return try await keyring(dataDirectory: data, index: index, region: target.region)
+    }
+
+    /// The keyring of a data folder whose index is open.
+    static func keyring(dataDirectory data: String, index: SQLiteIndex, region: String) async throws -> Keyring {
         let masterKey = try MasterKey.load(dataDirectory: data)
         let directory = IdentityDirectory(index: index, masterKey: masterKey)
         guard let operatorAccount = try await directory.account(named: "martlet") else {
             throw AdminFailure(description: "the data folder has no operator account yet: start the server once first")
         }
-        return Keyring(masterKey: masterKey, keys: index, region: target.region, accountID: operatorAccount.id)
+        return Keyring(masterKey: masterKey, keys: index, region: region, accountID: operatorAccount.id)
     }
 
     struct CreateKey: AsyncParsableCommand {

@@ -143,6 +143,24 @@ struct KeyringUnsealer: BlobUnsealer {
         guard remaining == 0 else { throw StoreError.integrityFailure("a sealed blob ended before its range") }
     }
 
+    /// Checks a sealed blob's structure without its key (an SSE-C blob, whose key is the customer's): the
+    /// envelope and header parse and its size fits whole chunks. Returns the plaintext size.
+    static func plaintextSize(of blob: any BlobReader) async throws -> Int64 {
+        let head = try await readExactly(blob, offset: 0, count: KeyEnvelope.size + ChunkedSeal.headerSize)
+        do {
+            _ = try KeyEnvelope(parsing: head.readableBytesView)
+            let header = try ChunkedSeal.Header(parsing: head.readableBytesView.dropFirst(KeyEnvelope.size))
+            guard let size = header.plaintextSize(sealedSize: blob.size - Int64(KeyEnvelope.size)) else {
+                throw StoreError.integrityFailure("a sealed blob is shorter or longer than its chunks")
+            }
+            return size
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.integrityFailure("a sealed blob has no valid envelope or header")
+        }
+    }
+
     private static func readExactly(
         _ blob: any BlobReader, offset: Int64, count: Int, reusing spare: ByteBuffer? = nil
     ) async throws -> ByteBuffer {
