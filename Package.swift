@@ -98,6 +98,7 @@ let package = Package(
                 "ObjectStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,8 +109,10 @@ let package = Package(
         .executableTarget(
             name: "martlet",
             dependencies: [
-                "S3API", "LocalStore", "ObjectStore", "S3Auth", "Lifecycle", "Notifications", "CMartletSystem",
+                "S3API", "S3Wire", "LocalStore", "ObjectStore", "S3Auth", "Digest", "Lifecycle", "Notifications", "CMartletSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
