@@ -1,9 +1,20 @@
 """Logs: one access line per request, as readable text or (`--log-format json`) one JSON object per line."""
 import json
+import time
 
 import pytest
 
 from conftest import make_client
+
+
+def wait_for_log(srv, text: str, timeout: float = 5.0) -> str:
+    """The server's log once it holds `text`: an access line is written after its response is sent."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = srv.stderr_path.read_text()
+        if text in log or time.monotonic() > deadline:
+            return log
+        time.sleep(0.02)
 
 
 def access_lines(srv) -> list[dict]:
@@ -23,6 +34,7 @@ def test_json_access_log_has_one_line_per_request(server_factory):
     put = client.put_object(Bucket="logged", Key="dir/file.txt", Body=b"x" * 1234)
     with pytest.raises(Exception):
         client.get_object(Bucket="logged", Key="missing")
+    wait_for_log(srv, '"operation":"GetObject"')
     lines = access_lines(srv)
     by_operation = {entry["operation"]: entry for entry in lines}
     entry = by_operation["PutObject"]
@@ -40,7 +52,7 @@ def test_json_access_log_has_one_line_per_request(server_factory):
 def test_text_logs_by_default(server_factory):
     srv = server_factory.start("textlog")
     make_client(srv).list_buckets()
-    text = srv.stderr_path.read_text()
+    text = wait_for_log(srv, "operation=ListBuckets")
     assert "access" in text and "operation=ListBuckets" in text and not any(l.startswith("{") for l in text.splitlines())
 
 
