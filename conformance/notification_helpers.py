@@ -17,7 +17,8 @@ class WebhookReceiver:
     """Collects the JSON bodies POSTed to it. `status` is what it answers; `stop()` closes the port (connection
     refused) and `start()` opens it again on the same one."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        self.tls = tls
         self.port = free_port()
         self.messages: list[dict] = []
         self.headers: list[dict] = []
@@ -28,7 +29,7 @@ class WebhookReceiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/events"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/events"
 
     def start(self):
         receiver = self
@@ -52,6 +53,11 @@ class WebhookReceiver:
         ThreadingHTTPServer.allow_reuse_address = True
         self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.httpd.daemon_threads = True
+        if self.tls:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.tls.dir / "public.crt", self.tls.dir / "private.key")
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self):

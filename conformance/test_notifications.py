@@ -12,8 +12,8 @@ import requests
 from botocore.exceptions import ClientError
 
 from conftest import make_client
-from notification_helpers import notification_config, redis_server, webhook, webhook_arn  # noqa: F401 (fixtures)
-from s3helpers import client_error
+from notification_helpers import WebhookReceiver, notification_config, redis_server, webhook, webhook_arn  # noqa: F401 (fixtures)
+from s3helpers import client_error, make_certs
 
 
 def start(server_factory, receiver, *extra, name="notify"):
@@ -288,3 +288,26 @@ def test_targets_from_the_environment(server_factory, webhook):
         Bucket="env", NotificationConfiguration=notification_config(webhook_arn("FROMENV")))
     s3.put_object(Bucket="env", Key="k", Body=b"x")
     assert [r["s3"]["object"]["key"] for r in webhook.wait_for(1)] == ["k"]
+
+
+def test_https_webhook_with_its_own_ca_and_an_authorization_header(server_factory, tmp_path):
+    """A webhook over HTTPS whose certificate a private CA signed (ca-file in the configuration file), sent the
+    Authorization header the receiver expects."""
+    certs = make_certs(tmp_path / "receiver-certs")
+    receiver = WebhookReceiver(tls=certs)
+    try:
+        config = tmp_path / "martlet.yaml"
+        config.write_text(
+            "webhooks:\n"
+            f"  - id: secure\n    url: {receiver.url}\n    authorization: Bearer receiver-token\n"
+            f"    timeout: 5\n    ca-file: {certs.ca_file}\n")
+        srv = server_factory.start("https-hook", extra_args=("--config", str(config)))
+        s3 = make_client(srv)
+        s3.create_bucket(Bucket="tls")
+        s3.put_bucket_notification_configuration(
+            Bucket="tls", NotificationConfiguration=notification_config(webhook_arn("secure")))
+        s3.put_object(Bucket="tls", Key="k", Body=b"x")
+        assert [r["s3"]["object"]["key"] for r in receiver.wait_for(1)] == ["k"]
+        assert receiver.headers[-1]["Authorization"] == "Bearer receiver-token"
+    finally:
+        receiver.stop()
