@@ -12,6 +12,7 @@ final actor RedisStreamTarget: EventTarget {
     let spec: TargetSpec
     private let endpoint: RedisEndpoint
     private var connection: Channel?
+    private var connecting: Task<Channel, any Error>?
 
     init(spec: TargetSpec) throws {
         self.spec = spec
@@ -36,8 +37,19 @@ final actor RedisStreamTarget: EventTarget {
         connection = nil
     }
 
+    /// The connection, opened once however many lanes ask at the same moment.
     private func connected() async throws -> Channel {
         if let connection, connection.isActive { return connection }
+        if let connecting { return try await connecting.value }
+        let task = Task { try await self.open() }
+        connecting = task
+        defer { connecting = nil }
+        let channel = try await task.value
+        connection = channel
+        return channel
+    }
+
+    private func open() async throws -> Channel {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.milliseconds(Int64(spec.timeout * 1000)))
             .channelInitializer { channel in
@@ -60,7 +72,6 @@ final actor RedisStreamTarget: EventTarget {
             channel.close(promise: nil)
             throw error
         }
-        connection = channel
         return channel
     }
 

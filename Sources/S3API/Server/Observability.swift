@@ -151,6 +151,8 @@ extension S3Handlers {
 /// a bucket's objects). A deleted bucket's gauges are removed.
 final class StorageGauges: Sendable {
     private let shownBuckets = Mutex<Set<String>>([])
+    private static let objectsHelp = "Objects stored (every version counts)."
+    private static let bytesHelp = "Bytes stored (every version counts)."
 
     func refresh(registry: PrometheusCollectorRegistry, index: any StorageIndex, logger: Logger) async {
         do {
@@ -159,9 +161,9 @@ final class StorageGauges: Sendable {
             var uploads: Int64 = 0
             for bucket in usage {
                 let labels = [("bucket", bucket.bucket)]
-                registry.makeGauge(name: "martlet_bucket_objects", labels: labels, help: "Objects stored (every version counts).")
+                registry.makeGauge(name: "martlet_bucket_objects", labels: labels, help: Self.objectsHelp)
                     .set(Double(bucket.objects))
-                registry.makeGauge(name: "martlet_bucket_bytes", labels: labels, help: "Bytes stored (every version counts).")
+                registry.makeGauge(name: "martlet_bucket_bytes", labels: labels, help: Self.bytesHelp)
                     .set(Double(bucket.bytes))
                 uploads += bucket.uploads
             }
@@ -177,8 +179,8 @@ final class StorageGauges: Sendable {
             }
             for bucket in gone {
                 let labels = [("bucket", bucket)]
-                registry.unregisterGauge(registry.makeGauge(name: "martlet_bucket_objects", labels: labels, help: "Objects stored (every version counts)."))
-                registry.unregisterGauge(registry.makeGauge(name: "martlet_bucket_bytes", labels: labels, help: "Bytes stored (every version counts)."))
+                registry.unregisterGauge(registry.makeGauge(name: "martlet_bucket_objects", labels: labels, help: Self.objectsHelp))
+                registry.unregisterGauge(registry.makeGauge(name: "martlet_bucket_bytes", labels: labels, help: Self.bytesHelp))
             }
         } catch {
             logger.error("metrics: reading the index's counters failed: \(error)")

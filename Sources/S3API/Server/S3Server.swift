@@ -176,7 +176,11 @@ public struct S3Server: Sendable {
                 try await handlers.planUpload(&context)
                 if expectsContinue(request) { try await sendContinue() }
             }
-            // Whatever the request changes, the index records events about it in the change's own transaction.
+            // GET and HEAD change nothing; what another request changes, the index records events about in the
+            // change's own transaction, naming this request.
+            if context.method == .get || context.method == .head {
+                return finish(try await handlers.handle(context, body: request.body), requestID: context.requestID)
+            }
             let origin = ChangeOrigin(
                 requestID: context.requestID, principalID: context.auth.accessKey.map { "AWS:" + $0 } ?? "Anonymous",
                 sourceIP: context.connection.remoteIP ?? "")
