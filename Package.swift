@@ -140,7 +140,10 @@ let package = Package(
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
         .testTarget(
             name: "NotificationsTests",
-            dependencies: ["Notifications", "ObjectStore", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "Notifications", "ObjectStore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "LocalStoreTests",

@@ -124,7 +124,9 @@ public struct DeliveryService: Service {
                 earliest = min(earliest, next)
             }
         }
-        if !delivered.isEmpty || entries.count == batchSize { return .zero }
+        // Go on at once only after progress: a full page of entries all waiting out their backoff (a receiver
+        // down with more than a page queued) must wait for the earliest retry, not read the page again at once.
+        if !delivered.isEmpty { return .zero }
         return .milliseconds(max(10, Int64(earliest.timeIntervalSince(Date()) * 1000)))
     }
 

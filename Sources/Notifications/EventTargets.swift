@@ -86,8 +86,8 @@ final class WebhookTarget: EventTarget {
         if let authorization = spec.authorization { request.headers.add(name: "Authorization", value: authorization) }
         request.body = .bytes(ByteBuffer(bytes: message))
         let response = try await client.execute(request, timeout: .milliseconds(Int64(spec.timeout * 1000)))
-        // Read (and drop) the answer, so the connection goes back to the pool.
-        _ = try await response.body.collect(upTo: 64 << 10)
+        // Read (and drop) the answer, whatever its size, so the connection goes back to the pool.
+        for try await _ in response.body {}
         guard (200..<300).contains(response.status.code) else {
             throw TargetError("webhook answered \(response.status.code)")
         }

@@ -49,8 +49,8 @@ struct S3Transfer: Sendable {
         _ method: HTTPMethod, bucket: String, key: String = "", query: [(String, String)] = [],
         headers: [(String, String)] = [], body: [UInt8] = []
     ) async throws -> HTTPClientResponse {
-        let rawPath = "/" + Self.encode(bucket) + (key.isEmpty ? "" : "/" + Self.encode(key, keepSlash: true))
-        let rawQuery = query.map { Self.encode($0.0) + "=" + Self.encode($0.1) }.joined(separator: "&")
+        let rawPath = "/" + Percent.encode(bucket) + (key.isEmpty ? "" : "/" + Percent.encode(key, keepSlash: true))
+        let rawQuery = query.map { Percent.encode($0.0) + "=" + Percent.encode($0.1) }.joined(separator: "&")
         var request = HTTPClientRequest(url: endpoint.absoluteString.trimmingSuffix("/") + rawPath + (rawQuery.isEmpty ? "" : "?" + rawQuery))
         request.method = method
         for (name, value) in signer.sign(method: method.rawValue, rawPath: rawPath, rawQuery: rawQuery, host: host, body: body, at: Date()) {
@@ -94,23 +94,6 @@ struct S3Transfer: Sendable {
             token = root.child("IsTruncated")?.text == "true" ? root.child("NextContinuationToken")?.text : nil
         } while token != nil
         return listed
-    }
-
-    /// S3's URI encoding: every byte but the unreserved ones (and `/` in a key) as %XX.
-    static func encode(_ text: String, keepSlash: Bool = false) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: "/") where keepSlash:
-                out += "/"
-            default:
-                out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
     }
 }
 

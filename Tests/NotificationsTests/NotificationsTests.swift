@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import ObjectStore
+import Logging
 import Testing
 
 @testable import Notifications
@@ -85,5 +86,43 @@ struct NotificationsTests {
                 #expect(wait >= bound / 2 && wait <= bound)
             }
         }
+    }
+}
+
+/// An outbox of entries, for the delivery service's decisions without a database.
+final class FixedOutbox: NotificationIndex, @unchecked Sendable {
+    let entries: [OutboxEntry]
+    let eventSignal = EventSignal()
+
+    init(_ entries: [OutboxEntry]) { self.entries = entries }
+
+    func setNotification(_ configuration: NotificationConfiguration?, bucket: String, testEvents: [(targetARN: String, event: StoredEvent)]) async throws {}
+    func notification(bucket: String) async throws -> NotificationConfiguration? { nil }
+    func pendingEvents(limit: Int) async throws -> [OutboxEntry] { Array(entries.prefix(limit)) }
+    func finishEvents(_ sequences: [Int64]) async throws {}
+    func deferEvent(_ sequence: Int64, attempts: Int, nextAttempt: Date, error: String, deadLetter: Bool) async throws {}
+    func failedEvents(limit: Int) async throws -> [OutboxEntry] { [] }
+    func retryFailedEvents(_ sequences: [Int64]?) async throws -> Int { 0 }
+    func outboxDepth() async throws -> (pending: Int, failed: Int) { (entries.count, 0) }
+    func bucketUsage() async throws -> [BucketUsage] { [] }
+}
+
+@Suite("The delivery service's rounds")
+struct DeliveryRoundTests {
+    @Test("a full page of entries all waiting out a backoff makes the service wait for the earliest retry, not read again at once")
+    func blockedPageWaits() async throws {
+        let now = Date()
+        let entries = (1...1500).map { i in
+            OutboxEntry(
+                sequence: Int64(i), targetARN: "arn:martlet:sqs:us-east-1:hook:webhook",
+                event: StoredEvent(eventName: "s3:ObjectCreated:Put", eventTime: now, bucket: "b", key: "k\(i)", configurationID: "c",
+                                   requestID: "r", principalID: "p", sourceIP: ""),
+                attempts: 3, nextAttempt: now.addingTimeInterval(0.5), lastError: "503")
+        }
+        let service = try DeliveryService(
+            index: FixedOutbox(entries), targets: [TargetSpec(id: "hook", kind: .webhook, url: "http://127.0.0.1:9/")],
+            region: "us-east-1", policy: DeliveryPolicy(), logger: Logger(label: "test"))
+        let wait = try await service.round(now: now)
+        #expect(wait >= .milliseconds(400) && wait <= .milliseconds(510))
     }
 }
