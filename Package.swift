@@ -121,18 +121,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The parsers of client input as libFuzzer targets (make fuzz); an ordinary build replays inputs.
-        .executableTarget(
-            name: "martlet-fuzz",
+        // The parsers of client input as fuzz targets: a library, so that the unit tests replay every committed input
+        // without sanitizers (FuzzReplayTests); martlet-fuzz runs them under libFuzzer (make fuzz) or replays files.
+        .target(
+            name: "FuzzTargets",
             dependencies: [
                 "S3Wire", "S3Auth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-            ]
+            ],
+            path: "Sources/martlet-fuzz"
         ),
+        .executableTarget(name: "martlet-fuzz", dependencies: ["FuzzTargets"], path: "Sources/martlet-fuzz-main"),
         // Digest throughput, run by hand (see bench/README.md).
         .executableTarget(name: "digest-bench", dependencies: ["Digest"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest", "CMartletSystem"]),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets"]),
         .testTarget(
             name: "S3AuthTests",
             dependencies: ["S3Auth", "Digest", .product(name: "NIOCore", package: "swift-nio")]

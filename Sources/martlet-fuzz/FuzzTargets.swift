@@ -6,7 +6,7 @@ import S3Wire
 
 /// The parsers that read what a client sends, each as a libFuzzer target: any input must end in a value or a
 /// thrown S3 error, never a crash, a hang or unbounded memory.
-enum FuzzTarget: String, CaseIterable {
+public enum FuzzTarget: String, CaseIterable, Sendable {
     case xmlReader = "xml-reader"
     case xmlDocuments = "xml-documents"
     case authHeaders = "auth-headers"
@@ -17,7 +17,7 @@ enum FuzzTarget: String, CaseIterable {
     case policyDocuments = "policy-documents"
     case postForms = "post-forms"
 
-    func run(_ data: [UInt8]) {
+    public func run(_ data: [UInt8]) {
         switch self {
         case .xmlReader: Self.xmlReader(data)
         case .xmlDocuments: Self.xmlDocuments(data)

@@ -1,15 +1,36 @@
 import Foundation
+import FuzzTargets
 
 /// The target this process fuzzes, from `MARTLET_FUZZ_TARGET` (libFuzzer owns the command line).
 let selectedTarget: FuzzTarget = {
     let name = ProcessInfo.processInfo.environment["MARTLET_FUZZ_TARGET"] ?? ""
     guard let target = FuzzTarget(rawValue: name) else {
-        let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
-        FileHandle.standardError.write(Data("set MARTLET_FUZZ_TARGET to one of: \(names)\n".utf8))
+        FileHandle.standardError.write(Data("set MARTLET_FUZZ_TARGET to one of: \(targetNames(separator: ", "))\n".utf8))
         exit(2)
     }
     return target
 }()
+
+func targetNames(separator: String) -> String {
+    FuzzTarget.allCases.map(\.rawValue).joined(separator: separator)
+}
+
+/// `martlet-fuzz --list` prints one target name a line, so that scripts/fuzz.sh runs every target the binary has.
+func listTargetsIfAsked(_ arguments: [String]) {
+    guard arguments.contains("--list") else { return }
+    print(targetNames(separator: "\n"))
+    exit(0)
+}
+
+/// libFuzzer calls this once before the first input; `--list` is answered here because libFuzzer owns `main`.
+@_cdecl("LLVMFuzzerInitialize")
+public func fuzzInitialize(
+    _ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?
+) -> CInt {
+    listTargetsIfAsked(CommandLine.arguments)
+    _ = selectedTarget
+    return 0
+}
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -24,9 +45,10 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 @main
 enum Replay {
     static func main() {
+        listTargetsIfAsked(CommandLine.arguments)
         let arguments = CommandLine.arguments.dropFirst()
         guard let name = arguments.first, let target = FuzzTarget(rawValue: name) else {
-            print("usage: martlet-fuzz TARGET FILE_OR_DIR...  (targets: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
+            print("usage: martlet-fuzz TARGET FILE_OR_DIR...  (targets: \(targetNames(separator: ", ")))")
             exit(2)
         }
         var count = 0
