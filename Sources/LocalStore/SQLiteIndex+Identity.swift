@@ -79,15 +79,44 @@ extension SQLiteIndex: IdentityIndex {
         }
     }
 
+    public func identityRecords(accountID: String?) async throws -> IdentityRecords {
+        try await read { db in
+            // One read transaction: the four tables as of the same commit.
+            let (condition, arguments): (String, StatementArguments) =
+                accountID.map { ("WHERE account_id = ?", [$0]) } ?? ("", [])
+            return IdentityRecords(
+                accounts: try Row.fetchAll(
+                    db, sql: "SELECT * FROM accounts \(accountID == nil ? "" : "WHERE id = ?") ORDER BY id", arguments: arguments
+                ).map(Self.account),
+                users: try Row.fetchAll(
+                    db, sql: "SELECT * FROM iam_users \(condition) ORDER BY account_id, name", arguments: arguments
+                ).map(Self.user),
+                accessKeys: try Row.fetchAll(db, sql: "SELECT * FROM access_keys \(condition) ORDER BY id", arguments: arguments)
+                    .map(Self.accessKey),
+                policies: try Row.fetchAll(
+                    db, sql: "SELECT * FROM user_policies \(condition) ORDER BY account_id, user_name, policy_name", arguments: arguments
+                ).map { row in
+                    UserPolicy(accountID: row["account_id"], userName: row["user_name"], name: row["policy_name"], document: row["document"])
+                })
+        }
+    }
+
     // MARK: Users
 
-    public func createUser(_ user: IAMUser) async throws {
+    public func createUser(_ user: IAMUser, maxUsersInAccount: Int) async throws {
         try await write { db in
             guard try Self.accountRow(db, "id = ?", user.accountID) != nil else {
                 throw IdentityError.noSuchEntity("The account \(user.accountID) cannot be found.")
             }
             if try Self.userRow(user.accountID, user.name, db) != nil {
                 throw IdentityError.entityAlreadyExists("User with name \(user.name) already exists.")
+            }
+            // Counting stops at the quota, so the check costs at most that many index entries, whatever the table holds.
+            let users = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM (SELECT 1 FROM iam_users WHERE account_id = ? LIMIT ?)",
+                arguments: [user.accountID, max(maxUsersInAccount, 0)]) ?? 0
+            if users >= maxUsersInAccount {
+                throw IdentityError.limitExceeded("Cannot exceed quota for UsersPerAccount: \(maxUsersInAccount)")
             }
             try db.execute(
                 sql: "INSERT INTO iam_users (account_id, name, user_id, path, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -124,13 +153,13 @@ extension SQLiteIndex: IdentityIndex {
 
     public func createAccessKey(_ key: AccessKey) async throws {
         try await write { db in
-            if let userName = key.userName {
-                try Self.requireUser(key.accountID, userName, db)
-                let count = try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM access_keys WHERE account_id = ? AND user_name = ?",
-                    arguments: [key.accountID, userName]) ?? 0
-                if count >= 2 { throw IdentityError.limitExceeded("Cannot exceed quota for AccessKeysPerUser: 2") }
-            }
+            if let userName = key.userName { try Self.requireUser(key.accountID, userName, db) }
+            // Two keys for a user, and two for an account's root, as on AWS: enough to rotate, never a way to fill
+            // the server.
+            let count = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM access_keys WHERE account_id = ? AND user_name = ?",
+                arguments: [key.accountID, key.userName ?? ""]) ?? 0
+            if count >= 2 { throw IdentityError.limitExceeded("Cannot exceed quota for AccessKeysPerUser: 2") }
             if try Self.accessKeyRow(key.id, db) != nil {
                 throw IdentityError.entityAlreadyExists("Access key \(key.id) is already in use.")
             }

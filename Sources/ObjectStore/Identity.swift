@@ -78,8 +78,38 @@ public enum IdentityError: Error, Sendable, Equatable {
     case entityAlreadyExists(String)
     /// The entity still has things attached (IAM's DeleteConflict): buckets, keys or policies.
     case deleteConflict(String)
-    /// Over a per-entity limit (two access keys per user, as on AWS).
+    /// Over a quota (users per account, two access keys per user or root, a user's policy size), as on AWS.
     case limitExceeded(String)
+}
+
+/// A user's inline policy as stored: its name and JSON text.
+public struct UserPolicy: Sendable, Equatable {
+    public var accountID: String
+    public var userName: String
+    public var name: String
+    public var document: String
+
+    public init(accountID: String, userName: String, name: String, document: String) {
+        self.accountID = accountID
+        self.userName = userName
+        self.name = name
+        self.document = document
+    }
+}
+
+/// The identity tables' rows, of every account or of one, read together from one snapshot of the index.
+public struct IdentityRecords: Sendable, Equatable {
+    public var accounts: [Account] = []
+    public var users: [IAMUser] = []
+    public var accessKeys: [AccessKey] = []
+    public var policies: [UserPolicy] = []
+
+    public init(accounts: [Account] = [], users: [IAMUser] = [], accessKeys: [AccessKey] = [], policies: [UserPolicy] = []) {
+        self.accounts = accounts
+        self.users = users
+        self.accessKeys = accessKeys
+        self.policies = policies
+    }
 }
 
 /// Accounts, IAM users, access keys and users' inline policies.
@@ -101,8 +131,12 @@ public protocol IdentityIndex: Sendable {
     /// buckets without an owner to the operator. Returns the operator.
     func bootstrapOperator(_ account: Account, rootKey: AccessKey) async throws -> Account
 
-    /// Throws ``IdentityError/entityAlreadyExists(_:)``, or ``IdentityError/noSuchEntity(_:)`` for a missing account.
-    func createUser(_ user: IAMUser) async throws
+    /// Every account's rows (`accountID` nil), or one account's (none if it does not exist), from one read.
+    func identityRecords(accountID: String?) async throws -> IdentityRecords
+
+    /// Throws ``IdentityError/entityAlreadyExists(_:)``, ``IdentityError/noSuchEntity(_:)`` for a missing account,
+    /// or ``IdentityError/limitExceeded(_:)`` when the account already has `maxUsersInAccount` users.
+    func createUser(_ user: IAMUser, maxUsersInAccount: Int) async throws
     func user(accountID: String, name: String) async throws -> IAMUser?
     /// An account's users, by name.
     func users(accountID: String) async throws -> [IAMUser]
@@ -110,7 +144,7 @@ public protocol IdentityIndex: Sendable {
     /// or policies (as IAM requires).
     func deleteUser(accountID: String, name: String) async throws
 
-    /// Adds a key to a user (at most two, as on AWS) or an account's root. Throws ``IdentityError``.
+    /// Adds a key to a user or an account's root (at most two each, as on AWS). Throws ``IdentityError``.
     func createAccessKey(_ key: AccessKey) async throws
     func accessKey(id: String) async throws -> AccessKey?
     /// The keys of a user, or of an account's root when `userName` is nil, oldest first.

@@ -105,12 +105,15 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "The longest wait, in seconds, between retries of an event whose target fails (default 60).")
     var eventMaxBackoff: Double?
 
+    @Option(help: "IAM users one account may hold (default 5000, AWS's quota); CreateUser past it fails with 409 LimitExceeded.")
+    var maxUsersPerAccount: Int?
+
     /// The settings the file may hold: every option above but the file itself and the repeatable targets.
     static let fileSettings: Set<String> = [
         "address", "data", "region", "domain", "certs-dir", "access-key", "secret-key", "lifecycle-day-seconds",
         "header-timeout", "idle-timeout", "body-timeout", "max-connections", "bucket-defaults", "website-address",
         "website-domain", "log-level", "log-format", "access-log", "metrics-token", "metrics-public", "event-max-age",
-        "event-max-backoff",
+        "event-max-backoff", "max-users-per-account",
     ]
 
     func run() async throws {
@@ -154,7 +157,8 @@ struct ServerCommand: AsyncParsableCommand {
         if masterKey.isRotating {
             logger.warning("a master key rotation is unfinished: stop the server and run `martlet admin kms rotate --data \(data)`")
         }
-        let directory = IdentityDirectory(index: local.index, masterKey: masterKey)
+        let directory = IdentityDirectory(
+            index: local.index, masterKey: masterKey, quotas: IdentityQuotas(usersPerAccount: resolved.maxUsersPerAccount))
         let operatorAccount = try await directory.bootstrapOperator(accessKey: credentials.accessKey, secretKey: credentials.secretKey)
         let keyring = Keyring(masterKey: masterKey, keys: local.index, region: region, accountID: operatorAccount.id)
         var settings = S3ServerConfiguration(

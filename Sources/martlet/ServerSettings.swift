@@ -29,6 +29,7 @@ struct ServerSettings {
     var metricsPublic: Bool
     var eventMaxAge: Double
     var eventMaxBackoff: Double
+    var maxUsersPerAccount: Int
     var targets: [TargetSpec]
     var declared: DeclaredState
 }
@@ -63,6 +64,8 @@ extension ServerCommand {
             metricsPublic: try sources.pick(metricsPublic, "metrics-public", Self.bool) ?? false,
             eventMaxAge: try sources.pick(eventMaxAge, "event-max-age", Self.positive) ?? 86_400,
             eventMaxBackoff: try sources.pick(eventMaxBackoff, "event-max-backoff", Self.positive) ?? 60,
+            maxUsersPerAccount: try sources.pick(
+                maxUsersPerAccount, "max-users-per-account", { Int($0).flatMap { $0 > 0 ? $0 : nil } }) ?? 5_000,
             targets: try notificationTargets(file: file, environment: environment),
             declared: file?.declared ?? DeclaredState())
         if let websiteDomain = settings.websiteDomain, let domain = settings.domain, websiteDomain.lowercased() == domain.lowercased() {
@@ -72,6 +75,7 @@ extension ServerCommand {
         if (settings.accessKey == nil) != (settings.secretKey == nil) {
             throw ValidationError("access-key and secret-key go together")
         }
+        if settings.maxUsersPerAccount <= 0 { throw ValidationError("--max-users-per-account must be at least 1") }
         return settings
     }
 

@@ -26,7 +26,58 @@ struct IdentityIndexTests {
         AccessKey(id: id, accountID: accountID, userName: user, sealedSecret: [1, 2, 3], createdAt: date)
     }
 
+    static func user(_ name: String, _ accountID: String) -> IAMUser {
+        IAMUser(accountID: accountID, name: name, userID: "AIDA\(accountID)\(name)", path: "/", createdAt: date)
+    }
+
     static let cases: [Case] = [
+        Case("an account holds at most its quota of users; other accounts are not counted") { index in
+            try await index.createAccount(account("alt", id: "111111111111"), rootKey: key("AK1", "111111111111"))
+            try await index.createAccount(account("other", id: "222222222222"), rootKey: key("AK2", "222222222222"))
+            for name in ["a", "b", "c"] { try await index.createUser(user(name, "111111111111"), maxUsersInAccount: 3) }
+            await #expect(throws: IdentityError.limitExceeded("Cannot exceed quota for UsersPerAccount: 3")) {
+                try await index.createUser(user("d", "111111111111"), maxUsersInAccount: 3)
+            }
+            try await index.createUser(user("a", "222222222222"), maxUsersInAccount: 3)
+            // A deleted user frees its place; a raised quota lets more in.
+            try await index.deleteUser(accountID: "111111111111", name: "a")
+            try await index.createUser(user("d", "111111111111"), maxUsersInAccount: 3)
+            try await index.createUser(user("e", "111111111111"), maxUsersInAccount: 4)
+            #expect(try await index.users(accountID: "111111111111").map(\.name) == ["b", "c", "d", "e"])
+        },
+        Case("an existing name is reported as such even at the quota") { index in
+            try await index.createAccount(account("alt", id: "111111111111"), rootKey: key("AK1", "111111111111"))
+            try await index.createUser(user("a", "111111111111"), maxUsersInAccount: 1)
+            await #expect(throws: IdentityError.entityAlreadyExists("User with name A already exists.")) {
+                try await index.createUser(user("A", "111111111111"), maxUsersInAccount: 1)
+            }
+        },
+        Case("an account's root has at most two keys, as a user") { index in
+            try await index.createAccount(account("alt", id: "111111111111"), rootKey: key("AK1", "111111111111"))
+            try await index.createAccessKey(key("AK2", "111111111111"))
+            await #expect(throws: IdentityError.limitExceeded("Cannot exceed quota for AccessKeysPerUser: 2")) {
+                try await index.createAccessKey(key("AK3", "111111111111"))
+            }
+            try await index.deleteAccessKey(id: "AK1", accountID: "111111111111", userName: nil)
+            try await index.createAccessKey(key("AK3", "111111111111"))
+        },
+        Case("identity records: everything, or one account's rows alone") { index in
+            try await index.createAccount(account("alt", id: "111111111111"), rootKey: key("AK1", "111111111111"))
+            try await index.createAccount(account("other", id: "222222222222"), rootKey: key("AK2", "222222222222"))
+            try await index.createUser(user("u", "111111111111"), maxUsersInAccount: 10)
+            try await index.createUser(user("v", "222222222222"), maxUsersInAccount: 10)
+            try await index.createAccessKey(key("U1", "111111111111", user: "u"))
+            try await index.putUserPolicy(accountID: "111111111111", userName: "u", policyName: "p", document: "{}")
+            let alt = try await index.identityRecords(accountID: "111111111111")
+            #expect(alt == IdentityRecords(
+                accounts: [account("alt", id: "111111111111")], users: [user("u", "111111111111")],
+                accessKeys: [key("AK1", "111111111111"), key("U1", "111111111111", user: "u")],
+                policies: [UserPolicy(accountID: "111111111111", userName: "u", name: "p", document: "{}")]))
+            let all = try await index.identityRecords(accountID: nil)
+            #expect(Set(all.accounts.map(\.id)) == ["111111111111", "222222222222"])
+            #expect(Set(all.users.map(\.name)) == ["u", "v"] && Set(all.accessKeys.map(\.id)) == ["AK1", "AK2", "U1"])
+            #expect(try await index.identityRecords(accountID: "333333333333") == IdentityRecords())
+        },
         Case("an account is found by name and id with its root key") { index in
             try await index.createAccount(account("alt", id: "111111111111"), rootKey: key("AK1", "111111111111"))
             #expect(try await index.account(named: "alt") == account("alt", id: "111111111111"))
@@ -60,9 +111,10 @@ struct IdentityIndexTests {
         Case("users: names unique regardless of case; at most two keys; delete needs keys and policies gone") { index in
             try await index.createAccount(account("alt", id: "111111111111"), rootKey: key("AK1", "111111111111"))
             let user = IAMUser(accountID: "111111111111", name: "Bob", userID: "AIDA1", path: "/", createdAt: date)
-            try await index.createUser(user)
+            try await index.createUser(user, maxUsersInAccount: 5_000)
             await #expect(throws: IdentityError.self) {
-                try await index.createUser(IAMUser(accountID: "111111111111", name: "bob", userID: "AIDA2", path: "/", createdAt: date))
+                try await index.createUser(
+                    IAMUser(accountID: "111111111111", name: "bob", userID: "AIDA2", path: "/", createdAt: date), maxUsersInAccount: 5_000)
             }
             try await index.createAccessKey(key("U1", "111111111111", user: "Bob"))
             try await index.createAccessKey(key("U2", "111111111111", user: "Bob"))
@@ -94,7 +146,7 @@ struct IdentityIndexTests {
         Case("an account that owns buckets is not removed; without them it goes with its users and keys") { index in
             try await index.createAccount(account("alt", id: "111111111111"), rootKey: key("AK1", "111111111111"))
             try await index.createBucket(BucketInfo(name: "alts", creationDate: date, region: "us-east-1", owner: "111111111111"))
-            try await index.createUser(IAMUser(accountID: "111111111111", name: "u", userID: "AIDA1", path: "/", createdAt: date))
+            try await index.createUser(user("u", "111111111111"), maxUsersInAccount: 5_000)
             await #expect(throws: IdentityError.self) { try await index.deleteAccount(named: "alt") }
             _ = try await index.deleteBucket(named: "alts")
             try await index.deleteAccount(named: "alt")

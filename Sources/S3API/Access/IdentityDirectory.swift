@@ -3,50 +3,58 @@ import ObjectStore
 import S3Auth
 import Synchronization
 
+/// AWS's IAM quotas that keep one account from filling the server.
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+public struct IdentityQuotas: Sendable {
+    /// IAM users in one account: 5,000 on AWS.
+    public var usersPerAccount: Int
+    /// The aggregate size of one user's inline policies, in characters other than whitespace: 2,048 on AWS.
+    public var userPolicyCharacters: Int
+
+    public init(usersPerAccount: Int = 5_000, userPolicyCharacters: Int = 2_048) {
+        self.usersPerAccount = usersPerAccount
+        self.userPolicyCharacters = userPolicyCharacters
+    }
+}
+
 /// Accounts, users, keys and identity policies, as every request needs them: an in-memory snapshot of the
-/// identity tables, with secrets unsealed and policies parsed, replaced after every change made through this
-/// directory (the only writer while the server runs), so a disabled account or key is refused from the next
-/// request on.
+/// identity tables (``IdentitySnapshot``). Every change goes to the index first and then, once committed, is
+/// applied to the snapshot alone, in time that does not depend on how many users the server holds; changes run
+/// one at a time so the snapshot sees them in the order the index committed them. A disabled account or a
+/// deleted key is refused from the next request on.
 public final class IdentityDirectory: CredentialStore, Sendable {
     let index: any IdentityIndex
     let masterKey: MasterKey
-    private let state = Mutex(Snapshot())
-    private let loads = Atomic<UInt64>(0)
+    public let quotas: IdentityQuotas
+    let state = Mutex(State())
+    let changes = SerialChanges()
 
-    struct KeyEntry {
-        var secret: String
-        var accountID: String
-        var userName: String?
-        var isActive: Bool
+    struct State {
+        var snapshot = IdentitySnapshot()
+        /// Accounts whose entries were dropped because a change's outcome was unknown and the index could not be
+        /// read again; read at the start of the next change.
+        var stale: Set<String> = []
     }
 
-    struct Snapshot {
-        var generation: UInt64 = 0
-        var keys: [String: KeyEntry] = [:]
-        var accounts: [String: Account] = [:]
-        var byCanonicalID: [String: String] = [:]
-        var users: [String: IAMUser] = [:]
-        var policies: [String: [PolicyDocument]] = [:]
-    }
-
-    public init(index: any IdentityIndex, masterKey: MasterKey) {
+    public init(index: any IdentityIndex, masterKey: MasterKey, quotas: IdentityQuotas = IdentityQuotas()) {
         self.index = index
         self.masterKey = masterKey
+        self.quotas = quotas
     }
-
-    static func userKey(_ accountID: String, _ name: String) -> String { accountID + "/" + name.lowercased() }
 
     // MARK: Reads, from the snapshot
 
     public func credential(forAccessKey accessKey: String) -> CredentialLookup {
-        state.withLock { snapshot in
-            guard let entry = snapshot.keys[accessKey], entry.isActive, let account = snapshot.accounts[entry.accountID] else {
+        state.withLock { state in
+            guard let entry = state.snapshot.keys[accessKey], entry.isActive,
+                let account = state.snapshot.accounts[entry.accountID]?.account
+            else {
                 return .unknown
             }
             if account.isDisabled { return .accountDisabled }
             let identity = AccountIdentity(id: account.id, canonicalID: account.canonicalID)
             guard let userName = entry.userName else { return .valid(Credential(secretKey: entry.secret, caller: .root(identity))) }
-            guard let user = snapshot.users[Self.userKey(account.id, userName)] else { return .unknown }
+            guard let user = state.snapshot.user(accountID: account.id, name: userName)?.user else { return .unknown }
             return .valid(Credential(secretKey: entry.secret, caller: .user(identity, name: user.name, userID: user.userID)))
         }
     }
@@ -54,11 +62,11 @@ public final class IdentityDirectory: CredentialStore, Sendable {
     /// The inline policies of an IAM user; none for a root or anonymous caller.
     func identityPolicies(_ caller: Caller) -> [PolicyDocument] {
         guard case .user(let account, let name, _) = caller else { return [] }
-        return state.withLock { $0.policies[Self.userKey(account.id, name)] ?? [] }
+        return state.withLock { $0.snapshot.user(accountID: account.id, name: name)?.documents ?? [] }
     }
 
     func account(id: String) -> Account? {
-        state.withLock { $0.accounts[id] }
+        state.withLock { $0.snapshot.accounts[id]?.account }
     }
 
     /// The account id's identity for policies and ACLs.
@@ -67,11 +75,14 @@ public final class IdentityDirectory: CredentialStore, Sendable {
     }
 
     func account(canonicalID: String) -> Account? {
-        state.withLock { snapshot in snapshot.byCanonicalID[canonicalID].flatMap { snapshot.accounts[$0] } }
+        state.withLock { state in
+            state.snapshot.accountIDByCanonicalID[canonicalID].flatMap { state.snapshot.accounts[$0]?.account }
+        }
     }
 
     func account(email: String) -> Account? {
-        state.withLock { $0.accounts.values.first { $0.email?.lowercased() == email.lowercased() } }
+        let wanted = email.lowercased()
+        return state.withLock { $0.snapshot.accounts.values.first { $0.account.email?.lowercased() == wanted }?.account }
     }
 
     func isOperator(_ caller: Caller) -> Bool {
@@ -79,148 +90,47 @@ public final class IdentityDirectory: CredentialStore, Sendable {
         return account(id: identity.id)?.isOperator ?? false
     }
 
-    /// Reads the identity tables again. A load that started before another finished never replaces it.
+    /// A copy of the snapshot, for tests that compare it with one loaded afresh.
+    var currentSnapshot: IdentitySnapshot { state.withLock { $0.snapshot } }
+
+    // MARK: Loading
+
+    /// Reads every identity table again and replaces the snapshot: at start-up, and after a change whose
+    /// outcome is unknown.
     public func reload() async throws {
-        let generation = loads.add(1, ordering: .sequentiallyConsistent).newValue
-        var snapshot = Snapshot(generation: generation)
-        for account in try await index.accounts() {
-            snapshot.accounts[account.id] = account
-            snapshot.byCanonicalID[account.canonicalID] = account.id
-            for key in try await index.accessKeys(accountID: account.id, userName: nil) { add(key, to: &snapshot) }
-            for user in try await index.users(accountID: account.id) {
-                let userKey = Self.userKey(account.id, user.name)
-                snapshot.users[userKey] = user
-                for key in try await index.accessKeys(accountID: account.id, userName: user.name) { add(key, to: &snapshot) }
-                // Stored policies were validated when put; one that no longer parses grants nothing.
-                snapshot.policies[userKey] = try await index.userPolicies(accountID: account.id, userName: user.name)
-                    .compactMap { try? PolicyDocument.parse(Array($0.document.utf8), kind: .identity) }
-            }
-        }
-        state.withLock { current in
-            if snapshot.generation > current.generation { current = snapshot }
+        try await changes.run { try await loadAll() }
+    }
+
+    /// Reads everything into a new snapshot; only inside a change.
+    func loadAll() async throws {
+        let records = try await index.identityRecords(accountID: nil)
+        var snapshot = IdentitySnapshot()
+        snapshot.load(records, open: open)
+        state.withLock { state in
+            state.snapshot = snapshot
+            state.stale = []
         }
     }
 
-    private func add(_ key: AccessKey, to snapshot: inout Snapshot) {
-        guard let secret = masterKey.open(key.sealedSecret, accessKeyID: key.id) else { return }
-        snapshot.keys[key.id] = KeyEntry(secret: secret, accountID: key.accountID, userName: key.userName, isActive: key.isActive)
+    /// Reads one account's rows again and puts them in place of its entries; only inside a change.
+    func loadAccount(_ accountID: String) async throws {
+        let records = try await index.identityRecords(accountID: accountID)
+        state.withLock { state in
+            state.snapshot.reload(accountID: accountID, records, open: open)
+            state.stale.remove(accountID)
+        }
     }
 
-    // MARK: Changes
-
-    /// Makes the start-up credentials the operator's root key, creating the operator's account on first start.
-    public func bootstrapOperator(accessKey: String, secretKey: String) async throws -> Account {
-        let account = Self.newAccount(name: "martlet", displayName: "martlet", email: nil)
-        let key = AccessKey(
-            id: accessKey, accountID: account.id, userName: nil,
-            sealedSecret: masterKey.seal(secret: secretKey, accessKeyID: accessKey), createdAt: Date())
-        let result = try await index.bootstrapOperator(account, rootKey: key)
-        try await reload()
-        return result
-    }
-
-    /// A new key pair, generated unless given.
-    public struct NewKey: Sendable {
-        public var accessKeyID: String
-        public var secretKey: String
-        public var createdAt: Date
-    }
-
-    public func addAccount(
-        name: String, displayName: String?, email: String?, accessKey: String?, secretKey: String?
-    ) async throws -> (Account, NewKey) {
-        let account = Self.newAccount(name: name, displayName: displayName ?? name, email: email)
-        let pair = NewKey(
-            accessKeyID: accessKey ?? Self.randomString(16, Self.keyAlphabet, prefix: "AKIA"),
-            secretKey: secretKey ?? Self.randomString(40, Self.secretAlphabet), createdAt: Date())
-        let key = AccessKey(
-            id: pair.accessKeyID, accountID: account.id, userName: nil,
-            sealedSecret: masterKey.seal(secret: pair.secretKey, accessKeyID: pair.accessKeyID), createdAt: pair.createdAt)
-        try await index.createAccount(account, rootKey: key)
-        try await reload()
-        return (account, pair)
-    }
-
-    public func accounts() async throws -> [Account] { try await index.accounts() }
-
-    public func account(named name: String) async throws -> Account? { try await index.account(named: name) }
-
-    public func setAccountDisabled(_ disabled: Bool, name: String) async throws {
-        try await index.setAccountDisabled(disabled, name: name)
-        try await reload()
-    }
-
-    public func removeAccount(name: String) async throws {
-        try await index.deleteAccount(named: name)
-        try await reload()
-    }
-
-    public func rootKeys(accountID: String) async throws -> [AccessKey] {
-        try await index.accessKeys(accountID: accountID, userName: nil)
-    }
-
-    func createUser(accountID: String, name: String, path: String) async throws -> IAMUser {
-        let user = IAMUser(
-            accountID: accountID, name: name, userID: Self.randomString(17, Self.keyAlphabet, prefix: "AIDA"), path: path,
-            createdAt: Date())
-        try await index.createUser(user)
-        try await reload()
-        return user
-    }
-
-    func deleteUser(accountID: String, name: String) async throws {
-        try await index.deleteUser(accountID: accountID, name: name)
-        try await reload()
-    }
-
-    func createAccessKey(accountID: String, userName: String?) async throws -> NewKey {
-        let pair = NewKey(
-            accessKeyID: Self.randomString(16, Self.keyAlphabet, prefix: "AKIA"), secretKey: Self.randomString(40, Self.secretAlphabet),
-            createdAt: Date())
-        try await index.createAccessKey(AccessKey(
-            id: pair.accessKeyID, accountID: accountID, userName: userName,
-            sealedSecret: masterKey.seal(secret: pair.secretKey, accessKeyID: pair.accessKeyID), createdAt: pair.createdAt))
-        try await reload()
-        return pair
-    }
-
-    /// Adds a key with a given id and secret (declared in a configuration file).
-    func addAccessKey(id: String, secret: String, accountID: String, userName: String?) async throws {
-        try await index.createAccessKey(AccessKey(
-            id: id, accountID: accountID, userName: userName,
-            sealedSecret: masterKey.seal(secret: secret, accessKeyID: id), createdAt: Date()))
-        try await reload()
-    }
-
-    /// Gives an existing key a new secret, unless it already has that one.
-    func setSecret(_ secret: String, accessKeyID id: String) async throws {
-        let current = state.withLock { $0.keys[id]?.secret }
-        if current == secret { return }
-        try await index.resealAccessKeySecrets([id: masterKey.seal(secret: secret, accessKeyID: id)])
-        try await reload()
-    }
-
-    func setAccessKeyActive(_ active: Bool, id: String, accountID: String, userName: String?) async throws {
-        try await index.setAccessKeyActive(active, id: id, accountID: accountID, userName: userName)
-        try await reload()
-    }
-
-    func deleteAccessKey(id: String, accountID: String, userName: String?) async throws {
-        try await index.deleteAccessKey(id: id, accountID: accountID, userName: userName)
-        try await reload()
-    }
-
-    func putUserPolicy(accountID: String, userName: String, policyName: String, document: String) async throws {
-        try await index.putUserPolicy(accountID: accountID, userName: userName, policyName: policyName, document: document)
-        try await reload()
-    }
-
-    func deleteUserPolicy(accountID: String, userName: String, policyName: String) async throws {
-        try await index.deleteUserPolicy(accountID: accountID, userName: userName, policyName: policyName)
-        try await reload()
+    func open(_ key: AccessKey) -> String? {
+        masterKey.open(key.sealedSecret, accessKeyID: key.id)
     }
 
     // MARK: Identifiers
+
+    /// Now, to the millisecond the index keeps, so that what the snapshot holds equals what a reload would read.
+    static func now() -> Date {
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
 
     static let keyAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
     static let secretAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
@@ -234,6 +144,6 @@ public final class IdentityDirectory: CredentialStore, Sendable {
         var generator = SystemRandomNumberGenerator()
         let id = String(UInt64.random(in: 100_000_000_000...999_999_999_999, using: &generator))
         let canonical = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        return Account(id: id, canonicalID: canonical, name: name, displayName: displayName, email: email, createdAt: Date())
+        return Account(id: id, canonicalID: canonical, name: name, displayName: displayName, email: email, createdAt: Self.now())
     }
 }
