@@ -5,12 +5,17 @@ struct IPAddressRange: Sendable, Equatable {
     let bytes: [UInt8]
     let prefixLength: Int
 
+    /// Nil unless `text` is an address, or an address and a prefix length of one to three digits within the
+    /// address's bits (a policy value names no zone: `%` is refused).
     init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let address = Self.parse(String(parts[0])) else { return nil }
+        guard parts.count <= 2, !parts[0].contains("%"), let address = Self.parse(String(parts[0])) else { return nil }
         let bits = address.count * 8
         if parts.count == 2 {
-            guard let length = Int(parts[1]), (0...bits).contains(length) else { return nil }
+            // Int() would take "+8" and "-0": a prefix is digits only.
+            let digits = parts[1].utf8
+            guard (1...3).contains(digits.count), digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                  let length = Int(parts[1]), (0...bits).contains(length) else { return nil }
             prefixLength = length
         } else {
             prefixLength = bits
@@ -39,6 +44,30 @@ struct IPAddressRange: Sendable, Equatable {
     }
 
     private static let mappedPrefix: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]
+
+    /// Whether granting to this block is not granting to the public, as Block Public Access judges an
+    /// `aws:SourceIp` range: /8 or narrower for IPv4, /32 or narrower for IPv6.
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status
+    /// A dual-stack listener reports IPv4 clients as IPv4-mapped addresses (::ffff:a.b.c.d), so an IPv6 block that
+    /// reaches into ::ffff:0:0/96 is judged by the IPv4 block it covers there: "::/32" covers every IPv4 client.
+    var confinesCallers: Bool {
+        if bytes.count == 4 { return prefixLength >= 8 }
+        guard prefixLength >= 32 else { return false }
+        guard reachesIntoMappedIPv4 else { return true }
+        return prefixLength - 96 >= 8
+    }
+
+    /// Whether some IPv4-mapped address lies in this IPv6 block.
+    private var reachesIntoMappedIPv4: Bool {
+        guard bytes.count == 16 else { return false }
+        var remaining = min(prefixLength, 96)
+        for index in Self.mappedPrefix.indices where remaining > 0 {
+            let mask: UInt8 = remaining >= 8 ? 0xFF : ~(0xFF >> UInt8(remaining))
+            if bytes[index] & mask != Self.mappedPrefix[index] & mask { return false }
+            remaining -= 8
+        }
+        return true
+    }
 
     /// Four bytes for dotted IPv4, sixteen for IPv6 (with `::` and an embedded IPv4 tail), nil otherwise.
     static func parse(_ text: String) -> [UInt8]? {

@@ -1,8 +1,9 @@
 /// Whether a bucket policy is public, as Block Public Access and GetBucketPolicyStatus define it:
 /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status
 extension PolicyDocument {
-    /// Condition keys that, tested for fixed values, pin a statement to known callers and make it non-public.
-    static let fixingKeys: Set<String> = [
+    /// Condition keys that, tested for fixed values, pin a statement to known callers and make it non-public: AWS's
+    /// list, and aws:PrincipalAccount and aws:PrincipalArn, which name a principal as the Principal element would.
+    static let confiningKeys: Set<String> = [
         "aws:principalaccount", "aws:principalarn", "aws:principalorgid", "aws:sourceaccount", "aws:sourcearn",
         "aws:sourceip", "aws:sourceowner", "aws:sourcevpc", "aws:sourcevpce", "aws:userid",
         "s3:dataaccesspointarn", "s3:dataaccesspointaccount",
@@ -27,32 +28,54 @@ extension PolicyDocument {
         return size
     }
 
-    /// True when some Allow statement grants to everyone (`*`, or through NotPrincipal) with no condition that
-    /// fixes who the caller can be.
+    /// True when some statement grants to the public: Block Public Access refuses to store such a policy
+    /// (BlockPublicPolicy) and serves it to the owning account alone (RestrictPublicBuckets).
     public var isPublic: Bool {
-        statements.contains { statement in
-            guard statement.effect == .allow else { return false }
-            let everyone = statement.principal?.everyone == true || statement.notPrincipal != nil
-            guard everyone else { return false }
-            return !statement.conditions.contains(where: \.fixesCaller)
-        }
+        statements.contains(where: \.grantsToThePublic)
+    }
+}
+
+extension PolicyStatement {
+    /// An Allow to everyone (`*`, `{"AWS": "*"}`, or everyone but some through NotPrincipal) that no condition
+    /// confines to fixed callers. AWS begins by assuming a policy is public and keeps it so unless a condition
+    /// proves otherwise; conditions are ANDed, so one confining condition confines the statement.
+    var grantsToThePublic: Bool {
+        guard effect == .allow, principal?.everyone == true || notPrincipal != nil else { return false }
+        return !conditions.contains(where: \.confinesCaller)
     }
 }
 
 extension PolicyCondition {
-    /// A positive test of a fixing key against values without wildcards (and, for addresses, not everything).
-    var fixesCaller: Bool {
-        guard PolicyDocument.fixingKeys.contains(key.lowercased()), !condition.comparison.isNegated else { return false }
+    /// Whether the condition holds only for callers with one of its values of a confining key: a positive test
+    /// that fails when the key is absent, of values without wildcards or policy variables (every value: one
+    /// `*` among them lets anyone in), and for `aws:SourceIp`, of address blocks no wider than AWS allows.
+    var confinesCaller: Bool {
+        let name = key.lowercased()
+        guard PolicyDocument.confiningKeys.contains(name), condition.failsWithoutKey else { return false }
+        if name == "aws:sourceip" {
+            return condition.comparison == .ipAddress && values.allSatisfy { IPAddressRange($0)?.confinesCallers == true }
+        }
         switch condition.comparison {
-        case .stringEquals, .stringEqualsIgnoreCase, .arnEquals:
-            return true
-        case .stringLike, .arnLike:
-            return values.allSatisfy { !$0.contains("*") && !$0.contains("?") }
-        case .ipAddress:
-            return values.allSatisfy { !$0.hasSuffix("/0") }
+        case .stringEquals, .stringEqualsIgnoreCase, .stringLike, .arnEquals, .arnLike:
+            return values.allSatisfy(Self.isFixed)
         default:
             return false
         }
+    }
+
+    /// A fixed value, as AWS's rule says: no `*` or `?` (wildcards to StringLike and ArnLike; AWS's rule counts
+    /// them under any operator) and no `${...}` policy variable, whose value comes from the request.
+    static func isFixed(_ value: String) -> Bool {
+        !value.contains("*") && !value.contains("?") && !value.contains("${")
+    }
+}
+
+extension ConditionOperator {
+    /// Whether the operator is false for a request without the key. Negated operators, `...IfExists` and
+    /// `ForAllValues:` are true then (ForAllValues vacuously: no value fails), so they confine no one, whatever
+    /// their values; `ForAnyValue:` is false without the key and, on a single-valued key, is the plain test.
+    var failsWithoutKey: Bool {
+        !comparison.isNegated && !ifExists && qualifier != .forAllValues && comparison != .null
     }
 }
 
