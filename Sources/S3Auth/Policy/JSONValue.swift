@@ -1,5 +1,5 @@
 /// A JSON value as a policy document holds it, decoded strictly (a number is never a Bool, nor a Bool a number).
-enum JSONValue: Decodable, Equatable {
+enum JSONValue: Equatable, Sendable {
     case object([String: JSONValue])
     case array([JSONValue])
     case string(String)
@@ -7,21 +7,19 @@ enum JSONValue: Decodable, Equatable {
     case bool(Bool)
     case null
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let flag = try? container.decode(Bool.self) {
-            self = .bool(flag)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let text = try? container.decode(String.self) {
-            self = .string(text)
-        } else if let list = try? container.decode([JSONValue].self) {
-            self = .array(list)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
+    /// Why a document is refused: not JSON, or containers nested deeper than the caller's grammar allows.
+    enum ParseError: Error, Equatable {
+        case invalid
+        case tooDeep
+    }
+
+    /// Parses one UTF-8 JSON document (RFC 8259) in a single pass over its bytes, in time linear in its size.
+    /// A container nested deeper than `maxDepth` (the document's own object or array is depth 1) is refused as soon
+    /// as the reader reaches it, so a document of brackets costs no more than its first `maxDepth` of them. Of
+    /// duplicate keys the first is kept, as Foundation's JSONDecoder (which this replaces) kept it.
+    static func parse(_ bytes: [UInt8], maxDepth: Int) throws(ParseError) -> JSONValue {
+        var reader = JSONReader(bytes: bytes, maxDepth: maxDepth)
+        return try reader.document()
     }
 
     /// A scalar as condition values are compared: strings as they are, numbers without a needless ".0".

@@ -7,8 +7,11 @@ extension PolicyDocument {
             throw MalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
         }
         let decoded: JSONValue
-        do { decoded = try JSONDecoder().decode(JSONValue.self, from: Data(json)) } catch {
-            throw MalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
+        do { decoded = try JSONValue.parse(json, maxDepth: maxJSONDepth) } catch {
+            switch error {
+            case .tooDeep: throw MalformedPolicy("Invalid policy syntax.")
+            case .invalid: throw MalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
+            }
         }
         guard case .object(let root) = decoded else { throw MalformedPolicy("Policies must be valid JSON and the first byte must be '{'") }
         for field in root.keys where !["Version", "Id", "Statement"].contains(field) {
@@ -36,6 +39,11 @@ extension PolicyDocument {
         }
         return PolicyDocument(version: version, id: try optionalString(root["Id"], field: "Id"), statements: statements)
     }
+
+    /// The grammar nests at most six containers (document, Statement list, statement, Condition, operator, value
+    /// list); two more leave a misplaced container to the grammar's own messages, and anything deeper is refused
+    /// before the rest of the document is read.
+    static let maxJSONDepth = 8
 
     private static func isSpace(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")

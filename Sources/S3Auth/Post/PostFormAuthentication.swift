@@ -4,15 +4,17 @@ import Foundation
 extension RequestAuthenticator {
     /// Authenticates a browser POST upload by its form fields (lowercased names): SigV4 (`x-amz-algorithm`,
     /// `x-amz-credential`, `x-amz-date`, `x-amz-signature`) or SigV2 (`AWSAccessKeyId`, `signature`) over the
-    /// base64 `policy`, or anonymous when the form names no key. The policy comes back parsed, for the caller to
-    /// check once the key is known.
+    /// base64 `policy`, or anonymous when the form names no key and carries no policy. The policy comes back
+    /// parsed, for the caller to check once the key is known.
     public func authenticatePost(fields: [String: String]) throws(AuthFailure) -> (VerifiedRequest, PostPolicy?) {
         let isV4 = fields["x-amz-algorithm"] != nil || fields["x-amz-credential"] != nil || fields["x-amz-signature"] != nil
         let isV2 = fields["awsaccesskeyid"] != nil || fields["signature"] != nil
         if isV4 && isV2 { throw .multipleAuthMechanisms }
         if !isV4 && !isV2 {
-            let policy = try fields["policy"].map { text throws(AuthFailure) in try PostPolicy.parse(base64: text) }
-            return (VerifiedRequest(accessKey: nil, caller: .anonymous, signatureVersion: .anonymous, payload: .unsigned, isPresigned: false), policy)
+            // AWS requires AWSAccessKeyId "if a policy document is included with the request": a policy nobody
+            // signed binds nobody, so it is refused unread rather than decoded for an anonymous caller.
+            if fields["policy"] != nil { _ = try Self.required("awsaccesskeyid", fields) }
+            return (VerifiedRequest(accessKey: nil, caller: .anonymous, signatureVersion: .anonymous, payload: .unsigned, isPresigned: false), nil)
         }
         let policyText = try Self.required("policy", fields)
         let accessKey: String

@@ -52,11 +52,23 @@ public struct PostPolicy: Sendable, Equatable {
         return result
     }
 
+    /// The grammar nests three containers (document, conditions, one condition); one more leaves a misplaced
+    /// container to the grammar's own messages, and anything deeper is refused before the rest is read.
+    static let maxJSONDepth = 4
+
     /// Decodes and validates the form's `policy` field (base64 of a JSON document).
     public static func parse(base64 text: String) throws(AuthFailure) -> PostPolicy {
-        guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-              let document = try? JSONDecoder().decode(JSONValue.self, from: data), case .object(let members) = document
-        else { throw invalid("Invalid JSON.") }
+        guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw invalid("Invalid JSON.")
+        }
+        let document: JSONValue
+        do { document = try JSONValue.parse(Array(data), maxDepth: maxJSONDepth) } catch {
+            switch error {
+            case .invalid: throw invalid("Invalid JSON.")
+            case .tooDeep: throw invalid("JSON nested deeper than a policy's grammar.")
+            }
+        }
+        guard case .object(let members) = document else { throw invalid("Invalid JSON.") }
         // The document's own keys are case-sensitive: "EXPIRATION" is not an expiration.
         guard let expirationValue = members["expiration"] else { throw invalid("Policy missing expiration.") }
         guard case .string(let expirationText) = expirationValue, let expiration = AWSDate.parseISO8601Extended(expirationText) else {
