@@ -148,3 +148,31 @@ def test_private_buckets_and_other_methods(site, website_server):
         empty_and_delete(s3, unconfigured)
     nobody = _get(base, "no-such-bucket-here", "/")
     assert nobody.status_code == 404 and "NoSuchBucket" in nobody.text
+
+
+def test_redirect_locations_are_percent_encoded(site):
+    """The decoded key goes into Location percent-encoded as UTF-8 (a space as %20), never raw: NUL, non-ASCII and
+    characters a URL cannot hold are escaped in routing-rule, folder and per-object redirects alike."""
+    s3, name, base = site
+    s3.put_object(Bucket=name, Key="café dir/index.html", Body=b"cafe", ContentType="text/html")
+    folder = _get(base, name, "/caf%C3%A9%20dir")
+    assert folder.status_code == 302 and folder.headers["Location"] == "/caf%C3%A9%20dir/"
+    assert _get(base, name, "/caf%C3%A9%20dir/").text == "cafe"
+
+    s3.put_object(Bucket=name, Key="quoted.html", Body=b"", WebsiteRedirectLocation='/a b"c<d>.html')
+    quoted = _get(base, name, "/quoted.html")
+    assert quoted.status_code == 301 and quoted.headers["Location"] == "/a%20b%22c%3Cd%3E.html"
+
+    s3.put_bucket_website(Bucket=name, WebsiteConfiguration={
+        "IndexDocument": {"Suffix": "index.html"},
+        "RoutingRules": [{"Condition": {"KeyPrefixEquals": "blog/"}, "Redirect": {"ReplaceKeyPrefixWith": "posts/"}}]})
+    for path, location in (("/blog/caf%C3%A9%20menu", "/posts/caf%C3%A9%20menu"),
+                           ("/blog/nul%00here", "/posts/nul%00here"),
+                           ("/blog/line%0D%0ASet-Cookie:%20x=y", "/posts/line%0D%0ASet-Cookie%3A%20x%3Dy"),
+                           ("/blog/%E6%97%A5%E6%9C%AC/a+b", "/posts/%E6%97%A5%E6%9C%AC/a%2Bb")):
+        response = _get(base, name, path)
+        assert response.status_code == 301, path
+        assert response.headers["Location"] == f"http://{name}.localhost{location}", path
+        assert "Set-Cookie" not in response.headers
+        raw = response.raw._original_response.msg.get_all("Location")
+        assert raw and all(0x20 < ord(c) < 0x7F for c in raw[0]), raw

@@ -68,8 +68,11 @@ public struct WebsiteConfiguration: Sendable, Codable, Equatable {
     }
 
     /// Where a matching rule sends a request for `key`: scheme, host and path (path begins with `/`), and the status.
+    /// The redirected key (the request's decoded key, or the rule's replacement) goes into the URL through
+    /// `encodeKey`, which percent-encodes it.
     public static func location(
-        of redirect: Redirect, key: String, matchedPrefix: String?, requestHost: String, requestScheme: String
+        of redirect: Redirect, key: String, matchedPrefix: String?, requestHost: String, requestScheme: String,
+        encodeKey: (String) -> String
     ) -> (url: String, status: Int) {
         var newKey = key
         if let replacement = redirect.replaceKeyWith {
@@ -79,6 +82,6 @@ public struct WebsiteConfiguration: Sendable, Codable, Equatable {
         }
         let scheme = redirect.protocol ?? requestScheme
         let host = redirect.hostName ?? requestHost
-        return ("\(scheme)://\(host)/\(newKey)", Int(redirect.httpRedirectCode ?? "") ?? 301)
+        return ("\(scheme)://\(host)/\(encodeKey(newKey))", Int(redirect.httpRedirectCode ?? "") ?? 301)
     }
 }

@@ -83,7 +83,8 @@ struct WebsiteTests {
         let rule = Self.rules.rule(for: test.key, errorCode: test.errorCode)
         let location = rule.map {
             WebsiteConfiguration.location(of: $0.redirect, key: test.key, matchedPrefix: $0.keyPrefixEquals,
-                                          requestHost: "site.test", requestScheme: "http").url
+                                          requestHost: "site.test", requestScheme: "http",
+                                          encodeKey: { Percent.encode($0, keepSlash: true) }).url
         }
         #expect(location == test.location)
     }

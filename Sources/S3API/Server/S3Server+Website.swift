@@ -61,7 +61,8 @@ extension S3Server {
         let requested = String(path.dropFirst())
         if let rule = website.rule(for: requested, errorCode: nil) {
             let (url, status) = WebsiteConfiguration.location(
-                of: rule.redirect, key: requested, matchedPrefix: rule.keyPrefixEquals, requestHost: host, requestScheme: scheme)
+                of: rule.redirect, key: requested, matchedPrefix: rule.keyPrefixEquals, requestHost: host, requestScheme: scheme,
+                encodeKey: Self.encodeKey)
             return redirect(to: url, status: status, requestID: requestID)
         }
         let suffix = website.indexSuffix ?? "index.html"
@@ -81,12 +82,13 @@ extension S3Server {
                 let folderIndex = requested + "/" + suffix
                 if case .success = await anonymousRead(request, bucket: bucket, key: folderIndex, connection: connection,
                                                         requestID: requestID, probe: true) {
-                    return redirect(to: "/" + Percent.encode(requested, keepSlash: true) + "/", status: 302, requestID: requestID)
+                    return redirect(to: "/" + Self.encodeKey(requested) + "/", status: 302, requestID: requestID)
                 }
             }
             if let rule = website.rule(for: requested, errorCode: status) {
                 let (url, redirectStatus) = WebsiteConfiguration.location(
-                    of: rule.redirect, key: requested, matchedPrefix: rule.keyPrefixEquals, requestHost: host, requestScheme: scheme)
+                    of: rule.redirect, key: requested, matchedPrefix: rule.keyPrefixEquals, requestHost: host, requestScheme: scheme,
+                    encodeKey: Self.encodeKey)
                 return redirect(to: url, status: redirectStatus, requestID: requestID)
             }
             if (400..<500).contains(status), let errorKey = website.errorKey,
@@ -136,8 +138,45 @@ extension S3Server {
 
     private func redirect(to location: String, status: Int, requestID: String) -> S3Response {
         var headers = HTTPFields()
-        headers[.location] = location
+        headers[.location] = Self.escapeForLocation(location)
         return finish(.empty(HTTPResponse.Status(code: status), headers: headers), requestID: requestID)
+    }
+
+    /// A decoded key as a URL path: UTF-8, every byte but RFC 3986's unreserved characters and `/` as `%XX`
+    /// (a space is `%20`, never `+`), as S3 encodes keys in URLs.
+    static func encodeKey(_ key: String) -> String {
+        Percent.encode(key, keepSlash: true)
+    }
+
+    /// A URL written by someone else (an object's x-amz-website-redirect-location, a redirect-all host and the
+    /// request's own path) with the bytes no URL may hold percent-encoded: controls, space, DEL, the characters
+    /// " < > \ ^ ` { | } and everything past ASCII (as UTF-8). What is already valid, `%XX` escapes included, is
+    /// left as written, so an encoded key passes unchanged.
+    static func escapeForLocation(_ url: String) -> String {
+        let bytes = Array(url.utf8)
+        var out = ""
+        out.reserveCapacity(bytes.count)
+        for (index, byte) in bytes.enumerated() {
+            // A `%` that begins no escape ("100%") is a byte like any other.
+            let isEscape = byte == UInt8(ascii: "%") && index + 2 < bytes.count
+                && Self.isHex(bytes[index + 1]) && Self.isHex(bytes[index + 2])
+            if byte > 0x20, byte < 0x7F, !Self.notInURLs.contains(byte), byte != UInt8(ascii: "%") || isEscape {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += byte < 16 ? "%0\(hex)" : "%\(hex)"
+            }
+        }
+        return out
+    }
+
+    private static let notInURLs: Set<UInt8> = Set(#""<>\^`{|}"#.utf8)
+
+    private static func isHex(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"): true
+        default: false
+        }
     }
 
     /// AWS's HTML error page of the website endpoint.
