@@ -25,7 +25,9 @@ enum AWSDate {
         else { return nil }
         if b.count == 20 { return date }
         let fraction = b[19..<(b.count - 1)]
-        guard fraction.count >= 2, fraction.first == UInt8(ascii: "."), number(Array(fraction.dropFirst()), 0, fraction.count - 1) != nil
+        // The fraction is only checked, never summed: any number of digits is valid and none can overflow.
+        guard fraction.count >= 2, fraction.first == UInt8(ascii: "."),
+            fraction.dropFirst().allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
         else { return nil }
         return date
     }
@@ -38,12 +40,15 @@ enum AWSDate {
     static func parseHTTPDate(_ text: String) -> Date? {
         var parts = text.split(separator: " ", omittingEmptySubsequences: true)
         if let first = parts.first, first.hasSuffix(",") { parts.removeFirst() }
+        // Every field is a short run of digits: a year of more than four digits (or a sign) is no HTTP date,
+        // and bounding the text first keeps the calendar arithmetic far from overflow.
         guard parts.count == 5, let offset = zoneOffset(parts[4]),
-            let day = Int(parts[0]), let monthIndex = months.firstIndex(of: parts[1].lowercased()),
-            let year = Int(parts[2])
+            let day = digits(parts[0], maxCount: 2), let monthIndex = months.firstIndex(of: parts[1].lowercased()),
+            let year = digits(parts[2], maxCount: 4)
         else { return nil }
-        let clock = parts[3].split(separator: ":")
-        guard clock.count == 3, let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]),
+        let clock = parts[3].split(separator: ":", omittingEmptySubsequences: false)
+        guard clock.count == 3, let hour = digits(clock[0], maxCount: 2), let minute = digits(clock[1], maxCount: 2),
+            let second = digits(clock[2], maxCount: 2),
             let local = makeDate(year: year, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second)
         else { return nil }
         let date = local.addingTimeInterval(-TimeInterval(offset))
@@ -80,13 +85,25 @@ enum AWSDate {
             + pad(c.minute, 2) + ":" + pad(c.second, 2) + "Z"
     }
 
+    /// The decimal value of `count` digits at `start`; nil for a non-digit or a value past `Int.max`.
     private static func number(_ bytes: [UInt8], _ start: Int, _ count: Int) -> Int? {
+        guard start >= 0, count >= 0, start <= bytes.count - count else { return nil }
         var value = 0
         for byte in bytes[start..<start + count] {
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            let shifted = value.multipliedReportingOverflow(by: 10)
+            let next = shifted.partialValue.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            guard !shifted.overflow, !next.overflow else { return nil }
+            value = next.partialValue
         }
         return value
+    }
+
+    /// The value of 1 to `maxCount` ASCII digits, nil for anything else (signs, spaces, longer runs).
+    private static func digits(_ text: Substring, maxCount: Int) -> Int? {
+        let bytes = Array(text.utf8)
+        guard (1...maxCount).contains(bytes.count) else { return nil }
+        return number(bytes, 0, bytes.count)
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {
@@ -94,13 +111,31 @@ enum AWSDate {
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
+    /// The years S3's timestamps can carry: four digits. A date outside them is no date to AWS either.
+    static let years = 0...9999
+    /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z in seconds since 1970: the range of every parsed local time,
+    /// and the range a date is clamped to before it is printed.
+    static let earliestSeconds: Int64 = -62_167_219_200
+    static let latestSeconds: Int64 = 253_402_300_799
+
     private static func makeDate(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Date? {
-        guard (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour),
+        // With every field bounded here the arithmetic below stays within ±4e11, far inside Int.
+        guard years.contains(year), (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour),
             (0...59).contains(minute), (0...60).contains(second)
         else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
         return Date(timeIntervalSince1970: TimeInterval(seconds))
+    }
+
+    /// Whole seconds since 1970 of `date`, clamped to years 0 through 9999 (NaN to 1970): a date computed far
+    /// into the future (a huge Expires, say) prints as the last second of 9999 instead of overflowing `Int`.
+    static func clampedSeconds(_ date: Date) -> Int64 {
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        guard !seconds.isNaN else { return 0 }
+        if seconds <= Double(earliestSeconds) { return earliestSeconds }
+        if seconds >= Double(latestSeconds) { return latestSeconds }
+        return Int64(seconds)
     }
 
     // Howard Hinnant's days_from_civil / civil_from_days: proleptic Gregorian calendar arithmetic.
@@ -115,7 +150,7 @@ enum AWSDate {
     }
 
     private static func components(_ date: Date) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
-        let total = Int(date.timeIntervalSince1970.rounded(.down))
+        let total = Int(clampedSeconds(date))
         var days = total / 86_400
         var secondsOfDay = total % 86_400
         if secondsOfDay < 0 {

@@ -36,7 +36,8 @@ public enum CORSXML {
             }
             var maxAge: Int?
             if let value = text("MaxAgeSeconds").first {
-                guard let seconds = Int(value), seconds >= 0 else { throw S3Error(.malformedXML) }
+                // Echoed in Access-Control-Max-Age; AWS's model types it a 32-bit Integer.
+                guard let seconds = RequestNumber.integer(value) else { throw S3Error(.malformedXML) }
                 maxAge = seconds
             }
             let id = text("ID").first

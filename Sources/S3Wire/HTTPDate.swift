@@ -8,8 +8,22 @@ public enum HTTPDate {
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
+    /// The years an S3 date can carry: four digits. Parsers refuse dates outside them; printers clamp to them.
+    static let years: ClosedRange<Int32> = 0...9999
+    /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z, in seconds since 1970.
+    static let earliestSeconds: Double = -62_167_219_200
+    static let latestSeconds: Double = 253_402_300_799
+
+    /// `date`'s seconds since 1970 within years 0 to 9999 (NaN as 1970). A stored date computed far ahead (a
+    /// retention or lifecycle date) then prints as 9999-12-31 instead of trapping in `time_t(_:)`.
+    static func clampedInterval(_ date: Date) -> Double {
+        let seconds = date.timeIntervalSince1970
+        guard !seconds.isNaN else { return 0 }
+        return min(max(seconds, earliestSeconds), latestSeconds)
+    }
+
     private static func components(_ date: Date) -> tm {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var seconds = time_t(clampedInterval(date).rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
         return parts
@@ -23,15 +37,17 @@ public enum HTTPDate {
     /// `Wed, 21 Oct 2015 07:28:00 GMT`
     public static func rfc1123(_ date: Date) -> String {
         let t = components(date)
-        return "\(weekdays[Int(t.tm_wday)]), \(pad(t.tm_mday, 2)) \(months[Int(t.tm_mon)]) \(t.tm_year + 1900) "
+        return "\(weekdays[Int(t.tm_wday)]), \(pad(t.tm_mday, 2)) \(months[Int(t.tm_mon)]) \(pad(t.tm_year + 1900, 4)) "
             + "\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2)) GMT"
     }
 
     /// `2015-10-21T07:28:00.123Z`
     public static func iso8601(_ date: Date) -> String {
         let t = components(date)
-        let millis = Int32((date.timeIntervalSince1970 * 1000).rounded(.down).truncatingRemainder(dividingBy: 1000))
-        return "\(t.tm_year + 1900)-\(pad(t.tm_mon + 1, 2))-\(pad(t.tm_mday, 2))T"
+        // Clamped first, the milliseconds (at most ±2.6e14) convert exactly and cannot trap.
+        var millis = Int32((clampedInterval(date) * 1000).rounded(.down).truncatingRemainder(dividingBy: 1000))
+        if millis < 0 { millis += 1000 }
+        return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1, 2))-\(pad(t.tm_mday, 2))T"
             + "\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2)).\(pad(millis, 3))Z"
     }
 
@@ -57,7 +73,9 @@ public enum HTTPDate {
                 return nil
             }
         }
-        guard let day, let month, let year, let clock, (1...31).contains(day), clock[0] < 24, clock[1] < 60, clock[2] < 61 else {
+        guard let day, let month, let year, let clock, years.contains(year), (1...31).contains(day),
+              (0..<24).contains(clock[0]), (0..<60).contains(clock[1]), (0..<61).contains(clock[2])
+        else {
             return nil
         }
         var parts = tm()

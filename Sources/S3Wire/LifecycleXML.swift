@@ -203,7 +203,8 @@ public enum LifecycleXML {
 
     private static func positive(_ element: XMLElement, _ name: String, action: String) throws(S3Error) -> Int? {
         guard let raw = text(element, name) else { return nil }
-        guard let value = Int(raw), value > 0 else {
+        // A 32-bit Integer in AWS's model: Int32.max days (5.8 million years) is the most a date computation sees.
+        guard let value = RequestNumber.integer(raw), value > 0 else {
             throw S3Error(.invalidArgument, "'\(name)' for \(action) action must be a positive integer", details: [("ArgumentName", name)])
         }
         return value
@@ -211,7 +212,7 @@ public enum LifecycleXML {
 
     private static func zeroOrMore(_ element: XMLElement, _ name: String, action: String) throws(S3Error) -> Int? {
         guard let raw = text(element, name) else { return nil }
-        guard let value = Int(raw), value >= 0 else {
+        guard let value = RequestNumber.integer(raw) else {
             throw S3Error(.invalidArgument, "'\(name)' in the \(action) action must be nonnegative", details: [("ArgumentName", name)])
         }
         return value
@@ -219,7 +220,7 @@ public enum LifecycleXML {
 
     private static func count(_ element: XMLElement, _ name: String) throws(S3Error) -> Int? {
         guard let raw = text(element, name) else { return nil }
-        guard let value = Int(raw), (1...100).contains(value) else {
+        guard let value = RequestNumber.integer(raw), (1...100).contains(value) else {
             throw S3Error(.invalidArgument, "'\(name)' must be between 1 and 100", details: [("ArgumentName", name)])
         }
         return value

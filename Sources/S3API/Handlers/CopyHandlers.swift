@@ -303,17 +303,7 @@ extension S3Handlers {
 
     /// `x-amz-copy-source-range: bytes=first-last`, both inside the source; the whole source when absent.
     static func copySourceRange(_ header: String?, size: Int64) throws(S3Error) -> Range<Int64> {
-        guard let header else { return 0..<size }
-        let bounds = header.hasPrefix("bytes=") ? header.dropFirst("bytes=".count).split(separator: "-", omittingEmptySubsequences: false) : []
-        guard bounds.count == 2, let first = Int64(bounds[0]), let last = Int64(bounds[1]), first >= 0, first <= last else {
-            throw S3Error(.invalidArgument, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
-                          details: [("ArgumentName", "x-amz-copy-source-range"), ("ArgumentValue", header)])
-        }
-        guard last < size else {
-            throw S3Error(.invalidRange, "Range specified is not valid for source object of size: \(size)",
-                          details: [("RangeRequested", header), ("ActualObjectSize", String(size))])
-        }
-        return first..<(last + 1)
+        try RequestNumber.copySourceRange(header, size: size)
     }
 
     /// COPY (false) or REPLACE (true) from a `*-directive` header; COPY when absent.

@@ -94,12 +94,7 @@ extension S3Handlers {
     }
 
     static func maxKeys(_ raw: String?) throws(S3Error) -> Int {
-        guard let raw else { return 1000 }
-        guard let value = Int(raw), value >= 0 else {
-            throw S3Error(.invalidArgument, "Provided max-keys not an integer or within integer range",
-                          details: [("ArgumentName", "max-keys"), ("ArgumentValue", raw)])
-        }
-        return min(value, 1000)
+        try RequestNumber.count(raw, name: "max-keys", limit: 1000)
     }
 }
 

@@ -8,7 +8,6 @@ import S3Wire
 /// CreateMultipartUpload, UploadPart, CompleteMultipartUpload and AbortMultipartUpload.
 extension S3Handlers {
     static let maxPartSize: Int64 = 5 << 30
-    static let partNumbers = 1...10_000
 
     func createMultipartUpload(_ bucket: String, _ key: String, _ context: RequestContext) async throws -> S3Response {
         try Self.validateKey(key)
@@ -97,8 +96,7 @@ extension S3Handlers {
     ) async throws -> S3Response {
         let condition = try Self.writeCondition(from: context)
         let objectSize = try context.nonEmptyHeader("x-amz-mp-object-size").map { text throws(S3Error) -> Int64 in
-            guard let size = Int64(text), size >= 0 else { throw S3Error(.invalidArgument, "Invalid x-amz-mp-object-size", details: [("ArgumentName", "x-amz-mp-object-size")]) }
-            return size
+            try RequestNumber.length(text, name: "x-amz-mp-object-size")
         }
         let checksumType = context.nonEmptyHeader("x-amz-checksum-type")?.uppercased()
         var objectChecksum: (ChecksumAlgorithm, String)?
@@ -193,11 +191,7 @@ extension S3Handlers {
     }
 
     static func partNumber(_ text: String?) throws(S3Error) -> Int {
-        guard let text, let number = Int(text), partNumbers.contains(number) else {
-            throw S3Error(.invalidArgument, "Part number must be an integer between 1 and 10000, inclusive",
-                          details: [("ArgumentName", "partNumber"), ("ArgumentValue", text ?? "")])
-        }
-        return number
+        try RequestNumber.partNumber(text)
     }
 
     /// The creation time in milliseconds (12 hex digits), then 64 random bits: unguessable, safe in a query

@@ -7,13 +7,7 @@ extension S3Handlers {
     func listParts(_ bucket: String, _ key: String, uploadID: String, _ context: RequestContext) async throws -> S3Response {
         let owner = await bucketOwner(bucket)
         let maxParts = try Self.boundedCount(context.query["max-parts"], name: "max-parts", limit: 1000)
-        let marker = try context.query["part-number-marker"].map { text throws(S3Error) -> Int in
-            guard let value = Int(text), value >= 0 else {
-                throw S3Error(.invalidArgument, "Provided part-number-marker not an integer or within integer range",
-                              details: [("ArgumentName", "part-number-marker"), ("ArgumentValue", text)])
-            }
-            return value
-        } ?? 0
+        let marker = try RequestNumber.partNumberMarker(context.query["part-number-marker"], name: "part-number-marker")
         guard let upload = try await storage.index.upload(bucket: bucket, key: key, uploadID: uploadID) else {
             _ = try await requireBucket(bucket)
             throw S3Error(.noSuchUpload, details: [("UploadId", uploadID)])
@@ -123,12 +117,7 @@ extension S3Handlers {
 
     /// A max-keys style count: a non-negative integer, capped at `limit`.
     static func boundedCount(_ raw: String?, name: String, limit: Int) throws(S3Error) -> Int {
-        guard let raw else { return limit }
-        guard let value = Int(raw), value >= 0 else {
-            throw S3Error(.invalidArgument, "Provided \(name) not an integer or within integer range",
-                          details: [("ArgumentName", name), ("ArgumentValue", raw)])
-        }
-        return min(value, limit)
+        try RequestNumber.count(raw, name: name, limit: limit)
     }
 
     static func encodingType(_ raw: String?) throws(S3Error) -> Bool {

@@ -22,12 +22,7 @@ extension S3Handlers {
                           details: [("ArgumentName", "x-amz-object-attributes"), ("ArgumentValue", unknown)])
         }
         let maxParts = try Self.boundedCount(context.nonEmptyHeader("x-amz-max-parts"), name: "x-amz-max-parts", limit: 1000)
-        let marker = try context.nonEmptyHeader("x-amz-part-number-marker").map { text throws(S3Error) -> Int in
-            guard let value = Int(text), value >= 0 else {
-                throw S3Error(.invalidArgument, "Invalid part number marker", details: [("ArgumentName", "x-amz-part-number-marker")])
-            }
-            return value
-        } ?? 0
+        let marker = try RequestNumber.partNumberMarker(context.nonEmptyHeader("x-amz-part-number-marker"), name: "x-amz-part-number-marker")
         let version = try Self.requestedVersion(context)
         let record = try await requireVersion(bucket, key, version: version)
         if record.isDeleteMarker { throw Self.deleteMarkerError(record, named: version != nil, key: key) }

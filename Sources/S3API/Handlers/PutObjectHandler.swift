@@ -97,8 +97,7 @@ extension S3Handlers {
             return digest
         }
         let contentLength = try context.header("Content-Length").map { value throws(S3Error) -> Int64 in
-            guard let length = Int64(value), length >= 0 else { throw S3Error(.invalidArgument, "Invalid Content-Length") }
-            return length
+            try RequestNumber.length(value, name: "Content-Length")
         }
         var trailerNames: [String] = []
         let declaredLength: Int64?
