@@ -205,6 +205,9 @@ extension SQLiteIndex {
         migrator.registerMigration("v13-notifications-usage") { db in
             try db.execute(sql: Self.notificationsSchema)
         }
+        migrator.registerMigration("v14-kms-key-owners") { db in
+            try Self.giveKMSKeysOwners(db)
+        }
         return migrator
     }
 }

@@ -56,35 +56,86 @@ public struct BucketEncryption: Sendable, Codable, Equatable {
     }
 }
 
-/// A key of the built-in key service: its material is kept sealed under the server's master key.
+/// A key of the built-in key service: its material is kept sealed under the server's master key. Like an AWS KMS
+/// key, it belongs to one account, whose ids and aliases name it, and its key policy says who else may use it.
 public struct KMSKey: Sendable, Equatable {
-    /// A UUID, as AWS's key ids are.
+    /// A UUID, as AWS's key ids are: unique on the server, whichever account owns the key.
     public var id: String
+    /// The account that owns the key.
+    public var accountID: String
+    /// Unique within the owning account (`alias/NAME` names it there).
     public var alias: String?
     public var description: String
     public var created: Date
     public var enabled: Bool
     /// The key's 32 bytes, sealed under the master key (bound to the id).
     public var sealedMaterial: [UInt8]
+    /// The key policy's JSON text (see ``KMSKeyPolicy``).
+    public var policy: String
 
-    public init(id: String, alias: String?, description: String, created: Date, enabled: Bool, sealedMaterial: [UInt8]) {
+    public init(
+        id: String, accountID: String, alias: String?, description: String, created: Date, enabled: Bool,
+        sealedMaterial: [UInt8], policy: String
+    ) {
         self.id = id
+        self.accountID = accountID
         self.alias = alias
         self.description = description
         self.created = created
         self.enabled = enabled
         self.sealedMaterial = sealedMaterial
+        self.policy = policy
+    }
+}
+
+/// The key policies keys get when their creator gives none, as AWS KMS writes them.
+/// https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+public enum KMSKeyPolicy {
+    /// AWS's limit on a key policy.
+    public static let maxBytes = 32 * 1024
+
+    /// The alias of an account's AWS managed key for S3, which SSE-KMS uses when a request names no key.
+    public static let managedS3Alias = "aws/s3"
+
+    /// AWS's default key policy: the owning account's root may do anything with the key, so the account's IAM
+    /// policies decide for its users; no other account may use it.
+    public static func defaultPolicy(accountID: String) -> String {
+        """
+        {"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow",\
+        "Principal":{"AWS":"arn:aws:iam::\(accountID):root"},"Action":"kms:*","Resource":"*"}]}
+        """
+    }
+
+    /// The policy AWS gives an account's managed key `aws/s3`: every principal of that account may use it through
+    /// S3 with no KMS permission of its own (and no other account may). AWS also pins `kms:ViaService` to S3; here
+    /// every use of a key is through S3, so the condition would always hold and is left out.
+    public static func managedS3Policy(accountID: String) -> String {
+        """
+        {"Version":"2012-10-17","Id":"auto-s3-2","Statement":[{"Sid":"Allow access through S3 for all principals in the \
+        account that are authorized to use S3","Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Encrypt",\
+        "kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*","Condition":\
+        {"StringEquals":{"kms:CallerAccount":"\(accountID)"}}},{"Sid":"Allow direct access to key metadata to the \
+        account","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::\(accountID):root"},"Action":["kms:Describe*",\
+        "kms:Get*","kms:List*"],"Resource":"*"}]}
+        """
+    }
+
+    /// The policy a new key gets when its creator gives none.
+    public static func initialPolicy(alias: String?, accountID: String) -> String {
+        alias == managedS3Alias ? managedS3Policy(accountID: accountID) : defaultPolicy(accountID: accountID)
     }
 }
 
 /// Where the key service keeps its keys.
 public protocol KMSKeyIndex: Sendable {
-    /// Records a new key. Throws ``StoreError/keyAlreadyExists`` if its alias is taken.
+    /// Records a new key. Throws ``StoreError/keyAlreadyExists`` if its account has a key with its alias.
     func createKMSKey(_ key: KMSKey) async throws
-    /// Every key, oldest first.
+    /// Every key of every account, oldest first.
     func kmsKeys() async throws -> [KMSKey]
-    /// The key with this id or alias (`alias/NAME` or `NAME`), if any.
-    func kmsKey(named name: String) async throws -> KMSKey?
+    /// The key with this id, whichever account owns it.
+    func kmsKey(id: String) async throws -> KMSKey?
+    /// The key of `accountID` with this id or alias (`alias/NAME` or `NAME`), if any.
+    func kmsKey(named name: String, accountID: String) async throws -> KMSKey?
     /// Replaces every key's sealed material at once (a master key rotation), keyed by id.
     func resealKMSKeys(_ materials: [String: [UInt8]]) async throws
 }

@@ -31,8 +31,11 @@ private final class MemoryKMSIndex: KMSKeyIndex {
     let keys = Mutex<[KMSKey]>([])
     func createKMSKey(_ key: KMSKey) async throws { keys.withLock { $0.append(key) } }
     func kmsKeys() async throws -> [KMSKey] { keys.withLock { $0 } }
-    func kmsKey(named name: String) async throws -> KMSKey? {
-        keys.withLock { $0.first { $0.id == name || "alias/" + ($0.alias ?? "") == name || $0.alias == name } }
+    func kmsKey(id: String) async throws -> KMSKey? { keys.withLock { $0.first { $0.id == id } } }
+    func kmsKey(named name: String, accountID: String) async throws -> KMSKey? {
+        keys.withLock {
+            $0.first { $0.accountID == accountID && ($0.id == name || "alias/" + ($0.alias ?? "") == name || $0.alias == name) }
+        }
     }
     func resealKMSKeys(_ materials: [String: [UInt8]]) async throws {}
 }
@@ -106,13 +109,13 @@ struct SealedBlobTests {
 
     @Test("a KMS-sealed blob names its key and opens through the key service")
     func kmsKeys() async throws {
-        let key = try await Self.keyring.createKey(alias: "unit", description: "")
-        let resolved = try await Self.keyring.resolve(Self.keyring.arn(of: key))
+        let key = try await Self.keyring.createKey(alias: "unit", description: "", accountID: "123456789012")
+        let resolved = try await Self.keyring.resolve(Self.keyring.arn(of: key), account: "123456789012")
         #expect(resolved.id == key.id)
         let sealed = try await Self.seal(Self.plaintext(1_000), .kms(key), piece: 10)
         #expect(try KeyEnvelope(parsing: sealed).wrapping == .kms)
         #expect(try await Self.read(sealed, 10..<20) == Array(Self.plaintext(1_000)[10..<20]))
-        await #expect(throws: S3Error.self) { try await Self.keyring.resolve("arn:aws:kms:eu-west-1:123456789012:key/\(key.id)") }
+        await #expect(throws: S3Error.self) { try await Self.keyring.resolve("arn:aws:kms:eu-west-1:123456789012:key/\(key.id)", account: "123456789012") }
     }
 
     struct Tamper: CustomTestStringConvertible, Sendable {

@@ -175,7 +175,7 @@ extension DeclaredState {
             guard algorithm == "AES256" || algorithm == "aws:kms" else { throw fail("encryption is AES256 or aws:kms, not \(algorithm)") }
             if algorithm == "AES256", declared.kmsKeyID != nil { throw fail("kms-key-id goes with aws:kms") }
             if algorithm == "aws:kms", let keyID = declared.kmsKeyID {
-                do { _ = try await keyring.resolve(keyID) } catch { throw fail("no KMS key \(keyID)") }
+                do { _ = try await keyring.resolve(keyID, account: owner.id) } catch { throw fail("no KMS key \(keyID)") }
             }
             encryption = BucketEncryption(algorithm: algorithm, kmsKeyID: declared.kmsKeyID, bucketKeyEnabled: false)
         }

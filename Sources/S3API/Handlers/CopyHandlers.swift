@@ -76,7 +76,7 @@ extension S3Handlers {
 
         for attempt in 1...5 {
             let original = try await copySourceRecord(source, context)
-            let unsealer = try unsealer(for: original, context, prefix: ServerSideEncryptionHeaders.copySourceCustomerPrefix)
+            let unsealer = try await readingUnsealer(for: original, context, prefix: ServerSideEncryptionHeaders.copySourceCustomerPrefix)
             let sharesBlobs = sealing.map { $0.canShare(blobsOf: original.metadata.encryption) } ?? (original.metadata.encryption == nil)
             var metadata = replaceMetadata ? newMetadata : original.metadata
             metadata.encryption = sealing?.encryption
@@ -166,7 +166,7 @@ extension S3Handlers {
             if range.count > Self.maxPartSize {
                 throw S3Error(.invalidRequest, "The specified copy source is larger than the maximum allowable size for a copy source: \(Self.maxPartSize)")
             }
-            let unsealer = try unsealer(for: original, context, prefix: ServerSideEncryptionHeaders.copySourceCustomerPrefix)
+            let unsealer = try await readingUnsealer(for: original, context, prefix: ServerSideEncryptionHeaders.copySourceCustomerPrefix)
             let sharesBlobs = sealing.map { $0.canShare(blobsOf: original.metadata.encryption) } ?? (original.metadata.encryption == nil)
             let etagIsMD5 = original.metadata.encryption.map { $0.mode == .s3 } ?? true
             let digests: (md5: [UInt8], checksum: [UInt8])

@@ -33,12 +33,17 @@ extension S3Handlers {
     }
 
     func putBucketEncryption(_ bucket: String, _ context: RequestContext, body: RequestBody) async throws -> S3Response {
-        _ = try await requireBucket(bucket)
+        let info = try await requireBucket(bucket)
         let encryption = try BucketEncryptionXML.parse(
             try await body.collectVerifiedDocument(context, limit: BucketEncryptionXML.maxDocumentBytes))
-        if let keyID = encryption.kmsKeyID {
-            // The key must exist now; it is kept as given, so GetBucketEncryption returns it unchanged.
-            _ = try await configuration.keyring.resolve(keyID)
+        if let keyID = encryption.kmsKeyID, let account = context.auth.caller.account?.id ?? info.owner {
+            // A key of the caller's account must exist now; it is kept as given, so GetBucketEncryption returns it
+            // unchanged. Another account's ARN is not looked up (that would tell whether the account has the key):
+            // each write that uses it is checked against its key policy.
+            let name = Keyring.KeyName.parse(keyID, region: configuration.keyring.region)
+            if name?.account == nil || name?.account == account {
+                _ = try await configuration.keyring.resolve(keyID, account: account)
+            }
         }
         try await storage.index.setBucketEncryption(encryption, bucket: bucket)
         return .empty(.ok)
@@ -71,7 +76,7 @@ extension S3Handlers {
         case .s3:
             return WriteSealing(encryption: ObjectEncryption(mode: .s3), wrapping: .master)
         case .kms(let keyID, let encryptionContext, let bucketKeyEnabled, let dualLayer):
-            let key = try await keyring.resolve(keyID)
+            let key = try await usableKey(keyID, for: .generateDataKey, context)
             let reportedBucketKey = bucketKeyEnabled ?? bucket.encryption.map(\.bucketKeyEnabled)
             return WriteSealing(
                 encryption: ObjectEncryption(
@@ -101,7 +106,9 @@ extension S3Handlers {
         case .s3:
             return WriteSealing(encryption: encryption, wrapping: .master)
         case .kms, .kmsDualLayer:
-            return WriteSealing(encryption: encryption, wrapping: .kms(try await configuration.keyring.resolve(encryption.kmsKeyID)))
+            let key = try await configuration.keyring.recordedKey(encryption.kmsKeyID)
+            try requireKey(.decrypt, key, context)
+            return WriteSealing(encryption: encryption, wrapping: .kms(key))
         case .customer:
             guard let customer else {
                 throw S3Error(.invalidRequest, "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.")
@@ -112,6 +119,39 @@ extension S3Handlers {
             }
             return WriteSealing(encryption: encryption, wrapping: .customer(customer.key))
         }
+    }
+
+    /// The KMS key a write names (nil: the caller's account's `aws/s3` key), resolved in the caller's account and
+    /// checked for this use by the authorizer.
+    func usableKey(_ name: String?, for use: KeyUse, _ context: RequestContext) async throws -> KMSKey {
+        guard let account = context.auth.caller.account else { throw Authorizer.kmsNeedsSignature }
+        let key = try await configuration.keyring.resolve(name, account: account.id)
+        try requireKey(use, key, context)
+        return key
+    }
+
+    /// Throws unless the caller may use `key` as `use` says; a disabled key is refused only to those who may use it.
+    func requireKey(_ use: KeyUse, _ key: KMSKey, _ context: RequestContext) throws {
+        try authorizer.requireKey(use, key, keyring: configuration.keyring, context: context)
+        guard key.enabled else { throw S3Error(.kmsDisabled, "\(configuration.keyring.arn(of: key)) is disabled.") }
+    }
+
+    /// ``unsealer(for:_:prefix:)`` for a request that reads the object's bytes (GetObject, a copy's source): an
+    /// SSE-KMS object's bytes also need `kms:Decrypt` on its key. HEAD reads none, so needs it only to report
+    /// checksums (`x-amz-checksum-mode`), as on AWS.
+    func readingUnsealer(
+        for record: ObjectRecord, _ context: RequestContext, prefix: String = ServerSideEncryptionHeaders.customerPrefix
+    ) async throws -> (any BlobUnsealer)? {
+        let unsealer = try unsealer(for: record, context, prefix: prefix)
+        guard let encryption = record.metadata.encryption, encryption.mode == .kms || encryption.mode == .kmsDualLayer else {
+            return unsealer
+        }
+        if case .headObject = context.endpoint, context.header("x-amz-checksum-mode")?.uppercased() != "ENABLED" {
+            return unsealer
+        }
+        guard context.auth.caller != .anonymous else { throw Authorizer.kmsNeedsSignature }
+        try requireKey(.decrypt, try await configuration.keyring.recordedKey(encryption.kmsKeyID), context)
+        return unsealer
     }
 
     /// The writer a sealed write streams into: every blob gets its own data key.

@@ -47,7 +47,7 @@ extension S3Handlers {
             throw Self.deleteMarkerError(record, named: true, key: key)
         }
         do {
-            let unsealer = try unsealer(for: record, context)
+            let unsealer = try await readingUnsealer(for: record, context)
             if try Preconditions(context).evaluate(etag: record.etag, lastModified: record.lastModified) == .notModified {
                 await reader?.close()
                 var headers = HTTPFields()
