@@ -11,14 +11,15 @@ FUZZ_SECONDS ?= 600
 serve: setup build
 	./.build/release/martlet server --address $(ADDRESS) --data $(DATA)
 
-## Set up, build, and run every test: Swift unit tests, each fuzz target for 20 s (so that a regression in a
-## parser shows), the conformance suite against the release binary, then the core of ceph/s3-tests held to
-## conformance/s3tests-expected.txt.
+## Set up, build, and run every test: Swift unit tests (which replay every committed fuzz input), the fuzz smoke
+## (each target replays its committed inputs, then a fixed number of runs from a fixed seed: the same on every
+## machine, so it fails only for what the code brought), the conformance suite against the release binary, then the
+## core of ceph/s3-tests held to conformance/s3tests-expected.txt.
 ## `swift test -c release` builds and links .build/release/martlet too, so the code is compiled once.
 test: setup
 	./scripts/setup.sh --python
 	$(SWIFT) test -c release
-	./scripts/fuzz.sh 20
+	./scripts/fuzz.sh --smoke
 	.venv/bin/python -m pytest conformance
 	./scripts/setup.sh --s3tests
 	.venv/bin/python conformance/s3tests_run.py
@@ -36,7 +37,8 @@ conformance:
 	./scripts/setup.sh --python
 	.venv/bin/python -m pytest conformance
 
-## Run each libFuzzer target for FUZZ_SECONDS (default 600).
+## Explore: run each libFuzzer target for FUZZ_SECONDS (default 600) from a random seed; commit what it finds to
+## Tests/FuzzRegressions/<target>/ with the fix.
 fuzz: setup
 	./scripts/fuzz.sh $(FUZZ_SECONDS)
 

@@ -1,33 +1,77 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (address sanitizer on) and runs each for SECONDS (default 20), starting from the
-# committed seed corpus in Tests/FuzzCorpus/<target>. New inputs go to .build-fuzz/corpus/<target>, crashes to
-# .build-fuzz/artifacts/<target>/. Exits non-zero if any target crashes, leaks or hangs.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]
+# Builds the libFuzzer targets (address sanitizer on) and runs every target the binary names (martlet-fuzz --list),
+# or the TARGETs given, in one of two modes:
+#   scripts/fuzz.sh --smoke [TARGET...]    what `make test` runs: the same on every machine. Each target first
+#       replays every committed input (the seeds in Tests/FuzzCorpus/<target>/ and the past findings in
+#       Tests/FuzzRegressions/<target>/), then makes a fixed number of executions (-runs=SMOKE_RUNS, default
+#       20000) from a fixed seed (-seed=1) and a fresh working corpus, so a failure is one the code brought,
+#       found again by anyone who runs it.
+#   scripts/fuzz.sh SECONDS [TARGET...]    what `make fuzz` runs: random exploration for SECONDS per target.
+#       New inputs go to .build-fuzz/corpus/<target>, crashes to .build-fuzz/artifacts/<target>/.
+# A crash, leak, timeout or out-of-memory fails the run. Commit each crashing input to
+# Tests/FuzzRegressions/<target>/ with the fix: the unit tests (FuzzReplayTests) replay it without sanitizers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:-20}"
+mode="${1:-20}"
 shift || true
-targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then
-  targets=(xml-reader xml-documents auth-headers auth-query aws-chunked percent-decoding request-target policy-documents post-forms)
+smoke_runs="${SMOKE_RUNS:-20000}"
+if [ "$mode" != "--smoke" ] && ! [[ "$mode" =~ ^[0-9]+$ ]]; then
+  echo "usage: scripts/fuzz.sh --smoke|SECONDS [TARGET...]" >&2
+  exit 2
 fi
 
 swift build -c release --product martlet-fuzz --sanitize fuzzer --sanitize address \
   -Xswiftc -DFUZZING --scratch-path .build-fuzz
 binary=.build-fuzz/release/martlet-fuzz
 
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  mapfile -t targets < <("$binary" --list 2>/dev/null)
+fi
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "fuzz: $binary --list named no targets" >&2
+  exit 1
+fi
+
+# Per input: libFuzzer's -timeout catches a hang; targets with their own time budget (json-reader) fail sooner.
+common=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
 failed=()
 for target in "${targets[@]}"; do
-  corpus=.build-fuzz/corpus/$target
   artifacts=.build-fuzz/artifacts/$target/
-  mkdir -p "$corpus" "$artifacts"
+  mkdir -p "$artifacts"
+  committed=()
+  for folder in Tests/FuzzCorpus/$target Tests/FuzzRegressions/$target; do
+    [ -d "$folder" ] && committed+=("$folder")
+  done
   log=.build-fuzz/fuzz-$target.log
-  echo "fuzz: $target for ${seconds}s"
-  if MARTLET_FUZZ_TARGET=$target "$binary" "$corpus" "Tests/FuzzCorpus/$target" \
-      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$artifacts" > "$log" 2>&1; then
-    runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo "?")
-    echo "fuzz: $target passed: $runs executions, corpus $(ls "$corpus" | wc -l) inputs"
+  if [ "$mode" = "--smoke" ]; then
+    # A fresh working corpus each time: what earlier runs found must not change this run's path.
+    corpus=.build-fuzz/smoke-corpus/$target
+    rm -rf "$corpus"
+    mkdir -p "$corpus"
+    echo "fuzz: $target: replaying ${#committed[@]} committed folder(s), then $smoke_runs runs from seed 1"
+    run=(-runs=0)
+    explore=(-seed=1 -runs="$smoke_runs")
+  else
+    corpus=.build-fuzz/corpus/$target
+    mkdir -p "$corpus"
+    echo "fuzz: $target for ${mode}s"
+    run=()
+    explore=(-max_total_time="$mode")
+  fi
+  ok=true
+  if [ ${#run[@]} -gt 0 ] && [ ${#committed[@]} -gt 0 ]; then
+    # -runs=0: each committed input executed once, nothing mutated.
+    MARTLET_FUZZ_TARGET=$target "$binary" "${committed[@]}" "${run[@]}" "${common[@]}" \
+      -artifact_prefix="$artifacts" > "$log" 2>&1 || ok=false
+  fi
+  if $ok; then
+    MARTLET_FUZZ_TARGET=$target "$binary" "$corpus" "${committed[@]}" "${explore[@]}" "${common[@]}" \
+      -artifact_prefix="$artifacts" >> "$log" 2>&1 || ok=false
+  fi
+  if $ok; then
+    runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+$' || echo "?")
+    echo "fuzz: $target passed: $runs executions, corpus $(ls "$corpus" | wc -l) new inputs"
   else
     echo "fuzz: $target FAILED; see $log and $artifacts"
     tail -40 "$log"
@@ -38,4 +82,8 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: failures in ${failed[*]}"
   exit 1
 fi
-echo "fuzz: all ${#targets[@]} targets ran ${seconds}s each without a finding"
+if [ "$mode" = "--smoke" ]; then
+  echo "fuzz: all ${#targets[@]} targets replayed their committed inputs and ran $smoke_runs executions from seed 1"
+else
+  echo "fuzz: all ${#targets[@]} targets ran ${mode}s each without a finding"
+fi

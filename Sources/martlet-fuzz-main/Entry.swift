@@ -27,7 +27,10 @@ func listTargetsIfAsked(_ arguments: [String]) {
 public func fuzzInitialize(
     _ argc: UnsafeMutablePointer<CInt>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?
 ) -> CInt {
-    listTargetsIfAsked(CommandLine.arguments)
+    // libFuzzer's own argument vector: `main` is libFuzzer's, not Swift's.
+    let count = Int(argc?.pointee ?? 0)
+    let arguments = (0..<count).compactMap { index in argv?.pointee?[index].map { String(cString: $0) } }
+    listTargetsIfAsked(arguments)
     _ = selectedTarget
     return 0
 }

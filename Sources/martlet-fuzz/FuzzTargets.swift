@@ -16,6 +16,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case requestTarget = "request-target"
     case policyDocuments = "policy-documents"
     case postForms = "post-forms"
+    case jsonReader = "json-reader"
+    case queryForms = "query-forms"
+    case numericHeaders = "numeric-headers"
 
     public func run(_ data: [UInt8]) {
         switch self {
@@ -28,6 +31,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .requestTarget: Self.requestTarget(data)
         case .policyDocuments: Self.policyDocuments(data)
         case .postForms: Self.postForms(data)
+        case .jsonReader: Self.jsonReader(data)
+        case .queryForms: Self.queryForms(data)
+        case .numericHeaders: Self.numericHeaders(data)
         }
     }
 

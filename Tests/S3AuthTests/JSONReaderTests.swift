@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import S3Auth
+@_spi(Fuzzing) @testable import S3Auth
 
 @Suite("The policy JSON reader: one pass, linear time, a depth bound")
 struct JSONReaderTests {

@@ -90,13 +90,7 @@ struct QueryAPI: Sendable {
 
     /// `application/x-www-form-urlencoded`: later values of a name replace earlier ones.
     static func parseForm(_ body: [UInt8]) -> [String: String] {
-        var form: [String: String] = [:]
-        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
-            let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Percent.decode(halves[0], plusIsSpace: true) else { continue }
-            form[name] = halves.count > 1 ? (Percent.decode(halves[1], plusIsSpace: true) ?? "") : ""
-        }
-        return form
+        QueryForm.parse(body)
     }
 
     private func sts(_ action: String, form: [String: String], caller: Caller, requestID: String) throws -> S3Response {

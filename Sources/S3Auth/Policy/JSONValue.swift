@@ -1,5 +1,6 @@
 /// A JSON value as a policy document holds it, decoded strictly (a number is never a Bool, nor a Bool a number).
-enum JSONValue: Equatable, Sendable {
+/// Public only to the fuzz targets (`@_spi(Fuzzing) import S3Auth`); the policy types are its users.
+@_spi(Fuzzing) public enum JSONValue: Equatable, Sendable {
     case object([String: JSONValue])
     case array([JSONValue])
     case string(String)
@@ -8,7 +9,7 @@ enum JSONValue: Equatable, Sendable {
     case null
 
     /// Why a document is refused: not JSON, or containers nested deeper than the caller's grammar allows.
-    enum ParseError: Error, Equatable {
+    public enum ParseError: Error, Equatable, Sendable {
         case invalid
         case tooDeep
     }
@@ -17,7 +18,7 @@ enum JSONValue: Equatable, Sendable {
     /// A container nested deeper than `maxDepth` (the document's own object or array is depth 1) is refused as soon
     /// as the reader reaches it, so a document of brackets costs no more than its first `maxDepth` of them. Of
     /// duplicate keys the first is kept, as Foundation's JSONDecoder (which this replaces) kept it.
-    static func parse(_ bytes: [UInt8], maxDepth: Int) throws(ParseError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8], maxDepth: Int) throws(ParseError) -> JSONValue {
         var reader = JSONReader(bytes: bytes, maxDepth: maxDepth)
         return try reader.document()
     }
