@@ -137,6 +137,11 @@ def test_flags_beat_variables_which_beat_the_file(server_factory, tmp_path):
     ("users:\n  - name: u\n    acces-key: AKIA\n", 3, "unknown key acces-key"),
     ("webhooks:\n  - id: h\n    url: ftp://example.com\n", 2, "http:// or https://"),
     ("region: [a, b\n", 1, "not valid YAML"),
+    ("buckets:\n  - name: bkt\n    policy: '{\"Statement\": [{\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": \"s3:*\", "
+     "\"Resource\": \"arn:aws:s3:::bkt/*\", \"Condition\": {\"NotIpAddress\": {\"aws:SourceIp\": \"300.1.1.1/8\"}}}]}'\n",
+     2, "300.1.1.1/8"),
+    ("users:\n  - name: u\n    policies:\n      p: '{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\", "
+     "\"Condition\": {\"IpAddress\": {\"aws:SourceIp\": \"1.2.3.4/33\"}}}]}'\n", 2, "1.2.3.4/33"),
 ])
 def test_a_bad_file_stops_start_up_with_file_line_and_reason(martlet_bin, tmp_path, text, line, reason):
     config = tmp_path / "bad.yaml"

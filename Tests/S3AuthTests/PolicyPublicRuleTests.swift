@@ -192,18 +192,22 @@ struct PolicyPublicRuleTests {
 
 @Suite("IpAddress conditions name addresses or CIDR blocks")
 struct PolicyAddressValidationTests {
-    @Test("a value that is not an address or block is a malformed policy", arguments: [
+    static func document(_ op: String, _ values: String, kind: PolicyDocument.Kind, effect: String = "Allow") -> String {
+        let principal = kind == .resource ? #""Principal": "*", "# : ""
+        return #"{"Statement": [{"Effect": ""# + effect + #"", "# + principal
+            + #""Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Condition": {""# + op
+            + #"": {"aws:SourceIp": "# + values + "}}}]}"
+    }
+
+    @Test("a value that is not an address or block is named, so that storing the policy is refused", arguments: [
         "300.1.1.1/8", "1.2.3.4/33", "abc", "2001:db8::/129", "1.2.3.4/", "1.2.3.4/+8", "1.2.3.4/-0", "1.2.3.4/0008",
         "1.2.3.4/8/8", "fe80::1%eth0", "", " 1.2.3.4", "1.2.3.4.5", "${aws:SourceIp}",
     ])
     func refused(_ value: String) throws {
         for kind in [PolicyDocument.Kind.resource, .identity] {
             for op in ["IpAddress", "NotIpAddress", "IpAddressIfExists", "ForAnyValue:IpAddress"] {
-                let principal = kind == .resource ? #""Principal": "*", "# : ""
-                let json = #"{"Statement": [{"Effect": "Allow", "# + principal
-                    + #""Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Condition": {""# + op
-                    + #"": {"aws:SourceIp": ["192.0.2.0/24", ""# + value + #""]}}}]}"#
-                #expect(throws: MalformedPolicy.self, "\(op) \(kind)") { try PolicyDocument.parse(Array(json.utf8), kind: kind) }
+                let json = Self.document(op, #"["192.0.2.0/24", ""# + value + #""]"#, kind: kind)
+                #expect(try PolicyDocument.parse(Array(json.utf8), kind: kind).invalidAddress == value, "\(op) \(kind)")
             }
         }
     }
@@ -213,15 +217,26 @@ struct PolicyAddressValidationTests {
         "::ffff:10.0.0.0/104",
     ])
     func accepted(_ value: String) throws {
-        let json = #"{"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": ""#
-            + value + #""}}}]}"#
-        #expect(throws: Never.self) { try PolicyDocument.parse(Array(json.utf8), kind: .identity) }
+        let json = Self.document("IpAddress", #"""# + value + #"""#, kind: .identity)
+        #expect(try PolicyDocument.parse(Array(json.utf8), kind: .identity).invalidAddress == nil)
     }
 
     @Test("only the address operators check their values as addresses")
     func otherOperators() throws {
-        let json = #"{"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringLike": {"aws:SourceIp": "10.*"}}}]}"#
-        #expect(throws: Never.self) { try PolicyDocument.parse(Array(json.utf8), kind: .identity) }
+        let json = Self.document("StringLike", #""10.*""#, kind: .identity)
+        #expect(try PolicyDocument.parse(Array(json.utf8), kind: .identity).invalidAddress == nil)
+    }
+
+    @Test("a document stored before the check still loads, and its Deny still binds")
+    func storedBeforeTheCheck() throws {
+        // NotIpAddress of a value that is no address holds for every caller: this Deny refuses everyone.
+        let json = Self.document("NotIpAddress", #""300.1.1.1/8""#, kind: .resource, effect: "Deny")
+        let policy = try PolicyDocument.parse(Array(json.utf8), kind: .resource)
+        let owner = AccountIdentity(id: "111111111111", canonicalID: String(repeating: "a", count: 64))
+        let request = AuthorizationRequest(
+            caller: .root(owner), action: "s3:GetObject", resource: "arn:aws:s3:::b/k", resourceOwner: owner,
+            context: ["aws:sourceip": ["192.0.2.1"]])
+        #expect(PolicyEvaluator.decide(request, identityPolicies: [], bucketPolicy: policy, acl: .none) == .deny(explicit: true))
     }
 
     @Test("how wide a block may be and still confine its callers", arguments: [

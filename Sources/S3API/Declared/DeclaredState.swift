@@ -125,8 +125,11 @@ extension DeclaredState {
         }
         let existing = try await directory.index.userPolicies(accountID: account.id, userName: declared.name)
         for (name, document) in declared.policies {
-            do {
-                _ = try PolicyDocument.parse(Array(document.utf8), kind: .identity)
+            do throws(MalformedPolicy) {
+                let parsed = try PolicyDocument.parse(Array(document.utf8), kind: .identity)
+                if let address = parsed.invalidAddress {
+                    throw MalformedPolicy("Invalid IP address or CIDR block in condition: \(address)")
+                }
             } catch {
                 throw DeclarationError(declared.source, "policy \(name) of user \(declared.name): \(error.message)")
             }
@@ -161,6 +164,7 @@ extension DeclaredState {
             do {
                 let parsed = try PolicyDocument.parse(Array(policy.utf8), kind: .resource)
                 if parsed.resourceOutside(bucket: declared.name) != nil { throw fail("policy: a resource is outside the bucket") }
+                if let address = parsed.invalidAddress { throw fail("policy: invalid IP address or CIDR block in condition: \(address)") }
                 publicPolicy = parsed.isPublic
             } catch let error as MalformedPolicy {
                 throw fail("policy: \(error.message)")

@@ -22,6 +22,9 @@ extension S3Handlers {
         if policy.invalidPrincipal != nil {
             throw S3Error(.malformedPolicy, "Invalid principal in policy")
         }
+        if let address = policy.invalidAddress {
+            throw S3Error(.malformedPolicy, "Invalid IP address or CIDR block in condition: \(address)")
+        }
         if policy.resourceOutside(bucket: bucket) != nil {
             throw S3Error(.malformedPolicy, "Policy has invalid resource")
         }

@@ -155,8 +155,11 @@ struct IAMActions {
         guard let document = form["PolicyDocument"] else { throw missing("PolicyDocument") }
         try authorize("iam:PutUserPolicy", user: name, account)
         let user = try await requireUser(name, account)
-        do {
-            _ = try PolicyDocument.parse(Array(document.utf8), kind: .identity)
+        do throws(MalformedPolicy) {
+            let parsed = try PolicyDocument.parse(Array(document.utf8), kind: .identity)
+            if let address = parsed.invalidAddress {
+                throw MalformedPolicy("Invalid IP address or CIDR block in condition: \(address)")
+            }
         } catch {
             throw QueryError(.sender, "MalformedPolicyDocument", error.message, status: .badRequest)
         }

@@ -158,12 +158,6 @@ extension PolicyCondition {
                 let values = items.compactMap(\.scalarText)
                 guard values.count == items.count, !values.isEmpty else { throw MalformedPolicy("Invalid policy syntax.") }
                 guard key.contains(":") else { throw MalformedPolicy("Policy has an invalid condition key") }
-                if condition.comparison == .ipAddress || condition.comparison == .notIpAddress {
-                    // AWS refuses an address that is not one; evaluation would silently never match it.
-                    for value in values where IPAddressRange(value) == nil {
-                        throw MalformedPolicy("Invalid IP address or CIDR block in condition: \(value)")
-                    }
-                }
                 conditions.append(PolicyCondition(condition: condition, key: key, values: values))
             }
         }

@@ -119,6 +119,20 @@ extension PolicyDocument {
         return nil
     }
 
+    /// The first value of an IpAddress or NotIpAddress condition that is neither an address nor a CIDR block
+    /// ("300.1.1.1/8", "1.2.3.4/33", "abc"); AWS refuses such a policy as malformed. Checked where a policy is
+    /// stored, not by ``parse(_:kind:)``: a document stored before this check still loads, its Deny statements
+    /// binding, its bad values matching nothing as they always did.
+    public var invalidAddress: String? {
+        for statement in statements {
+            for condition in statement.conditions
+            where condition.condition.comparison == .ipAddress || condition.condition.comparison == .notIpAddress {
+                if let value = condition.values.first(where: { IPAddressRange($0) == nil }) { return value }
+            }
+        }
+        return nil
+    }
+
     static func isValidAWSPrincipal(_ value: String) -> Bool {
         if value == "*" || isAccountID(value) { return true }
         guard value.hasPrefix("arn:aws:iam::") else { return false }
