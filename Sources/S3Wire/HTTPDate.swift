@@ -22,6 +22,14 @@ public enum HTTPDate {
         return min(max(seconds, earliestSeconds), latestSeconds)
     }
 
+    /// The date `seconds` names, nil past 9999-12-31T23:59:59Z (a day 31 or second 60 timegm carried into year 10000),
+    /// so that every parsed date prints back as itself.
+    private static func inYears(_ seconds: time_t) -> Date? {
+        let value = Double(seconds)
+        guard value >= earliestSeconds, value <= latestSeconds else { return nil }
+        return Date(timeIntervalSince1970: value)
+    }
+
     private static func components(_ date: Date) -> tm {
         var seconds = time_t(clampedInterval(date).rounded(.down))
         var parts = tm()
@@ -85,7 +93,7 @@ public enum HTTPDate {
         parts.tm_hour = clock[0]
         parts.tm_min = clock[1]
         parts.tm_sec = clock[2]
-        return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
+        return inYears(timegm(&parts))
     }
 
     /// Parses ISO 8601 as S3 documents carry it: `2026-01-01T00:00:00Z`, with optional fraction and offset
@@ -123,6 +131,6 @@ public enum HTTPDate {
             parts.tm_min = minute
             parts.tm_sec = second
         }
-        return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
+        return inYears(timegm(&parts))
     }
 }
