@@ -39,7 +39,8 @@ extension AWSChunkedDecoder {
         else {
             throw AuthFailure(code: .invalidChunkSizeError, message: "Invalid chunk size: \"\(text.prefix(64))\"")
         }
-        if let declared = config.decodedContentLength, decodedByteCount + size > declared {
+        // Subtracted, not added: decodedByteCount never exceeds declared, so neither side can overflow.
+        if let declared = config.decodedContentLength, size > declared - decodedByteCount {
             throw .incompleteBody("The aws-chunked body is longer than x-amz-decoded-content-length (\(declared)).")
         }
         if config.signing != nil {
