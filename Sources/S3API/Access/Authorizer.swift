@@ -27,6 +27,8 @@ final class Authorizer: Sendable {
         var publicAccessBlock: PublicAccessBlock?
         var cors: [CORSRule]?
         var website: WebsiteConfiguration?
+        /// `policy?.isPublic`, judged once when the policy is loaded rather than on every request.
+        var policyIsPublic = false
 
         var aclsEnabled: Bool { ownership != .bucketOwnerEnforced }
     }
@@ -41,11 +43,12 @@ final class Authorizer: Sendable {
             return nil
         }
         let policyText = try await index.bucketPolicy(bucket: name)
+        let policy = policyText.flatMap { try? PolicyDocument.parse(Array($0.utf8), kind: .resource) }
         let access = BucketAccess(
             owner: info.owner.flatMap(directory.identity(accountID:)),
-            policy: policyText.flatMap { try? PolicyDocument.parse(Array($0.utf8), kind: .resource) },
+            policy: policy,
             acl: info.acl, ownership: info.ownership, publicAccessBlock: info.publicAccessBlock, cors: info.cors,
-            website: info.website)
+            website: info.website, policyIsPublic: policy?.isPublic == true)
         buckets.store(name, access, loadedAt: generation)
         return access
     }
@@ -132,8 +135,9 @@ final class Authorizer: Sendable {
             aclMatch = ACLEvaluation.match(acl, permission: permission, caller: caller, ignorePublic: ignorePublic)
         }
         var policy = access.policy
-        if access.publicAccessBlock?.restrictPublicBuckets == true, policy?.isPublic == true, caller.account != access.owner {
-            // RestrictPublicBuckets: a public policy serves only the owner's account.
+        if access.publicAccessBlock?.restrictPublicBuckets == true, caller.account != access.owner, access.policyIsPublic {
+            // RestrictPublicBuckets: a public policy (by AWS's rule, PolicyDocument.isPublic) serves only the owner's
+            // account; anonymous callers and other accounts keep nothing of it but its Deny statements.
             policy = policy?.denialsOnly
         }
         if owner != access.owner {
