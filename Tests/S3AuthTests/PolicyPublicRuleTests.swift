@@ -201,7 +201,8 @@ struct PolicyAddressValidationTests {
 
     @Test("a value that is not an address or block is named, so that storing the policy is refused", arguments: [
         "300.1.1.1/8", "1.2.3.4/33", "abc", "2001:db8::/129", "1.2.3.4/", "1.2.3.4/+8", "1.2.3.4/-0", "1.2.3.4/0008",
-        "1.2.3.4/8/8", "fe80::1%eth0", "", " 1.2.3.4", "1.2.3.4.5", "${aws:SourceIp}",
+        "1.2.3.4/8/8", "fe80::1%eth0", "", " 1.2.3.4", "1.2.3.4.5", "${aws:SourceIp}", "+1.2.3.4", "1.2.3.+4",
+        "2001:db8::+1", "2001:db8::-1/64", "2001:db8:::1", "1.2.3.4/٨",
     ])
     func refused(_ value: String) throws {
         for kind in [PolicyDocument.Kind.resource, .identity] {

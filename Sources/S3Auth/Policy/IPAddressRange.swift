@@ -13,8 +13,7 @@ struct IPAddressRange: Sendable, Equatable {
         let bits = address.count * 8
         if parts.count == 2 {
             // Int() would take "+8" and "-0": a prefix is digits only.
-            let digits = parts[1].utf8
-            guard (1...3).contains(digits.count), digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            guard (1...3).contains(parts[1].utf8.count), parts[1].utf8.allSatisfy(Self.isDigit),
                   let length = Int(parts[1]), (0...bits).contains(length) else { return nil }
             prefixLength = length
         } else {
@@ -85,7 +84,9 @@ struct IPAddressRange: Sendable, Equatable {
                     guard let v4 = parseIPv4(piece) else { return nil }
                     out += v4
                 } else {
-                    guard (1...4).contains(piece.count), let value = UInt16(piece, radix: 16) else { return nil }
+                    // UInt16(_:radix:) would take a sign ("+1"): a group is hex digits only.
+                    guard (1...4).contains(piece.utf8.count), piece.utf8.allSatisfy(Self.isHexDigit),
+                          let value = UInt16(piece, radix: 16) else { return nil }
                     out += [UInt8(value >> 8), UInt8(value & 0xFF)]
                 }
             }
@@ -102,9 +103,17 @@ struct IPAddressRange: Sendable, Equatable {
         guard parts.count == 4 else { return nil }
         var out: [UInt8] = []
         for part in parts {
-            guard (1...3).contains(part.count), part.allSatisfy(\.isASCII), let value = UInt8(part) else { return nil }
+            guard (1...3).contains(part.utf8.count), part.utf8.allSatisfy(Self.isDigit), let value = UInt8(part) else { return nil }
             out.append(value)
         }
         return out
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte | 0x20)
     }
 }
