@@ -124,6 +124,11 @@ def test_iam_user_needs_kms_permissions_on_a_customer_key(martlet_bin, server, s
     # The default key policy lets the account's IAM policies decide, and this user's says nothing of KMS.
     assert error_of(lambda: user.s3.put_object(Bucket=bucket, Key="k", Body=b"x", **kms)) == (403, "AccessDenied")
     assert error_of(lambda: user.s3.create_multipart_upload(Bucket=bucket, Key="k", **kms)) == (403, "AccessDenied")
+    fields = {"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": key["arn"]}
+    form = user.s3.generate_presigned_post(bucket, "posted", Fields=fields, Conditions=[{k: v} for k, v in fields.items()])
+    answer = requests.post(form["url"], files=[(k, (None, v)) for k, v in form["fields"].items()] + [("file", ("f", b"x"))],
+                           allow_redirects=False, timeout=30)
+    assert answer.status_code == 403 and b"<Code>AccessDenied</Code>" in answer.content, answer.content
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
     # The account's managed aws/s3 key needs no KMS permission: its policy lets every principal of the account in.
     assert user.s3.put_object(Bucket=bucket, Key="managed", Body=b"m", ServerSideEncryption="aws:kms")["ServerSideEncryption"] == "aws:kms"

@@ -17,6 +17,8 @@ public final class Keyring: Sendable {
     /// Opened KMS key material by key id: keys are immutable once made, so entries never go stale.
     private let materials = Mutex<[String: [UInt8]]>([:])
     /// Keys by id (reads find an object's key by the id it records), and their policies parsed, by id and text.
+    /// Nothing changes a key's owner, policy or state once it is made; whatever comes to change them must drop the
+    /// key's entry here, or reads would keep deciding by the old policy.
     private let known = Mutex<KnownKeys>(KnownKeys())
 
     private struct KnownKeys {
