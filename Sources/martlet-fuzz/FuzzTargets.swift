@@ -68,6 +68,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             guard let policy = try? PolicyDocument.parse(data, kind: kind) else { continue }
             _ = policy.isPublic
             _ = policy.invalidPrincipal
+            _ = policy.invalidAddress
             _ = policy.resourceOutside(bucket: "bucket")
         }
         _ = PolicyDocument.compactSize(data)
