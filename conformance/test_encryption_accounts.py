@@ -157,6 +157,25 @@ def test_iam_user_needs_kms_permissions_on_a_customer_key(martlet_bin, server, s
     assert user.s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "k"})
     user.s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=1, Body=b"p")
     user.s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload)
+    # Completing needs no KMS permission, unless the upload carries checksums: then Decrypt, as on AWS.
+    uploads = {}
+    for name, extra in (("plain", {}), ("summed", {"ChecksumAlgorithm": "SHA256"})):
+        made = user.s3.create_multipart_upload(Bucket=bucket, Key=name, **kms, **extra)["UploadId"]
+        part = user.s3.upload_part(Bucket=bucket, Key=name, UploadId=made, PartNumber=1, Body=b"p", **extra)
+        uploads[name] = made, {"Parts": [{"PartNumber": 1, "ETag": part["ETag"], **(
+            {"ChecksumSHA256": part["ChecksumSHA256"]} if extra else {})}]}
+    iam.put_user_policy(UserName=user.name, PolicyName="inline", PolicyDocument=policy(
+        s3_only, allow("kms:GenerateDataKey", key["arn"])))
+    made, parts = uploads["summed"]
+    assert error_of(lambda: user.s3.complete_multipart_upload(Bucket=bucket, Key="summed", UploadId=made,
+                                                              MultipartUpload=parts)) == (403, "AccessDenied")
+    made, parts = uploads["plain"]
+    assert user.s3.complete_multipart_upload(Bucket=bucket, Key="plain", UploadId=made, MultipartUpload=parts)["SSEKMSKeyId"] == key["arn"]
+    iam.put_user_policy(UserName=user.name, PolicyName="inline", PolicyDocument=policy(
+        s3_only, allow(["kms:GenerateDataKey", "kms:Decrypt"], key["arn"])))
+    made, parts = uploads["summed"]
+    user.s3.complete_multipart_upload(Bucket=bucket, Key="summed", UploadId=made, MultipartUpload=parts)
+    assert user.s3.get_object(Bucket=bucket, Key="summed")["Body"].read() == b"p"
     iam.put_user_policy(UserName=user.name, PolicyName="inline", PolicyDocument=policy(
         s3_only, allow(["kms:GenerateDataKey", "kms:Decrypt"], key["arn"]),
         {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}))
@@ -248,3 +267,30 @@ def test_create_key_checks_its_account_and_policy(martlet_bin, server, tmp_path)
     assert json.loads(made["policy"])["Statement"] == [{
         "Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{made['account']}:root"},
         "Action": "kms:*", "Resource": "*"}]
+
+
+def test_key_policy_conditions_see_the_encryption_context(martlet_bin, server, s3, bucket, request, tmp_path):
+    """S3 names the object in the encryption context (aws:s3:arn) and adds the request's own pairs, as on AWS."""
+    import base64
+    owner = operator_id(martlet_bin, server)
+    confined = tmp_path / "confined.json"
+    confined.write_text(policy({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{owner}:root"}, "Action": "kms:*", "Resource": "*",
+        "Condition": {"StringLike": {"kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{bucket}/*"},
+                      "StringEqualsIfExists": {"kms:EncryptionContext:project": "blue"}}}))
+    key = create_key(martlet_bin, server, "--policy", str(confined))
+    other = bucket_name(request, "mt-other")
+    s3.create_bucket(Bucket=other)
+    try:
+        kms = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key["arn"]}
+        assert s3.put_object(Bucket=bucket, Key="k", Body=b"in", **kms)["SSEKMSKeyId"] == key["arn"]
+        assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"in"
+        assert error_of(lambda: s3.put_object(Bucket=other, Key="k", Body=b"out", **kms)) == (403, "AccessDenied")
+        blue = base64.b64encode(b'{"project":"blue"}').decode()
+        red = base64.b64encode(b'{"project":"red"}').decode()
+        s3.put_object(Bucket=bucket, Key="blue", Body=b"blue", SSEKMSEncryptionContext=blue, **kms)
+        assert s3.get_object(Bucket=bucket, Key="blue")["Body"].read() == b"blue"
+        assert error_of(lambda: s3.put_object(Bucket=bucket, Key="red", Body=b"red", SSEKMSEncryptionContext=red, **kms)) == \
+            (403, "AccessDenied")
+    finally:
+        empty_and_delete(s3, other)

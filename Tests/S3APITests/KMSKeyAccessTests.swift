@@ -135,6 +135,19 @@ struct KMSKeyAccessTests {
         #expect(try Keyring.parsePolicy(KMSKeyPolicy.managedS3Policy(accountID: Self.a)).statements.count == 2)
     }
 
+    @Test("the encryption context S3 gives KMS names the object, or its bucket under a Bucket Key, and the request's pairs")
+    func encryptionContext() {
+        let pairs = Data(#"{"project":"blue","Team":"x"}"#.utf8).base64EncodedString()
+        #expect(KeyUseContext(bucket: "b", key: "a/k", bucketKey: false, requested: pairs).conditionKeys == [
+            "kms:encryptioncontextkeys": ["Team", "aws:s3:arn", "project"],
+            "kms:encryptioncontext:aws:s3:arn": ["arn:aws:s3:::b/a/k"],
+            "kms:encryptioncontext:project": ["blue"], "kms:encryptioncontext:team": ["x"]])
+        #expect(KeyUseContext(bucket: "b", key: "a/k", bucketKey: true, requested: nil).conditionKeys == [
+            "kms:encryptioncontextkeys": ["aws:s3:arn"], "kms:encryptioncontext:aws:s3:arn": ["arn:aws:s3:::b"]])
+        // A context that is not a JSON object of strings adds nothing (a write checks it before it is accepted).
+        #expect(KeyUseContext(bucket: "b", key: "k", bucketKey: false, requested: "bm90IGpzb24=").conditionKeys.count == 2)
+    }
+
     // Default key policy evaluation.
 
     static let accountA = AccountIdentity(id: a, canonicalID: String(repeating: "a", count: 64))

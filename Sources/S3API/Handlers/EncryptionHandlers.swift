@@ -76,8 +76,11 @@ extension S3Handlers {
         case .s3:
             return WriteSealing(encryption: ObjectEncryption(mode: .s3), wrapping: .master)
         case .kms(let keyID, let encryptionContext, let bucketKeyEnabled, let dualLayer):
-            let key = try await usableKey(keyID, for: .generateDataKey, context)
             let reportedBucketKey = bucketKeyEnabled ?? bucket.encryption.map(\.bucketKeyEnabled)
+            let purpose = KeyUseContext(
+                bucket: bucket.name, key: context.endpoint.iamAction(versioned: false)?.key, bucketKey: reportedBucketKey == true,
+                requested: encryptionContext)
+            let key = try await usableKey(keyID, for: .generateDataKey, purpose, context)
             return WriteSealing(
                 encryption: ObjectEncryption(
                     mode: dualLayer ? .kmsDualLayer : .kms, kmsKeyID: keyring.arn(of: key), context: encryptionContext,
@@ -107,7 +110,9 @@ extension S3Handlers {
             return WriteSealing(encryption: encryption, wrapping: .master)
         case .kms, .kmsDualLayer:
             let key = try await configuration.keyring.recordedKey(encryption.kmsKeyID)
-            try requireKey(.decrypt, key, context)
+            let purpose = KeyUseContext(
+                bucket: upload.bucket, key: upload.key, bucketKey: encryption.bucketKeyEnabled == true, requested: encryption.context)
+            try requireKey(.decrypt, key, purpose, context)
             return WriteSealing(encryption: encryption, wrapping: .kms(key))
         case .customer:
             guard let customer else {
@@ -123,16 +128,16 @@ extension S3Handlers {
 
     /// The KMS key a write names (nil: the caller's account's `aws/s3` key), resolved in the caller's account and
     /// checked for this use by the authorizer.
-    func usableKey(_ name: String?, for use: KeyUse, _ context: RequestContext) async throws -> KMSKey {
+    func usableKey(_ name: String?, for use: KeyUse, _ purpose: KeyUseContext, _ context: RequestContext) async throws -> KMSKey {
         guard let account = context.auth.caller.account else { throw Authorizer.kmsNeedsSignature }
         let key = try await configuration.keyring.resolve(name, account: account.id)
-        try requireKey(use, key, context)
+        try requireKey(use, key, purpose, context)
         return key
     }
 
     /// Throws unless the caller may use `key` as `use` says; a disabled key is refused only to those who may use it.
-    func requireKey(_ use: KeyUse, _ key: KMSKey, _ context: RequestContext) throws {
-        try authorizer.requireKey(use, key, keyring: configuration.keyring, context: context)
+    func requireKey(_ use: KeyUse, _ key: KMSKey, _ purpose: KeyUseContext, _ context: RequestContext) throws {
+        try authorizer.requireKey(use, key, for: purpose, keyring: configuration.keyring, context: context)
         guard key.enabled else { throw S3Error(.kmsDisabled, "\(configuration.keyring.arn(of: key)) is disabled.") }
     }
 
@@ -150,7 +155,9 @@ extension S3Handlers {
             return unsealer
         }
         guard context.auth.caller != .anonymous else { throw Authorizer.kmsNeedsSignature }
-        try requireKey(.decrypt, try await configuration.keyring.recordedKey(encryption.kmsKeyID), context)
+        let purpose = KeyUseContext(
+            bucket: record.bucket, key: record.key, bucketKey: encryption.bucketKeyEnabled == true, requested: encryption.context)
+        try requireKey(.decrypt, try await configuration.keyring.recordedKey(encryption.kmsKeyID), purpose, context)
         return unsealer
     }
 

@@ -109,8 +109,9 @@ extension S3Handlers {
             _ = try await requireBucket(bucket)
             return try await repeatedCompletion(bucket, key, uploadID: uploadID, context, body: body)
         }
-        if upload.metadata.encryption?.mode == .customer {
-            // An SSE-C upload is completed with its key, as its parts were uploaded.
+        if upload.metadata.encryption?.mode == .customer || (upload.checksumAlgorithm != nil && upload.metadata.encryption?.kmsKeyID != nil) {
+            // An SSE-C upload is completed with its key, as its parts were uploaded; an SSE-KMS upload with checksums
+            // needs kms:Decrypt on its key to complete, as on AWS (CompleteMultipartUpload's permissions).
             _ = try await partSealing(upload, context)
         }
         if let checksumType, checksumType != MultipartChecksumMode(upload).type {
