@@ -20,8 +20,11 @@ if [ "$mode" != "--smoke" ] && ! [[ "$mode" =~ ^[0-9]+$ ]]; then
   exit 2
 fi
 
+# SwiftPM passes `-sanitize=fuzzer -sanitize=address` to swiftc as two flags, and the last one wins: the Swift
+# modules got ASan but no coverage counters (only the C targets had them), so libFuzzer mutated blind. The combined
+# flag after them gives the Swift code both; --sanitize still instruments the C targets and links libFuzzer.
 swift build -c release --product martlet-fuzz --sanitize fuzzer --sanitize address \
-  -Xswiftc -DFUZZING --scratch-path .build-fuzz
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --scratch-path .build-fuzz
 binary=.build-fuzz/release/martlet-fuzz
 
 targets=("$@")
