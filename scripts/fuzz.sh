@@ -56,6 +56,7 @@ for target in "${targets[@]}"; do
     [ -d "$folder" ] && committed+=("$folder")
   done
   log=.build-fuzz/fuzz-$target.log
+  : > "$log"
   if [ "$mode" = "--smoke" ]; then
     # A fresh working corpus each time: what earlier runs found must not change this run's path.
     corpus=.build-fuzz/smoke-corpus/$target
@@ -86,7 +87,7 @@ for target in "${targets[@]}"; do
   if [ ${#run[@]} -gt 0 ] && [ ${#committed[@]} -gt 0 ]; then
     # -runs=0: each committed input executed once, nothing mutated.
     MARTLET_FUZZ_TARGET=$target "$binary" "${committed[@]}" "${run[@]}" "${common[@]}" \
-      -artifact_prefix="$artifacts" > "$log" 2>&1 || ok=false
+      -artifact_prefix="$artifacts" >> "$log" 2>&1 || ok=false
   fi
   if $ok; then
     if [ "$mode" = "--smoke" ]; then

@@ -6,29 +6,33 @@ extension FuzzTarget {
     /// one far deeper, held to a CPU-time budget that grows with the input's size: a reader that is not linear (the
     /// cubic one of issue 24 took a second for 3 KB) traps here long before libFuzzer's -timeout.
     static func jsonReader(_ data: [UInt8]) {
-        let start = threadCPUTime()
-        var outcomes: [Bool] = []
-        for maxDepth in [4, 8, 64] {
-            let parsed = try? JSONValue.parse(data, maxDepth: maxDepth)
-            outcomes.append(parsed != nil)
-        }
-        let elapsed = threadCPUTime() - start
+        let (outcomes, elapsed) = parseAtEachBound(data)
         // A deeper bound never refuses what a shallower one accepts.
         if outcomes[0] && !outcomes[1] || outcomes[1] && !outcomes[2] {
             fatalError("json-reader: a deeper bound refused a document a shallower one took")
         }
         let budget = jsonBudget(bytes: data.count)
-        if elapsed > budget {
-            fatalError("json-reader: \(data.count) bytes took \(elapsed / 1000) µs of CPU, over the budget of \(budget / 1000) µs")
+        // Over budget once may be the sanitizer's allocator at work (a 218-byte input once took 16 ms and then 0);
+        // a reader that is slow on an input is slow on it every time.
+        guard elapsed > budget else { return }
+        let again = parseAtEachBound(data).nanoseconds
+        if again > budget {
+            fatalError("json-reader: \(data.count) bytes took \(again / 1000) µs of CPU twice, over the budget of \(budget / 1000) µs")
         }
     }
 
-    /// Nanoseconds of thread CPU time for the three parses of `bytes`: 10 ms plus 10 µs a byte. Measured under ASan
+    private static func parseAtEachBound(_ data: [UInt8]) -> (accepted: [Bool], nanoseconds: UInt64) {
+        let start = threadCPUTime()
+        let accepted = [4, 8, 64].map { maxDepth in (try? JSONValue.parse(data, maxDepth: maxDepth)) != nil }
+        return (accepted, threadCPUTime() - start)
+    }
+
+    /// Nanoseconds of thread CPU time for the three parses of `bytes`: 20 ms plus 10 µs a byte. Measured under ASan
     /// (release), the costliest linear documents found, 1 MB of small objects such as `[{"":0},...]`, took 0.8 to
     /// 1.5 µs a byte for the three; an unoptimized build about 1 µs. A quadratic reader on libFuzzer's 16 KB inputs
     /// would take seconds. CPU time rather than wall time, so that a busy machine does not trip it.
     static func jsonBudget(bytes: Int) -> UInt64 {
-        10_000_000 + 10_000 * UInt64(bytes)
+        20_000_000 + 10_000 * UInt64(bytes)
     }
 
     static func threadCPUTime() -> UInt64 {
