@@ -20,9 +20,16 @@ extension SQLiteIndex {
         Data(key.utf8)
     }
 
+    /// Every date that reaches the index is bounded where it is parsed; the clamp keeps one that slipped through
+    /// (or a NaN) from trapping the conversion, which would end the whole server.
     static func milliseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let value = (date.timeIntervalSince1970 * 1000).rounded()
+        guard value.isFinite else { return 0 }
+        return Int64(min(max(value, -millisecondBound), millisecondBound))
     }
+
+    /// Year 10000, in milliseconds from 1970: far past any date S3 accepts, far inside Int64.
+    private static let millisecondBound: Double = 253_402_300_800_000
 
     static func date(milliseconds: Int64) -> Date {
         Date(timeIntervalSince1970: Double(milliseconds) / 1000)
