@@ -166,6 +166,16 @@ def test_file_outside_content_length_range(s3, bucket):
     assert _post(form["url"], form["fields"], b"z" * 500).status_code == 204
 
 
+def test_disjoint_content_length_ranges_admit_no_file(s3, bucket):
+    # Every condition must hold: a file that fits one range but not the other is refused, whatever its size.
+    form = s3.generate_presigned_post(
+        bucket, "disjoint", Conditions=[["content-length-range", 10, 20], ["content-length-range", 30, 40]])
+    for size in (5, 15, 25, 30, 35, 45):
+        response = _post(form["url"], form["fields"], b"d" * size)
+        assert _error(response)[:2] in ((400, "EntityTooSmall"), (400, "EntityTooLarge")), (size, response.text)
+    _missing(s3, bucket, "disjoint")
+
+
 def test_malformed_forms(server, s3, bucket):
     url = f"{server.endpoint}/{bucket}"
     form = s3.generate_presigned_post(bucket, "m")

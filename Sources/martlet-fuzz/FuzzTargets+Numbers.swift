@@ -141,7 +141,7 @@ extension FuzzTarget {
         ]
         for document in documents {
             guard let policy = try? PostPolicy.parse(base64: Data(document.utf8).base64EncodedString()) else { continue }
-            if let range = policy.lengthRange { precondition(range.lowerBound >= 0) }
+            if let limits = policy.lengthLimits { precondition(limits.minimum >= 0 && limits.maximum >= 0) }
             _ = try? policy.check(fields: ["key": "k"], now: now)
         }
     }

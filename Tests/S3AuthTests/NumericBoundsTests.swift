@@ -275,13 +275,13 @@ struct AuthNumericBoundsTests {
     ])
     func postPolicyLengthRange(_ l: Length) {
         let parsed = try? PostPolicy.parse(base64: Self.policy(expiration: "2030-01-01T00:00:00Z", range: ("0", l.text)))
-        #expect((parsed?.lengthRange?.upperBound).map(String.init) == (l.accepted ? l.text : nil))
+        #expect((parsed?.lengthLimits?.maximum).map(String.init) == (l.accepted ? l.text : nil))
     }
 
     /// JSON numbers are doubles: Int64.max arrives rounded to 2^63, which must be refused or kept exact, not
     /// converted with a trap.
     @Test func postPolicyLengthRangeInt64Max() {
         let parsed = try? PostPolicy.parse(base64: Self.policy(expiration: "2030-01-01T00:00:00Z", range: ("0", "9223372036854775807")))
-        #expect(parsed == nil || parsed?.lengthRange?.upperBound == Int64.max)
+        #expect(parsed == nil || parsed?.lengthLimits?.maximum == Int64.max)
     }
 }

@@ -54,7 +54,17 @@ struct PostPolicyTests {
 
     @Test("several content-length-ranges all apply")
     func lengthRanges() throws {
-        #expect(try PostPolicy.parse(base64: Self.encode(Self.policy)).lengthRange == 10...500)
+        #expect(try PostPolicy.parse(base64: Self.encode(Self.policy)).lengthLimits == .init(minimum: 10, maximum: 500))
+    }
+
+    @Test("content-length-ranges that do not overlap admit no size")
+    func disjointLengthRanges() throws {
+        let json = """
+            {"expiration": "2030-01-01T00:00:00Z", "conditions": [["content-length-range", 10, 20],
+             ["content-length-range", 30, 40]]}
+            """
+        let limits = try #require(try PostPolicy.parse(base64: Self.encode(json)).lengthLimits)
+        #expect(limits.minimum > limits.maximum)
     }
 
     @Test("an expired policy is refused")

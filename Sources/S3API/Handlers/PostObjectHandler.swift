@@ -39,9 +39,9 @@ extension S3Handlers {
 
         let upload = try await authorizedUpload(bucket, key, fields: fields, context)
         var plan = try await planPut(bucket, key, upload.context)
-        if let range = upload.policy?.lengthRange {
-            plan.expectations.maxSize = min(plan.expectations.maxSize, range.upperBound)
-            plan.expectations.minSize = range.lowerBound
+        if let limits = upload.policy?.lengthLimits {
+            plan.expectations.maxSize = min(plan.expectations.maxSize, limits.maximum)
+            plan.expectations.minSize = limits.minimum
         }
         var putContext = upload.context
         putContext.putPlan = plan

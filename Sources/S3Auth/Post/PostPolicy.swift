@@ -40,14 +40,22 @@ public struct PostPolicy: Sendable, Equatable {
 
     private static let exemptFields: Set<String> = ["policy", "signature", "awsaccesskeyid", "x-amz-signature", "file", "bucket"]
 
-    /// The file's allowed size: every `content-length-range` at once.
-    public var lengthRange: ClosedRange<Int64>? {
-        var result: ClosedRange<Int64>?
+    /// The file's allowed size under every `content-length-range` at once. Ranges that do not overlap leave a
+    /// minimum above the maximum, which no file meets: a size that fits one range must not pass the other.
+    public struct LengthLimits: Equatable, Sendable {
+        public var minimum: Int64
+        public var maximum: Int64
+    }
+
+    public var lengthLimits: LengthLimits? {
+        var result: LengthLimits?
         for case .lengthRange(let range) in conditions {
-            guard let current = result else { result = range; continue }
-            let lower = max(current.lowerBound, range.lowerBound)
-            let upper = min(current.upperBound, range.upperBound)
-            result = lower <= upper ? lower...upper : lower...lower
+            guard let current = result else {
+                result = LengthLimits(minimum: range.lowerBound, maximum: range.upperBound)
+                continue
+            }
+            result = LengthLimits(
+                minimum: max(current.minimum, range.lowerBound), maximum: min(current.maximum, range.upperBound))
         }
         return result
     }
