@@ -45,6 +45,11 @@ public struct PostPolicy: Sendable, Equatable {
     public struct LengthLimits: Equatable, Sendable {
         public var minimum: Int64
         public var maximum: Int64
+
+        public init(minimum: Int64, maximum: Int64) {
+            self.minimum = minimum
+            self.maximum = maximum
+        }
     }
 
     public var lengthLimits: LengthLimits? {
