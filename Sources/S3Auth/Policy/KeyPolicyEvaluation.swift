@@ -17,19 +17,8 @@ public enum KeyPolicyEvaluator {
         _ request: AuthorizationRequest, keyPolicy: PolicyDocument?, identityPolicies: [PolicyDocument]
     ) -> Decision {
         guard request.caller != .anonymous else { return .deny(explicit: false) }
-        var identityAllows = false
-        for policy in identityPolicies {
-            for statement in policy.statements where statement.applies(to: request) {
-                if statement.effect == .deny { return .deny(explicit: true) }
-                identityAllows = true
-            }
-        }
-        var grant = GrantMatch.none
-        for statement in keyPolicy?.statements ?? [] {
-            let match = statement.principalMatch(request.caller)
-            guard match != .none, statement.applies(to: request) else { continue }
-            if statement.effect == .deny { return .deny(explicit: true) }
-            grant = max(grant, match)
+        guard let (identityAllows, grant) = PolicyEvaluator.statements(for: request, identityPolicies, keyPolicy) else {
+            return .deny(explicit: true)
         }
         let allowed: Bool
         switch request.caller {

@@ -98,19 +98,8 @@ public enum PolicyEvaluator {
     public static func decide(
         _ request: AuthorizationRequest, identityPolicies: [PolicyDocument], bucketPolicy: PolicyDocument?, acl: GrantMatch
     ) -> Decision {
-        var identityAllows = false
-        for policy in identityPolicies {
-            for statement in policy.statements where statement.applies(to: request) {
-                if statement.effect == .deny { return .deny(explicit: true) }
-                identityAllows = true
-            }
-        }
-        var resourceGrant = GrantMatch.none
-        for statement in bucketPolicy?.statements ?? [] {
-            let match = statement.principalMatch(request.caller)
-            guard match != .none, statement.applies(to: request) else { continue }
-            if statement.effect == .deny { return .deny(explicit: true) }
-            resourceGrant = max(resourceGrant, match)
+        guard let (identityAllows, resourceGrant) = statements(for: request, identityPolicies, bucketPolicy) else {
+            return .deny(explicit: true)
         }
         let grant = max(resourceGrant, acl)
         let sameAccount = request.caller.account != nil && request.caller.account == request.resourceOwner
@@ -130,6 +119,29 @@ public enum PolicyEvaluator {
             }
         }
         return allowed ? .allow : .deny(explicit: false)
+    }
+
+    /// What the caller's identity policies and a resource's policy say of the request: nil when a Deny statement
+    /// applies (it wins whatever else allows), else whether an identity statement allows it and how closely the
+    /// resource policy grants it to the caller. S3's and KMS's evaluations differ only in what they make of these.
+    static func statements(
+        for request: AuthorizationRequest, _ identityPolicies: [PolicyDocument], _ resourcePolicy: PolicyDocument?
+    ) -> (identityAllows: Bool, resourceGrant: GrantMatch)? {
+        var identityAllows = false
+        for policy in identityPolicies {
+            for statement in policy.statements where statement.applies(to: request) {
+                if statement.effect == .deny { return nil }
+                identityAllows = true
+            }
+        }
+        var resourceGrant = GrantMatch.none
+        for statement in resourcePolicy?.statements ?? [] {
+            let match = statement.principalMatch(request.caller)
+            guard match != .none, statement.applies(to: request) else { continue }
+            if statement.effect == .deny { return nil }
+            resourceGrant = max(resourceGrant, match)
+        }
+        return (identityAllows, resourceGrant)
     }
 }
 
