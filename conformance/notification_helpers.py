@@ -2,6 +2,7 @@
 port, and a Redis server of Debian's, each on a free port, stopped after the test."""
 import json
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -15,7 +16,7 @@ from s3helpers import free_port
 
 class WebhookReceiver:
     """Collects the JSON bodies POSTed to it. `status` is what it answers; `stop()` closes the port (connection
-    refused) and `start()` opens it again on the same one."""
+    refused) and every open connection, and `start()` opens it again on the same one."""
 
     def __init__(self, tls=None):
         self.tls = tls
@@ -25,6 +26,10 @@ class WebhookReceiver:
         self.status = 200
         self.lock = threading.Lock()
         self.httpd: ThreadingHTTPServer | None = None
+        # Keep-alive connections outlive the listening socket: stop() must close them too, or a sender that kept
+        # one from before would still deliver to a receiver that is meant to be down.
+        self.connections: set = set()
+        self.down = False
         self.start()
 
     @property
@@ -37,8 +42,22 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self):
+                super().setup()
+                with receiver.lock:
+                    receiver.connections.add(self.connection)
+
+            def finish(self):
+                with receiver.lock:
+                    receiver.connections.discard(self.connection)
+                super().finish()
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if receiver.down:
+                    # A request that raced stop() on an old connection: dropped unanswered, as a dead host would.
+                    self.close_connection = True
+                    return
                 if receiver.status == 200:
                     with receiver.lock:
                         receiver.messages.append(json.loads(body))
@@ -50,6 +69,7 @@ class WebhookReceiver:
             def log_message(self, *args):
                 pass
 
+        self.down = False
         ThreadingHTTPServer.allow_reuse_address = True
         self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.httpd.daemon_threads = True
@@ -61,10 +81,18 @@ class WebhookReceiver:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self):
+        self.down = True
         if self.httpd:
             self.httpd.shutdown()
             self.httpd.server_close()
             self.httpd = None
+        with self.lock:
+            open_connections, self.connections = list(self.connections), set()
+        for connection in open_connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def records(self) -> list[dict]:
         with self.lock:
