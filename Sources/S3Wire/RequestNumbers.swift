@@ -9,16 +9,17 @@ public enum RequestNumber {
     /// integer, capped at `limit`; `limit` when absent.
     public static func count(_ raw: String?, name: String, limit: Int) throws(S3Error) -> Int {
         guard let raw else { return limit }
-        guard let value = integer(raw) else {
-            throw S3Error(.invalidArgument, "Provided \(name) not an integer or within integer range",
-                          details: [("ArgumentName", name), ("ArgumentValue", raw)])
-        }
-        return min(value, limit)
+        return min(try argument(raw, name: name), limit)
     }
 
     /// `part-number-marker` and `x-amz-part-number-marker`: a non-negative 32-bit integer, 0 when absent.
     public static func partNumberMarker(_ raw: String?, name: String) throws(S3Error) -> Int {
         guard let raw else { return 0 }
+        return try argument(raw, name: name)
+    }
+
+    /// A non-negative 32-bit argument named `name`, or AWS's InvalidArgument for it.
+    private static func argument(_ raw: String, name: String) throws(S3Error) -> Int {
         guard let value = integer(raw) else {
             throw S3Error(.invalidArgument, "Provided \(name) not an integer or within integer range",
                           details: [("ArgumentName", name), ("ArgumentValue", raw)])
