@@ -3,7 +3,7 @@ import PackageDescription
 
 // Dependencies point one way: martlet -> S3API, LocalStore; S3API -> S3Wire, S3Auth, ObjectStore, Digest;
 // S3Wire -> S3Auth, ObjectStore, Digest;
-// LocalStore -> ObjectStore, GRDB. S3Auth and ObjectStore import neither Hummingbird nor GRDB.
+// LocalStore -> ObjectStore, GRDB; PostgresIndex -> ObjectStore, PostgresNIO. S3Auth and ObjectStore import neither Hummingbird nor GRDB.
 let package = Package(
     name: "martlet",
     platforms: [.macOS(.v15)],
@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // System libcrypto (OpenSSL) and zlib, for digests and CRC32; glibc's malloc tuning for the executable.
@@ -46,6 +47,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The index in PostgreSQL, for several stateless nodes over one database (see README "Several nodes").
+        .target(
+            name: "PostgresIndex",
+            dependencies: [
+                "ObjectStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -152,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "LocalStoreTests",
             dependencies: [
-                "LocalStore", "ObjectStore", .product(name: "NIOCore", package: "swift-nio"),
+                "LocalStore", "ObjectStore", "PostgresIndex", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

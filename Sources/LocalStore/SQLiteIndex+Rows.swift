@@ -20,22 +20,9 @@ extension SQLiteIndex {
         Data(key.utf8)
     }
 
-    /// Every date that reaches the index is bounded where it is parsed; the clamp keeps one that slipped through
-    /// (or a NaN) from trapping the conversion, which would end the whole server.
-    static func milliseconds(_ date: Date) -> Int64 {
-        let value = (date.timeIntervalSince1970 * 1000).rounded()
-        guard value.isFinite else { return 0 }
-        return Int64(min(max(value, -millisecondBound), millisecondBound))
-    }
+    static func milliseconds(_ date: Date) -> Int64 { IndexColumns.milliseconds(date) }
 
-    /// Year 10000, in milliseconds from 1970: far past any date S3 accepts, far inside Int64.
-    private static let millisecondBound: Double = 253_402_300_800_000
-
-    static func date(milliseconds: Int64) -> Date {
-        Date(timeIntervalSince1970: Double(milliseconds) / 1000)
-    }
-
-    private static let metadataDocuments = DecodedDocumentCache<ObjectMetadata>()
+    static func date(milliseconds: Int64) -> Date { IndexColumns.date(milliseconds: milliseconds) }
 
     /// Decodes a row selected with ``objectColumns(prefix:)``.
     static func objectRecord(_ row: Row, bucket: String) throws -> ObjectRecord {
@@ -48,7 +35,7 @@ extension SQLiteIndex {
             size: row["size"],
             etag: row["etag"],
             lastModified: date(milliseconds: row["last_modified"]),
-            metadata: try metadataDocuments.decode(row["metadata"]),
+            metadata: try IndexColumns.decodeMetadata(row["metadata"]),
             checksum: try checksum.map(decodeChecksum),
             segments: try decodeSegments(row["segments"]),
             parts: try parts.map(CompactLists.decodeParts) ?? [],
@@ -58,43 +45,10 @@ extension SQLiteIndex {
         )
     }
 
-    /// A stored checksum. The index holds it as JSONEncoder wrote it (sorted keys, `/` escaped), read here without
-    /// a JSONDecoder, which cost more than the rest of a GET's record; any other shape goes to JSONDecoder.
-    static func decodeChecksum(_ text: String) throws -> StoredChecksum {
-        if let fields = canonicalJSONStrings(text, keys: ["algorithm", "type", "value"]) {
-            return StoredChecksum(algorithm: fields[0], value: fields[2], type: fields[1])
-        }
-        return try JSONDecoder().decode(StoredChecksum.self, from: Data(text.utf8))
-    }
+    static func decodeChecksum(_ text: String) throws -> StoredChecksum { try IndexColumns.decodeChecksum(text) }
 
-    /// The values of `{"k1":"v1","k2":"v2",...}` with exactly `keys` in that order, whose values have no escapes but
-    /// `\/`; nil for anything else.
     static func canonicalJSONStrings(_ text: String, keys: [String]) -> [String]? {
-        var bytes = Substring(text).utf8[...]
-        func expect(_ literal: String) -> Bool {
-            guard bytes.starts(with: literal.utf8) else { return false }
-            bytes = bytes.dropFirst(literal.utf8.count)
-            return true
-        }
-        var values: [String] = []
-        for (index, key) in keys.enumerated() {
-            guard expect(index == 0 ? "{\"" : ",\""), expect(key), expect("\":\"") else { return nil }
-            var value: [UInt8] = []
-            while let byte = bytes.first, byte != UInt8(ascii: "\"") {
-                bytes = bytes.dropFirst()
-                if byte == UInt8(ascii: "\\") {
-                    guard bytes.first == UInt8(ascii: "/") else { return nil }
-                    bytes = bytes.dropFirst()
-                    value.append(UInt8(ascii: "/"))
-                } else {
-                    guard byte >= 0x20 && byte < 0x80 else { return nil }
-                    value.append(byte)
-                }
-            }
-            guard expect("\"") else { return nil }
-            values.append(String(decoding: value, as: UTF8.self))
-        }
-        return expect("}") && bytes.isEmpty ? values : nil
+        IndexColumns.canonicalJSONStrings(text, keys: keys)
     }
 
     static func decodeSegments(_ text: String) throws -> [BlobSegment] {
@@ -105,20 +59,7 @@ extension SQLiteIndex {
         CompactLists.encode(segments)
     }
 
-    static func json(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-}
-
-/// A segment as rows written before ``CompactLists`` store it, in JSON: `{"blob": "<id>", "size": n}`.
-struct StoredSegment: Decodable {
-    var blob: String
-    var offset: Int64?
-    var size: Int64
-
-    var segment: BlobSegment { BlobSegment(blobID: BlobID(blob), offset: offset ?? 0, size: size) }
+    static func json(_ value: some Encodable) throws -> String { try IndexColumns.json(value) }
 }
 
 /// A record turned into the values of an `objects` row, done before entering the write transaction so JSON

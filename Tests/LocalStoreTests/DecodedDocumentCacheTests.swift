@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import LocalStore
+import ObjectStore
 
 @Suite("DecodedDocumentCache")
 struct DecodedDocumentCacheTests {

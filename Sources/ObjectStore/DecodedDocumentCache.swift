@@ -4,18 +4,18 @@ import Synchronization
 /// Decoded JSON documents of the index by their text. An object's metadata document repeats across a bucket
 /// (one content type, one owner and ACL), and decoding it is most of the CPU of reading a record: hashing the
 /// text and copying the value costs a small part of that. Bounded: when full it starts over.
-final class DecodedDocumentCache<Value: Decodable & Sendable>: Sendable {
+public final class DecodedDocumentCache<Value: Decodable & Sendable>: Sendable {
     private let documents = Mutex<[String: Value]>([:])
     private let capacity: Int
     /// Longer documents (many user metadata entries, large ACLs) are decoded every time rather than held.
     private let maxTextLength: Int
 
-    init(capacity: Int = 4096, maxTextLength: Int = 2048) {
+    public init(capacity: Int = 4096, maxTextLength: Int = 2048) {
         self.capacity = capacity
         self.maxTextLength = maxTextLength
     }
 
-    func decode(_ text: String) throws -> Value {
+    public func decode(_ text: String) throws -> Value {
         guard text.utf8.count <= maxTextLength else { return try Self.decodeFresh(text) }
         if let known = documents.withLock({ $0[text] }) { return known }
         let value = try Self.decodeFresh(text)

@@ -1,5 +1,4 @@
 import Foundation
-import ObjectStore
 
 /// The compact text forms of an object's segment and part lists. A 10,000-part object has 10,000 of each, and
 /// JSON decoding made every HEAD and GET of it pay milliseconds; these decode with one pass over the bytes.
@@ -8,8 +7,8 @@ import ObjectStore
 /// - Parts: `number:size:checksum` joined by `;`, checksum (base64, never `:` or `;`) empty when absent.
 ///
 /// Rows written before this format hold JSON arrays (`[...]`), still read.
-enum CompactLists {
-    static func encode(_ segments: [BlobSegment]) -> String {
+public enum CompactLists {
+    public static func encode(_ segments: [BlobSegment]) -> String {
         var text = ""
         text.reserveCapacity(segments.count * 48)
         for (index, segment) in segments.enumerated() {
@@ -23,7 +22,7 @@ enum CompactLists {
         return text
     }
 
-    static func decodeSegments(_ text: String) throws -> [BlobSegment] {
+    public static func decodeSegments(_ text: String) throws -> [BlobSegment] {
         if text.hasPrefix("[") {
             return try JSONDecoder().decode([StoredSegment].self, from: Data(text.utf8)).map(\.segment)
         }
@@ -37,11 +36,11 @@ enum CompactLists {
         return segments
     }
 
-    static func encode(_ parts: [ObjectPart]) -> String {
+    public static func encode(_ parts: [ObjectPart]) -> String {
         parts.map { "\($0.number):\($0.size):\($0.checksum ?? "")" }.joined(separator: ";")
     }
 
-    static func decodeParts(_ text: String) throws -> [ObjectPart] {
+    public static func decodeParts(_ text: String) throws -> [ObjectPart] {
         if text.hasPrefix("[") {
             return try JSONDecoder().decode([JSONPart].self, from: Data(text.utf8)).map {
                 ObjectPart(number: $0.n, size: $0.size, checksum: $0.checksum)
@@ -94,4 +93,13 @@ enum CompactLists {
         }
         return value
     }
+}
+
+/// A segment as rows written before ``CompactLists`` store it, in JSON: `{"blob": "<id>", "size": n}`.
+struct StoredSegment: Decodable {
+    var blob: String
+    var offset: Int64?
+    var size: Int64
+
+    var segment: BlobSegment { BlobSegment(blobID: BlobID(blob), offset: offset ?? 0, size: size) }
 }

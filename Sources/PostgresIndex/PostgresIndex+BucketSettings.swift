@@ -1,0 +1,156 @@
+import Foundation
+import NIOCore
+import ObjectStore
+import PostgresNIO
+
+/// Object tags and object lock settings live in a version's metadata, so tags follow it through copies.
+extension PostgresIndex {
+    public func setTags(_ tags: [ObjectTag], bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
+        try await updateMetadata(
+            bucket: bucket, key: key, versionID: versionID, event: tags.isEmpty ? "s3:ObjectTagging:Delete" : "s3:ObjectTagging:Put"
+        ) { $0.tags = tags.isEmpty ? nil : tags }
+    }
+
+    public func setRetention(
+        _ retention: ObjectRetention?, bucket: String, key: String, versionID: String?, bypassGovernance: Bool
+    ) async throws -> ObjectRecord? {
+        try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { metadata in
+            // Checked in the write transaction, so two racing changes cannot both pass against the old value.
+            guard ObjectRetention.mayReplace(metadata.retention, with: retention, at: Date(), bypassGovernance: bypassGovernance)
+            else { throw StoreError.objectLocked }
+            metadata.retention = retention
+        }
+    }
+
+    public func setLegalHold(_ on: Bool, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
+        try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.legalHold = on }
+    }
+
+    public func setStorageClass(_ storageClass: String, bucket: String, key: String, versionID: String?) async throws {
+        _ = try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.storageClass = storageClass }
+    }
+
+    public func setObjectACL(_ acl: AccessControlList?, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
+        try await updateMetadata(bucket: bucket, key: key, versionID: versionID, event: "s3:ObjectAcl:Put") { $0.acl = acl }
+    }
+
+    /// Changes the stored metadata of a version (the current object when `versionID` is nil) in both the current
+    /// row and the version row, and returns the updated record; nil if there is no such version. A delete marker is
+    /// returned unchanged. With `event`, records that event about the version.
+    func updateMetadata(
+        bucket: String, key: String, versionID: String?, event: String? = nil,
+        _ change: @escaping @Sendable (inout ObjectMetadata) throws -> Void
+    ) async throws -> ObjectRecord? {
+        let keyBytes = Self.keyBytes(key)
+        return try await writeCausingEvents { session, origin in
+            let state = try await Self.versioning(bucket, session)
+            let current = try await Self.currentRecord(bucket: bucket, key: keyBytes, session)
+            var target: ObjectRecord?
+            if let versionID, state != nil {
+                target = try await Self.versionRecord(bucket: bucket, key: keyBytes, versionID: versionID, session)
+            } else if versionID == nil || versionID == VersionID.null {
+                target = current
+            }
+            guard var record = target else { return (nil, false) }
+            if record.isDeleteMarker { return (record, false) }
+            try change(&record.metadata)
+            let metadata = try IndexColumns.json(record.metadata)
+            if let current, current.versionName == record.versionName {
+                try await session.execute("UPDATE objects SET metadata = \(metadata) WHERE bucket = \(bucket) AND key = \(keyBytes)")
+            }
+            if state != nil {
+                try await session.execute("""
+                    UPDATE versions SET metadata = \(metadata) WHERE bucket = \(bucket) AND key = \(keyBytes) AND version_id = \(record.versionName)
+                    """)
+            }
+            try await Self.queueForLifecycle(bucket: bucket, key: keyBytes, session)
+            let recorded = if let event { try await Self.recordEvent(event, about: record, origin: origin, session) } else { false }
+            return (record, recorded)
+        }
+    }
+}
+
+/// Bucket settings: JSON columns of `buckets`.
+extension PostgresIndex: BucketSettingsIndex {
+    public func setBucketTags(_ tags: [ObjectTag]?, bucket: String) async throws {
+        try await setBucketColumn("tags", try tags.map { try IndexColumns.json($0) }, bucket: bucket)
+    }
+
+    public func bucketTags(bucket: String) async throws -> [ObjectTag]? {
+        try await bucketColumn("tags", bucket: bucket).map { try IndexColumns.decode([ObjectTag].self, json: $0) }
+    }
+
+    public func setLifecycle(_ configuration: LifecycleConfiguration?, bucket: String) async throws {
+        let encoded = try configuration.map { try IndexColumns.json($0) }
+        try await write { session in
+            try await Self.requireBucket(bucket, session)
+            try await session.execute("UPDATE buckets SET lifecycle = \(encoded) WHERE name = \(bucket)")
+            if encoded != nil { try await Self.queueBucketForLifecycle(bucket, session) }
+        }
+    }
+
+    public func lifecycle(bucket: String) async throws -> LifecycleConfiguration? {
+        try await bucketColumn("lifecycle", bucket: bucket).map { try IndexColumns.decode(LifecycleConfiguration.self, json: $0) }
+    }
+
+    public func setObjectLock(_ configuration: ObjectLockConfiguration, bucket: String) async throws {
+        let encoded = try IndexColumns.json(configuration)
+        try await write { session in
+            // Object lock needs every write to keep a version, so versioning must be on and stay on.
+            guard try await Self.versioning(bucket, session) == .enabled else { throw StoreError.invalidBucketState }
+            try await session.execute("UPDATE buckets SET object_lock = \(encoded) WHERE name = \(bucket)")
+        }
+    }
+
+    public func setBucketPolicy(_ policy: String?, bucket: String) async throws {
+        try await setBucketColumn("policy", policy, bucket: bucket)
+    }
+
+    public func bucketPolicy(bucket: String) async throws -> String? {
+        try await bucketColumn("policy", bucket: bucket)
+    }
+
+    public func setBucketACL(_ acl: AccessControlList?, bucket: String) async throws {
+        try await setBucketColumn("acl", try acl.map { try IndexColumns.json($0) }, bucket: bucket)
+    }
+
+    public func setOwnership(_ ownership: ObjectOwnership?, bucket: String) async throws {
+        try await setBucketColumn("ownership", ownership?.rawValue, bucket: bucket)
+    }
+
+    public func setPublicAccessBlock(_ block: PublicAccessBlock?, bucket: String) async throws {
+        try await setBucketColumn("public_access_block", try block.map { try IndexColumns.json($0) }, bucket: bucket)
+    }
+
+    public func setCORS(_ rules: [CORSRule]?, bucket: String) async throws {
+        try await setBucketColumn("cors", try rules.map { try IndexColumns.json($0) }, bucket: bucket)
+    }
+
+    public func setWebsite(_ website: WebsiteConfiguration?, bucket: String) async throws {
+        try await setBucketColumn("website", try website.map { try IndexColumns.json($0) }, bucket: bucket)
+    }
+
+    public func setBucketEncryption(_ encryption: BucketEncryption?, bucket: String) async throws {
+        try await setBucketColumn("encryption", try encryption.map { try IndexColumns.json($0) }, bucket: bucket)
+    }
+
+    /// `column` is one of this file's literals, never a caller's text.
+    private func setBucketColumn(_ column: StaticString, _ value: String?, bucket: String) async throws {
+        let name = "\(column)"
+        try await write { session in
+            let updated = try await session.rows(
+                "UPDATE buckets SET \(unescaped: name) = \(value) WHERE name = \(bucket) RETURNING 1")
+            if updated.isEmpty { throw StoreError.noSuchBucket }
+        }
+    }
+
+    private func bucketColumn(_ column: StaticString, bucket: String) async throws -> String? {
+        let name = "\(column)"
+        return try await autocommit { session in
+            guard let row = try await session.row("SELECT \(unescaped: name) FROM buckets WHERE name = \(bucket)") else {
+                throw StoreError.noSuchBucket
+            }
+            return try row[0].decode(String?.self)
+        }
+    }
+}
