@@ -1,0 +1,260 @@
+import Foundation
+import Logging
+import ObjectStore
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// Several nodes over one PostgreSQL database: leases for the work one node does at a time, the feed of changes
+/// other nodes commit, and a heartbeat row per node for `martlet admin cluster status`.
+///
+/// - Leases are rows of `leases` (name, holder, expiry), taken and renewed by one statement judged by the database's
+///   clock, so nodes' clocks do not matter. A holder renews every ``leaseDuration``/5 and stops its work as soon as a
+///   renewal fails; a node that dies loses its leases when they expire.
+/// - Changes: triggers on the settings tables bump `cluster_version` and `pg_notify` the change in the committing
+///   transaction, so a notification arrives only once the change is visible. Each node listens on a connection of
+///   its own and polls the version every ``pollInterval`` on it: a version that moved with no notification, or a
+///   listening connection lost and made again, makes the node forget every cached setting. So a change is in force
+///   on every node within ``pollInterval`` of its commit, and usually within milliseconds.
+public final class PostgresCluster: ClusterCoordinator, Service {
+    public let nodeID: String
+    let index: PostgresIndex
+    /// Unique to this process: a node restarted under the same ID does not inherit its predecessor's leases.
+    let holder: String
+    let address: String
+    let version: String
+    public let leaseDuration: Duration
+    public let pollInterval: Duration
+    private let subscribers = Mutex<[UUID: AsyncStream<ClusterChange>.Continuation]>([:])
+
+    public init(
+        index: PostgresIndex, nodeID: String, address: String, version: String,
+        leaseDuration: Duration = .seconds(10), pollInterval: Duration = .seconds(1)
+    ) {
+        self.index = index
+        self.nodeID = nodeID
+        self.holder = nodeID + "/" + UUID().uuidString.prefix(8).lowercased()
+        self.address = address
+        self.version = version
+        self.leaseDuration = leaseDuration
+        self.pollInterval = pollInterval
+    }
+
+    // MARK: Leases
+
+    public func whileHolding(_ lease: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        let renewal = leaseDuration / 5
+        while !Task.isCancelled {
+            guard await take(lease) else {
+                try await Task.sleep(for: renewal)
+                continue
+            }
+            index.logger.info("lease taken", metadata: ["lease": "\(lease)", "node": "\(nodeID)"])
+            let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await body()
+                    return true
+                }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: renewal)
+                        if await !self.take(lease) { return false }
+                    }
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? true
+            }
+            if finished {
+                await release(lease)
+                return
+            }
+            index.logger.warning("lease lost; its work stopped", metadata: ["lease": "\(lease)", "node": "\(nodeID)"])
+        }
+        await release(lease)
+    }
+
+    /// Takes or renews a lease: true if this process holds it for another ``leaseDuration``. A database that cannot be
+    /// reached counts as not holding it.
+    func take(_ lease: String) async -> Bool {
+        let seconds = Double(leaseDuration.components.seconds) + Double(leaseDuration.components.attoseconds) / 1e18
+        do {
+            return try await index.autocommit { session in
+                try await session.row("""
+                    INSERT INTO leases (name, holder, expires_at) VALUES (\(lease), \(self.holder), clock_timestamp() + make_interval(secs => \(seconds)))
+                    ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                    WHERE leases.holder = excluded.holder OR leases.expires_at < clock_timestamp()
+                    RETURNING holder
+                    """) != nil
+            }
+        } catch {
+            index.logger.warning("lease unreachable", metadata: ["lease": "\(lease)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Lets a lease go at once (a node shutting down), so another node need not wait for it to expire.
+    func release(_ lease: String) async {
+        _ = try? await index.autocommit { session in
+            try await session.execute("DELETE FROM leases WHERE name = \(lease) AND holder = \(self.holder)")
+        }
+    }
+
+    // MARK: Changes
+
+    public func changes() -> AsyncStream<ClusterChange> {
+        let id = UUID()
+        let (stream, continuation) = AsyncStream.makeStream(of: ClusterChange.self, bufferingPolicy: .bufferingNewest(4096))
+        continuation.onTermination = { [weak self] _ in _ = self?.subscribers.withLock { $0.removeValue(forKey: id) } }
+        subscribers.withLock { $0[id] = continuation }
+        return stream
+    }
+
+    func publish(_ change: ClusterChange) {
+        for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.yield(change) }
+    }
+
+    static func change(from payload: String) -> ClusterChange {
+        guard let colon = payload.firstIndex(of: ":") else { return .everything }
+        let name = String(payload[payload.index(after: colon)...])
+        switch payload[..<colon] {
+        case "bucket": return .bucket(name)
+        case "identity": return .identity(accountID: name)
+        case "kms": return .kmsKey(name)
+        default: return .everything
+        }
+    }
+
+    /// Listens for changes on a connection of its own, polling the version on it; on any failure forgets everything
+    /// and listens again.
+    private func followChanges() async {
+        while !Task.isCancelled {
+            do {
+                try await index.client.withConnection { connection in
+                    let session = PostgresIndex.Session(connection: connection, logger: self.index.logger)
+                    try await connection.listen(on: "martlet_changes") { notifications in
+                        // Anything committed before LISTEN took effect was not notified.
+                        self.publish(.everything)
+                        let heard = HeardFlag()
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                for try await notification in notifications {
+                                    heard.set()
+                                    self.publish(Self.change(from: notification.payload))
+                                }
+                                throw StoreError.ioFailure("index: the change feed ended")
+                            }
+                            group.addTask {
+                                var seen = try await self.clusterVersion(session)
+                                while true {
+                                    try await Task.sleep(for: self.pollInterval)
+                                    let now = try await self.clusterVersion(session)
+                                    // Notifications are delivered before a later query's answer on the same
+                                    // connection, so a moved version with none heard means some were lost.
+                                    let anyHeard = heard.take()
+                                    if now != seen && !anyHeard { self.publish(.everything) }
+                                    seen = now
+                                }
+                            }
+                            try await group.next()
+                            group.cancelAll()
+                        }
+                    }
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                index.logger.warning("change feed interrupted; caches forgotten", metadata: ["error": "\(error)"])
+                publish(.everything)
+                try? await Task.sleep(for: pollInterval)
+            }
+        }
+    }
+
+    private func clusterVersion(_ session: PostgresIndex.Session) async throws -> Int64 {
+        try await session.value(Int64.self, "SELECT version FROM cluster_version WHERE id = 1") ?? 0
+    }
+
+    // MARK: Heartbeat
+
+    /// Follows changes and keeps this node's row fresh until cancelled or asked to shut down.
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.followChanges() }
+                group.addTask { await self.beat() }
+                await group.waitForAll()
+            }
+        }
+        for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.finish() }
+    }
+
+    private func beat() async {
+        while !Task.isCancelled {
+            do {
+                try await index.autocommit { session in
+                    try await session.execute("""
+                        INSERT INTO nodes (id, address, version, started_at, heartbeat_at)
+                        VALUES (\(self.nodeID), \(self.address), \(self.version), now(), now())
+                        ON CONFLICT (id) DO UPDATE SET address = excluded.address, version = excluded.version,
+                            heartbeat_at = excluded.heartbeat_at,
+                            started_at = CASE WHEN nodes.holder_process = \(self.holder) THEN nodes.started_at ELSE excluded.started_at END,
+                            holder_process = \(self.holder)
+                        """)
+                }
+            } catch {
+                index.logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: leaseDuration / 5)
+        }
+    }
+
+    // MARK: Status
+
+    public struct NodeStatus: Sendable {
+        public var id: String
+        public var address: String
+        public var version: String
+        public var startedAt: Date
+        public var lastHeartbeat: Date
+    }
+
+    public struct LeaseStatus: Sendable {
+        public var name: String
+        public var holder: String
+        public var expiresAt: Date
+    }
+
+    /// The nodes that have been seen, by last heartbeat, and who holds each lease.
+    public func status() async throws -> (nodes: [NodeStatus], leases: [LeaseStatus]) {
+        try await index.read { session in
+            let nodes = try await session.rows("""
+                SELECT id, address, version, extract(epoch FROM started_at)::float8, extract(epoch FROM heartbeat_at)::float8
+                FROM nodes ORDER BY heartbeat_at DESC
+                """).map { row in
+                NodeStatus(
+                    id: try row[0].decode(String.self), address: try row[1].decode(String.self),
+                    version: try row[2].decode(String.self), startedAt: Date(timeIntervalSince1970: try row[3].decode(Double.self)),
+                    lastHeartbeat: Date(timeIntervalSince1970: try row[4].decode(Double.self)))
+            }
+            let leases = try await session.rows("""
+                SELECT name, holder, extract(epoch FROM expires_at)::float8 FROM leases ORDER BY name
+                """).map { row in
+                LeaseStatus(
+                    name: try row[0].decode(String.self), holder: try row[1].decode(String.self),
+                    expiresAt: Date(timeIntervalSince1970: try row[2].decode(Double.self)))
+            }
+            return (nodes, leases)
+        }
+    }
+}
+
+/// Whether a notification arrived since the last poll.
+private final class HeardFlag: Sendable {
+    private let value = Mutex(false)
+
+    func set() { value.withLock { $0 = true } }
+
+    /// The flag, cleared.
+    func take() -> Bool { value.withLock { value in defer { value = false }; return value } }
+}
