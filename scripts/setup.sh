@@ -34,6 +34,14 @@ if [ "${1:-}" = "--python" ]; then
   RUNLEVEL=1 install_missing redis-server
 fi
 
+# The conformance suite's cluster topology (pytest --topology cluster) puts Debian's haproxy in front of two nodes
+# on a throwaway PostgreSQL server (scripts/with-postgres.sh). RUNLEVEL=1 keeps the packages from starting system
+# services: the suite starts its own haproxy on a free port with a generated config, and with-postgres.sh its own
+# PostgreSQL cluster.
+if [ "${1:-}" = "--cluster" ]; then
+  RUNLEVEL=1 install_missing haproxy postgresql
+fi
+
 if [ "${1:-}" = "--python" ] || [ "${1:-}" = "--s3tests" ]; then
   if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv || {
