@@ -138,6 +138,10 @@ public final class PostgresCluster: ClusterCoordinator, Service {
                         try await withThrowingTaskGroup(of: Void.self) { group in
                             group.addTask {
                                 for try await notification in notifications {
+                                    if notification.payload == "events:" {
+                                        self.index.eventSignal.notify()
+                                        continue
+                                    }
                                     heard.set()
                                     self.publish(Self.change(from: notification.payload))
                                 }

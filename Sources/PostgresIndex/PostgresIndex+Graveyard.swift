@@ -72,3 +72,13 @@ public struct GraveyardBlobStore: BlobStore {
         try await index.bury([id])
     }
 }
+
+extension PostgresIndex {
+    /// A cluster-wide setting, recorded as `value` by the first node that asks.
+    public func clusterSetting(_ name: String, defaultingTo value: String) async throws -> String {
+        try await autocommit { session in
+            try await session.execute("INSERT INTO cluster_settings (name, value) VALUES (\(name), \(value)) ON CONFLICT DO NOTHING")
+            return try await session.value(String.self, "SELECT value FROM cluster_settings WHERE name = \(name)") ?? value
+        }
+    }
+}
