@@ -52,35 +52,4 @@ extension PostgresIndex {
         """,
         "CREATE TRIGGER announce_events AFTER INSERT ON event_outbox FOR EACH STATEMENT EXECUTE FUNCTION announce_events()",
     ]
-
-    /// Identity rows and key-service keys announce their changes as bucket rows do: every node's identity snapshot and
-    /// key cache must see a key disabled, a user deleted or a policy changed through any node.
-    static let changeTriggerSchema: [PostgresQuery] = [
-        """
-        CREATE FUNCTION announce_identity_change() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_TABLE_NAME = 'accounts' THEN
-                IF TG_OP = 'DELETE' THEN PERFORM announce_change('identity', OLD.id);
-                ELSE PERFORM announce_change('identity', NEW.id); END IF;
-            ELSE
-                IF TG_OP = 'DELETE' THEN PERFORM announce_change('identity', OLD.account_id);
-                ELSE PERFORM announce_change('identity', NEW.account_id); END IF;
-            END IF;
-            RETURN NULL;
-        END $$
-        """,
-        "CREATE TRIGGER announce_identity_change AFTER INSERT OR UPDATE OR DELETE ON accounts FOR EACH ROW EXECUTE FUNCTION announce_identity_change()",
-        "CREATE TRIGGER announce_identity_change AFTER INSERT OR UPDATE OR DELETE ON iam_users FOR EACH ROW EXECUTE FUNCTION announce_identity_change()",
-        "CREATE TRIGGER announce_identity_change AFTER INSERT OR UPDATE OR DELETE ON access_keys FOR EACH ROW EXECUTE FUNCTION announce_identity_change()",
-        "CREATE TRIGGER announce_identity_change AFTER INSERT OR UPDATE OR DELETE ON user_policies FOR EACH ROW EXECUTE FUNCTION announce_identity_change()",
-        """
-        CREATE FUNCTION announce_kms_change() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP = 'DELETE' THEN PERFORM announce_change('kms', OLD.id);
-            ELSE PERFORM announce_change('kms', NEW.id); END IF;
-            RETURN NULL;
-        END $$
-        """,
-        "CREATE TRIGGER announce_kms_change AFTER INSERT OR UPDATE OR DELETE ON kms_keys FOR EACH ROW EXECUTE FUNCTION announce_kms_change()",
-    ]
 }
