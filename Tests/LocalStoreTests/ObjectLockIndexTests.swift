@@ -1,11 +1,24 @@
 import Foundation
+import LocalStore
 import ObjectStore
 import Testing
 
-@testable import LocalStore
+/// Object lock as every ``StorageIndex`` must enforce it (bucket state, locked versions, retention and legal hold
+/// changes), as named cases that each take a fresh, empty index; run on SQLite and on PostgreSQL below.
+enum ObjectLockIndexContract {
+    /// One behaviour, checked against an empty index.
+    struct Case: Sendable, CustomTestStringConvertible {
+        let name: String
+        let check: @Sendable (any StorageIndex) async throws -> Void
 
-@Suite("SQLite index: object lock")
-struct ObjectLockIndexTests {
+        init(_ name: String, _ check: @escaping @Sendable (any StorageIndex) async throws -> Void) {
+            self.name = name
+            self.check = check
+        }
+
+        var testDescription: String { name }
+    }
+
     static func lockBucket(_ name: String) -> BucketInfo {
         BucketInfo(name: name, creationDate: ObjectIndexContract.sampleDate, region: "us-east-1",
                    versioning: .enabled, objectLock: ObjectLockConfiguration())
@@ -18,10 +31,9 @@ struct ObjectLockIndexTests {
         return record
     }
 
-    @Test("a lock bucket is created versioned, cannot be suspended, and object lock needs versioning Enabled")
-    func bucketState() async throws {
-        try await withSQLiteIndex { index, _ in
-            try await index.createBucket(Self.lockBucket("b"))
+    static let cases: [Case] = [
+        Case("a lock bucket is created versioned, cannot be suspended, and object lock needs versioning Enabled") { index in
+            try await index.createBucket(lockBucket("b"))
             let created = try #require(try await index.bucket(named: "b"))
             #expect(created.versioning == .enabled && created.objectLock == ObjectLockConfiguration())
             await #expect(throws: StoreError.invalidBucketState) { try await index.setVersioning(.suspended, bucket: "b") }
@@ -36,16 +48,12 @@ struct ObjectLockIndexTests {
             try await index.setVersioning(.enabled, bucket: "plain")
             try await index.setObjectLock(rule, bucket: "plain")
             #expect(try await index.bucket(named: "plain")?.objectLock == rule)
-        }
-    }
-
-    @Test("a locked version is refused with nothing changed; the bypass frees GOVERNANCE only")
-    func deleteVersionRespectsLocks() async throws {
-        try await withSQLiteIndex { index, _ in
-            try await index.createBucket(Self.lockBucket("b"))
-            let governed = try #require(try await index.putObject(Self.locked("g", .governance), condition: .always, source: nil).stored)
-            let complied = try #require(try await index.putObject(Self.locked("c", .compliance), condition: .always, source: nil).stored)
-            let held = try #require(try await index.putObject(Self.locked("h", nil, hold: true), condition: .always, source: nil).stored)
+        },
+        Case("a locked version is refused with nothing changed; the bypass frees GOVERNANCE only") { index in
+            try await index.createBucket(lockBucket("b"))
+            let governed = try #require(try await index.putObject(locked("g", .governance), condition: .always, source: nil).stored)
+            let complied = try #require(try await index.putObject(locked("c", .compliance), condition: .always, source: nil).stored)
+            let held = try #require(try await index.putObject(locked("h", nil, hold: true), condition: .always, source: nil).stored)
             for record in [governed, complied, held] {
                 await #expect(throws: StoreError.objectLocked) {
                     try await index.deleteVersion(bucket: "b", key: record.key, versionID: record.versionName, bypassGovernance: false)
@@ -62,14 +70,10 @@ struct ObjectLockIndexTests {
             let marked = try await index.deleteObject(bucket: "b", key: "c")
             #expect(marked.stored?.isDeleteMarker == true)
             #expect(try await index.objectVersion(bucket: "b", key: "c", versionID: complied.versionName) != nil)
-        }
-    }
-
-    @Test("retention changes are checked in the write, and a legal hold can always be released")
-    func retentionChanges() async throws {
-        try await withSQLiteIndex { index, _ in
-            try await index.createBucket(Self.lockBucket("b"))
-            let stored = try #require(try await index.putObject(Self.locked("k", .governance), condition: .always, source: nil).stored)
+        },
+        Case("retention changes are checked in the write, and a legal hold can always be released") { index in
+            try await index.createBucket(lockBucket("b"))
+            let stored = try #require(try await index.putObject(locked("k", .governance), condition: .always, source: nil).stored)
             await #expect(throws: StoreError.objectLocked) {
                 try await index.setRetention(nil, bucket: "b", key: "k", versionID: stored.versionID, bypassGovernance: false)
             }
@@ -86,6 +90,22 @@ struct ObjectLockIndexTests {
             _ = try await index.deleteVersion(bucket: "b", key: "k", versionID: stored.versionName, bypassGovernance: false)
             #expect(try await index.object(bucket: "b", key: "k") == nil)
             #expect(try await index.setLegalHold(true, bucket: "b", key: "missing", versionID: nil) == nil)
-        }
+        },
+    ]
+}
+
+@Suite("SQLite index: object lock")
+struct ObjectLockIndexTests {
+    @Test("passes the object lock contract", arguments: ObjectLockIndexContract.cases)
+    func contract(_ check: ObjectLockIndexContract.Case) async throws {
+        try await withSQLiteIndex { index, _ in try await check.check(index) }
+    }
+}
+
+@Suite("PostgreSQL index: object lock", .enabled(if: PostgresTestServer.url != nil, "needs MARTLET_TEST_POSTGRES (make test provides it)"))
+struct PostgresObjectLockIndexTests {
+    @Test("passes the object lock contract", arguments: ObjectLockIndexContract.cases)
+    func contract(_ check: ObjectLockIndexContract.Case) async throws {
+        try await withPostgresIndex { index, _ in try await check.check(index) }
     }
 }
