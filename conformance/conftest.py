@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import uuid
@@ -17,6 +18,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from cluster_helpers import POSTGRES_ENV, MartletCluster, create_database, psql
 from s3helpers import Certs, MartletServer, RawHTTP, RawS3, ServerStartError, free_port, make_certs
 
 # Helper modules shared by test files assert on S3's answers too: have pytest rewrite their asserts like the tests' own
@@ -35,7 +37,23 @@ SECRET_KEY = "conformance/Secret+Key0123456789abcdefghij"
 REGION = "us-east-1"
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--topology", choices=("single", "cluster"), default="single",
+        help="single (default): every server is one martlet process on SQLite. cluster: `server` and the servers of "
+             "server_factory are two nodes on a fresh PostgreSQL database (from MARTLET_TEST_POSTGRES, see "
+             "scripts/with-postgres.sh) and one shared data folder, behind haproxy, round robin; tests marked "
+             "single_node are deselected.")
+
+
 def pytest_configure(config):
+    if config.getoption("--topology") == "cluster":
+        # A cluster run without its database must fail, never quietly test nothing.
+        if not os.environ.get(POSTGRES_ENV):
+            raise pytest.UsageError(f"--topology cluster needs {POSTGRES_ENV} (a postgres:// URL of a superuser): "
+                                    f"run it under ./scripts/with-postgres.sh")
+        if not shutil.which("haproxy") and not os.access("/usr/sbin/haproxy", os.X_OK):
+            raise pytest.UsageError("--topology cluster needs haproxy: run ./scripts/setup.sh --cluster")
     # Keep the developer's ~/.aws config and any proxy settings out of every client the suite starts.
     os.environ["AWS_CONFIG_FILE"] = os.devnull
     os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
@@ -46,6 +64,19 @@ def pytest_configure(config):
     no_proxy = "127.0.0.1,localhost,.example.test,example.test"
     for var in ("NO_PROXY", "no_proxy"):
         os.environ[var] = (os.environ[var] + "," + no_proxy) if os.environ.get(var) else no_proxy
+
+
+def pytest_collection_modifyitems(config, items):
+    """In the cluster topology, tests that need one dedicated process (they read its log or data folder as one
+    server writes it, or restart it) are left out."""
+    if config.getoption("--topology") != "cluster":
+        return
+    kept, dropped = [], []
+    for item in items:
+        (dropped if item.get_closest_marker("single_node") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -69,18 +100,36 @@ def martlet_bin() -> Path:
 
 
 class ServerPool:
-    """Starts extra Martlet servers, each with its own data folder, and stops them all at teardown."""
+    """Starts extra Martlet servers, each with its own data folder, and stops them all at teardown.
 
-    def __init__(self, binary: Path, base: Path):
+    In the cluster topology each server is a MartletCluster (its own database and data folder, two nodes, haproxy)
+    unless the caller asks for a single node (`single=True`: TLS, a fixed website port).
+    """
+
+    def __init__(self, binary: Path, base: Path, topology: str = "single"):
         self.binary = binary
         self.base = base
-        self.servers: list[MartletServer] = []
+        self.topology = topology
+        self.servers: list[MartletServer | MartletCluster] = []
+        self.databases: list[str] = []
 
     def start(self, name: str = "extra", *, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY,
               region: str = REGION, domain: str | None = None, tls: "Certs | None" = None,
               data_dir: Path | None = None, credentials_in_env: bool = False, start: bool = True,
-              timeout: float = 20.0, extra_args: tuple[str, ...] = ()) -> MartletServer:
+              timeout: float = 20.0, extra_args: tuple[str, ...] = (), single: bool = False,
+              nodes: tuple[str, ...] = ("a", "b")) -> MartletServer | MartletCluster:
         root = self.base / f"{name}-{len(self.servers)}"
+        if self.topology == "cluster" and not single and tls is None:
+            database = create_database(os.environ[POSTGRES_ENV])
+            self.databases.append(database)
+            cluster = MartletCluster(self.binary, root, database, access_key=access_key, secret_key=secret_key,
+                                     region=region, domain=domain, node_names=nodes,
+                                     credentials_in_env=credentials_in_env, data_dir=data_dir)
+            cluster.extra_args = list(extra_args)
+            self.servers.append(cluster)
+            if start:
+                self._start(cluster, max(timeout, 30.0))
+            return cluster
         server = MartletServer(
             binary=self.binary,
             data_dir=data_dir or root / "data",
@@ -96,39 +145,73 @@ class ServerPool:
         server.extra_args = list(extra_args)
         self.servers.append(server)
         if start:
-            failure = None
-            try:
-                server.start(timeout=timeout)
-            except ServerStartError as e:
-                failure = str(e)
-            if failure:
-                pytest.fail(failure, pytrace=False)
+            self._start(server, timeout)
         return server
+
+    @staticmethod
+    def _start(server: MartletServer | MartletCluster, timeout: float) -> None:
+        failure = None
+        try:
+            server.start(timeout=timeout)
+        except ServerStartError as e:
+            failure = str(e)
+        if failure:
+            pytest.fail(failure, pytrace=False)
 
     def stop_all(self) -> None:
         for server in self.servers:
-            server.stop()
+            if isinstance(server, MartletCluster):
+                server.shutdown()
+            else:
+                server.stop()
+        # Best effort: the throwaway PostgreSQL server goes away with its run anyway.
+        for database in self.databases:
+            name = database.rsplit("/", 1)[1].split("?", 1)[0]
+            try:
+                psql(os.environ[POSTGRES_ENV], f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            except Exception:  # noqa: BLE001
+                pass
+
+
+def _topology(config) -> str:
+    return config.getoption("--topology")
 
 
 @pytest.fixture(scope="session")
-def session_pool(martlet_bin, tmp_path_factory):
-    pool = ServerPool(martlet_bin, tmp_path_factory.mktemp("servers"))
+def topology(pytestconfig) -> str:
+    """single or cluster (pytest --topology)."""
+    return _topology(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def session_pool(martlet_bin, tmp_path_factory, topology):
+    pool = ServerPool(martlet_bin, tmp_path_factory.mktemp("servers"), topology)
     yield pool
     pool.stop_all()
 
 
 @pytest.fixture
-def server_factory(martlet_bin, tmp_path_factory):
-    """Starts dedicated servers for one test (crash, restart, other credentials or regions)."""
-    pool = ServerPool(martlet_bin, tmp_path_factory.mktemp("dedicated"))
+def server_factory(martlet_bin, tmp_path_factory, topology):
+    """Starts dedicated servers for one test (crash, restart, other credentials or regions); in the cluster
+    topology, dedicated clusters."""
+    pool = ServerPool(martlet_bin, tmp_path_factory.mktemp("dedicated"), topology)
     yield pool
     pool.stop_all()
 
 
 @pytest.fixture(scope="session")
-def server(session_pool) -> MartletServer:
-    """The shared plain-HTTP server most tests talk to."""
+def server(session_pool) -> MartletServer | MartletCluster:
+    """The shared plain-HTTP server most tests talk to: in the cluster topology, haproxy in front of two nodes (their
+    MartletServers in `server.nodes`)."""
     return session_pool.start("main")
+
+
+@pytest.fixture(scope="session")
+def cluster(server, topology) -> MartletCluster:
+    """The shared cluster, for tests that talk to its nodes one by one; skipped in the single topology."""
+    if topology != "cluster":
+        pytest.skip("needs --topology cluster (two nodes on PostgreSQL behind haproxy)")
+    return server
 
 
 @pytest.fixture(scope="session")
@@ -136,7 +219,8 @@ def website_server(session_pool) -> MartletServer:
     """A server with a website listener (its port in `website_port`) and website host names under `localhost`, which
     browsers resolve to this machine themselves."""
     port = free_port()
-    server = session_pool.start("website", extra_args=("--website-address", f"127.0.0.1:{port}", "--website-domain", "localhost"))
+    server = session_pool.start("website", extra_args=("--website-address", f"127.0.0.1:{port}", "--website-domain", "localhost"),
+                                single=True)
     server.website_port = port
     return server
 
@@ -347,5 +431,5 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call" and report.failed:
         for name in ("server", "tls_server"):
             srv = item.funcargs.get(name)
-            if isinstance(srv, MartletServer):
+            if isinstance(srv, (MartletServer, MartletCluster)):
                 report.sections.append((f"{name} stderr (tail)", srv.log_tail(3000)))
