@@ -230,7 +230,7 @@ public final class PostgresCluster: ClusterCoordinator, Service {
     }
 
     /// The nodes that have been seen, by last heartbeat, and who holds each lease.
-    public func status() async throws -> (nodes: [NodeStatus], leases: [LeaseStatus]) {
+    public static func status(of index: PostgresIndex) async throws -> (nodes: [NodeStatus], leases: [LeaseStatus]) {
         try await index.read { session in
             let nodes = try await session.rows("""
                 SELECT id, address, version, extract(epoch FROM started_at)::float8, extract(epoch FROM heartbeat_at)::float8
