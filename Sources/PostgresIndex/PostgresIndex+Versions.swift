@@ -197,6 +197,13 @@ extension PostgresIndex: VersionIndex {
     /// Appends `record` as the newest version of its key, counting its references; with `assignID`, gives it a new
     /// version ID that records its place.
     static func insertVersion(_ record: inout ObjectRecord, assignID: Bool, _ session: Session) async throws {
+        // A sequence stands outside serializability: a delete marker on a key with no current object touches no row a
+        // racing PUT of the key touches, so both would commit, and a PUT that drew the lower number would stay the
+        // current object under a newer marker. Reading the key's newest version makes any two writes that add a
+        // version to one key conflict (40001); the one run again draws a later number, so `seq` follows commit order.
+        _ = try await session.row("""
+            SELECT seq FROM versions WHERE bucket = \(record.bucket) AND key = \(keyBytes(record.key)) ORDER BY seq DESC LIMIT 1
+            """)
         guard let seq = try await session.value(Int64.self, "SELECT nextval('version_seq')") else {
             throw StoreError.ioFailure("index: no version sequence number")
         }
