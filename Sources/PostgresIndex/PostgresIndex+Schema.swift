@@ -8,6 +8,8 @@ extension PostgresIndex {
     /// migrated by a newer Martlet, and this one refuses to start against it.
     static let migrations: [(name: String, sql: [PostgresQuery])] = [
         ("v1-index", schemaV1),
+        ("v2-cluster", clusterSchema),
+        ("v2-identity-kms", schemaV2IdentityKMS),
     ]
 
     /// Applies the migrations the database lacks, under an advisory lock so that nodes starting together take turns.
@@ -238,5 +240,116 @@ extension PostgresIndex {
         END $$
         """,
         "CREATE TRIGGER usage_uploads AFTER INSERT OR DELETE ON uploads FOR EACH ROW EXECUTE FUNCTION usage_uploads()",
+    ]
+}
+
+extension PostgresIndex {
+    /// Accounts, IAM users, access keys, users' inline policies and the key service's keys: ``SQLiteIndex``'s tables
+    /// as its v14 left them (keys owned by accounts, aliases unique per account), in PostgreSQL's types. Text listed in
+    /// order is `COLLATE "C"`. IAM user names are unique in an account whatever their case (SQLite's NOCASE): a unique
+    /// index on `lower(name)`, which under "C" folds ASCII letters alone, as NOCASE does. The primary keys mirror
+    /// SQLite's, so each table has a replica identity for logical replication.
+    static let schemaV2IdentityKMS: [PostgresQuery] = [
+        """
+        CREATE TABLE accounts (
+            id text COLLATE "C" PRIMARY KEY,
+            canonical_id text NOT NULL UNIQUE,
+            name text COLLATE "C" NOT NULL UNIQUE,
+            display_name text NOT NULL,
+            email text,
+            created_at bigint NOT NULL,
+            disabled boolean NOT NULL DEFAULT false,
+            is_operator boolean NOT NULL DEFAULT false
+        )
+        """,
+        // Two nodes bootstrapping an empty database at once make one operator, not two.
+        "CREATE UNIQUE INDEX accounts_one_operator ON accounts (is_operator) WHERE is_operator",
+        """
+        CREATE TABLE iam_users (
+            account_id text COLLATE "C" NOT NULL,
+            name text COLLATE "C" NOT NULL,
+            user_id text NOT NULL UNIQUE,
+            path text NOT NULL,
+            created_at bigint NOT NULL,
+            PRIMARY KEY (account_id, name)
+        )
+        """,
+        "CREATE UNIQUE INDEX iam_users_by_folded_name ON iam_users (account_id, lower(name))",
+        // user_name '' is the account's root. The secret is sealed (AES-256-GCM) under the master key.
+        """
+        CREATE TABLE access_keys (
+            id text COLLATE "C" PRIMARY KEY,
+            account_id text COLLATE "C" NOT NULL,
+            user_name text COLLATE "C" NOT NULL,
+            sealed_secret bytea NOT NULL,
+            active boolean NOT NULL,
+            created_at bigint NOT NULL
+        )
+        """,
+        "CREATE INDEX access_keys_by_owner ON access_keys (account_id, lower(user_name))",
+        """
+        CREATE TABLE user_policies (
+            account_id text COLLATE "C" NOT NULL,
+            user_name text COLLATE "C" NOT NULL,
+            policy_name text COLLATE "C" NOT NULL,
+            document text NOT NULL,
+            PRIMARY KEY (account_id, user_name, policy_name)
+        )
+        """,
+        "CREATE UNIQUE INDEX user_policies_by_folded_user ON user_policies (account_id, lower(user_name), policy_name)",
+        // Material sealed under the master key.
+        """
+        CREATE TABLE kms_keys (
+            id text COLLATE "C" PRIMARY KEY,
+            account_id text COLLATE "C" NOT NULL,
+            alias text COLLATE "C",
+            description text NOT NULL,
+            created_at bigint NOT NULL,
+            enabled boolean NOT NULL,
+            material bytea NOT NULL,
+            policy text NOT NULL,
+            UNIQUE (account_id, alias)
+        )
+        """,
+        // Every change is announced (announce_change, from v2-cluster) in the transaction that commits it, so the
+        // other nodes reload that account's identities (identityRecords(accountID:)) or forget that key.
+        """
+        CREATE FUNCTION announce_account_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                PERFORM announce_change('identity', OLD.id);
+            ELSE
+                PERFORM announce_change('identity', NEW.id);
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        "CREATE TRIGGER announce_account_change AFTER INSERT OR UPDATE OR DELETE ON accounts FOR EACH ROW EXECUTE FUNCTION announce_account_change()",
+        """
+        CREATE FUNCTION announce_identity_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                PERFORM announce_change('identity', OLD.account_id);
+            ELSE
+                PERFORM announce_change('identity', NEW.account_id);
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        "CREATE TRIGGER announce_identity_change AFTER INSERT OR UPDATE OR DELETE ON iam_users FOR EACH ROW EXECUTE FUNCTION announce_identity_change()",
+        "CREATE TRIGGER announce_identity_change AFTER INSERT OR UPDATE OR DELETE ON access_keys FOR EACH ROW EXECUTE FUNCTION announce_identity_change()",
+        "CREATE TRIGGER announce_identity_change AFTER INSERT OR UPDATE OR DELETE ON user_policies FOR EACH ROW EXECUTE FUNCTION announce_identity_change()",
+        """
+        CREATE FUNCTION announce_kms_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                PERFORM announce_change('kms', OLD.id);
+            ELSE
+                PERFORM announce_change('kms', NEW.id);
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        "CREATE TRIGGER announce_kms_change AFTER INSERT OR UPDATE OR DELETE ON kms_keys FOR EACH ROW EXECUTE FUNCTION announce_kms_change()",
     ]
 }

@@ -3,12 +3,16 @@ import LocalStore
 import ObjectStore
 import Testing
 
-/// The identity tables of the SQLite index: named cases, each on a fresh index.
+/// What every ``IdentityIndex`` must do: named cases, each on a fresh index, run against SQLite here and against
+/// PostgreSQL by ``PostgresIdentityIndexTests``. The indexes that hold identities hold buckets too (deleting an
+/// account needs its buckets gone; the operator adopts ownerless ones), so a case gets both.
 struct IdentityIndexTests {
+    typealias Index = IdentityIndex & StorageIndex
+
     struct Case: Sendable, CustomTestStringConvertible {
         let name: String
-        let check: @Sendable (SQLiteIndex) async throws -> Void
-        init(_ name: String, _ check: @escaping @Sendable (SQLiteIndex) async throws -> Void) {
+        let check: @Sendable (any Index) async throws -> Void
+        init(_ name: String, _ check: @escaping @Sendable (any Index) async throws -> Void) {
             self.name = name
             self.check = check
         }
@@ -161,6 +165,101 @@ struct IdentityIndexTests {
             try await index.setBucketPolicy(nil, bucket: "b")
             #expect(try await index.bucketPolicy(bucket: "b") == nil)
             await #expect(throws: StoreError.noSuchBucket) { try await index.setBucketPolicy("{}", bucket: "none") }
+        },
+        Case("a user is found, keyed and given policies whatever the case of its name, and keeps the case it was given") { index in
+            try await index.createAccount(account("alt", id: "111111111111"), rootKey: key("AK1", "111111111111"))
+            try await index.createUser(user("Bob", "111111111111"), maxUsersInAccount: 10)
+            #expect(try await index.user(accountID: "111111111111", name: "BOB") == user("Bob", "111111111111"))
+            try await index.createAccessKey(key("U1", "111111111111", user: "bob"))
+            try await index.createAccessKey(key("U2", "111111111111", user: "BOB"))
+            await #expect(throws: IdentityError.limitExceeded("Cannot exceed quota for AccessKeysPerUser: 2")) {
+                try await index.createAccessKey(key("U3", "111111111111", user: "Bob"))
+            }
+            #expect(try await index.accessKeys(accountID: "111111111111", userName: "Bob").map(\.id) == ["U1", "U2"])
+            try await index.putUserPolicy(accountID: "111111111111", userName: "bob", policyName: "p", document: "{}")
+            try await index.putUserPolicy(accountID: "111111111111", userName: "BOB", policyName: "p", document: "{\"v\":2}")
+            // Policy names, unlike user names, are compared exactly.
+            try await index.putUserPolicy(accountID: "111111111111", userName: "Bob", policyName: "P", document: "{}")
+            #expect(try await index.userPolicies(accountID: "111111111111", userName: "Bob").map(\.name) == ["P", "p"])
+            #expect(try await index.userPolicies(accountID: "111111111111", userName: "bOB").map(\.document) == ["{}", "{\"v\":2}"])
+            await #expect(throws: IdentityError.deleteConflict("Cannot delete entity, must delete access keys first.")) {
+                try await index.deleteUser(accountID: "111111111111", name: "bob")
+            }
+            try await index.deleteAccessKey(id: "U1", accountID: "111111111111", userName: "BoB")
+            try await index.deleteAccessKey(id: "U2", accountID: "111111111111", userName: "bob")
+            await #expect(throws: IdentityError.deleteConflict("Cannot delete entity, must delete policies first.")) {
+                try await index.deleteUser(accountID: "111111111111", name: "BOB")
+            }
+            for name in ["p", "P"] { try await index.deleteUserPolicy(accountID: "111111111111", userName: "BOB", policyName: name) }
+            try await index.deleteUser(accountID: "111111111111", name: "bOb")
+            #expect(try await index.user(accountID: "111111111111", name: "Bob") == nil)
+        },
+        Case("users are listed by name whatever its case; accounts by name in byte order") { index in
+            for (name, id) in [("beta", "111111111111"), ("Alpha", "222222222222"), ("alpha2", "333333333333")] {
+                try await index.createAccount(account(name, id: id), rootKey: key("AK" + id, id))
+            }
+            for name in ["carol", "Bob", "alice", "Dave"] { try await index.createUser(user(name, "111111111111"), maxUsersInAccount: 10) }
+            #expect(try await index.users(accountID: "111111111111").map(\.name) == ["alice", "Bob", "carol", "Dave"])
+            #expect(try await index.identityRecords(accountID: "111111111111").users.map(\.name) == ["alice", "Bob", "carol", "Dave"])
+            #expect(try await index.accounts().map(\.name) == ["Alpha", "alpha2", "beta"])
+            #expect(try await index.users(accountID: "222222222222").isEmpty)
+        },
+        Case("what is missing is reported as NoSuchEntity, and nothing changes") { index in
+            try await index.createAccount(account("alt", id: "111111111111"), rootKey: key("AK1", "111111111111"))
+            await #expect(throws: IdentityError.noSuchEntity("The account 999999999999 cannot be found.")) {
+                try await index.createUser(user("u", "999999999999"), maxUsersInAccount: 10)
+            }
+            await #expect(throws: IdentityError.noSuchEntity("The user with name ghost cannot be found.")) {
+                try await index.createAccessKey(key("G1", "111111111111", user: "ghost"))
+            }
+            await #expect(throws: IdentityError.noSuchEntity("The user with name ghost cannot be found.")) {
+                try await index.putUserPolicy(accountID: "111111111111", userName: "ghost", policyName: "p", document: "{}")
+            }
+            await #expect(throws: IdentityError.noSuchEntity("The user with name ghost cannot be found.")) {
+                try await index.deleteUser(accountID: "111111111111", name: "ghost")
+            }
+            try await index.createUser(user("u", "111111111111"), maxUsersInAccount: 10)
+            await #expect(throws: IdentityError.noSuchEntity("The user policy with name p cannot be found.")) {
+                try await index.deleteUserPolicy(accountID: "111111111111", userName: "u", policyName: "p")
+            }
+            // A user's name in another account is not this account's user.
+            await #expect(throws: IdentityError.noSuchEntity("The user with name u cannot be found.")) {
+                try await index.putUserPolicy(accountID: "222222222222", userName: "u", policyName: "p", document: "{}")
+            }
+            await #expect(throws: IdentityError.noSuchEntity("The account ghost cannot be found.")) {
+                try await index.setAccountDisabled(true, name: "ghost")
+            }
+            await #expect(throws: IdentityError.noSuchEntity("The account ghost cannot be found.")) {
+                try await index.deleteAccount(named: "ghost")
+            }
+            await #expect(throws: IdentityError.noSuchEntity("The Access Key with id NONE cannot be found.")) {
+                try await index.deleteAccessKey(id: "NONE", accountID: "111111111111", userName: nil)
+            }
+            #expect(try await index.account(named: "ghost") == nil)
+            #expect(try await index.account(id: "999999999999") == nil)
+            #expect(try await index.accessKey(id: "G1") == nil)
+            #expect(try await index.userPolicies(accountID: "111111111111", userName: "u").isEmpty)
+            #expect(try await index.identityRecords(accountID: nil).accessKeys.map(\.id) == ["AK1"])
+        },
+        Case("an account is disabled and enabled again, and keeps everything else") { index in
+            try await index.createAccount(account("alt", id: "111111111111"), rootKey: key("AK1", "111111111111"))
+            try await index.setAccountDisabled(true, name: "alt")
+            var disabled = account("alt", id: "111111111111")
+            disabled.isDisabled = true
+            #expect(try await index.account(id: "111111111111") == disabled)
+            try await index.setAccountDisabled(false, name: "alt")
+            #expect(try await index.account(named: "alt") == account("alt", id: "111111111111"))
+        },
+        Case("a master key rotation re-seals every key, roots' and users' alike, in one change") { index in
+            try await index.createAccount(account("alt", id: "111111111111"), rootKey: key("AK1", "111111111111"))
+            try await index.createUser(user("u", "111111111111"), maxUsersInAccount: 10)
+            try await index.createAccessKey(key("U1", "111111111111", user: "u"))
+            #expect(try await index.allAccessKeys().map(\.id) == ["AK1", "U1"])
+            try await index.resealAccessKeySecrets(["AK1": [7, 7, 7, 7], "U1": [8], "NONE": [1]])
+            let keys = try await index.allAccessKeys()
+            #expect(keys.map(\.sealedSecret) == [[7, 7, 7, 7], [8]])
+            #expect(keys.map(\.userName) == [nil, "u"] && keys.allSatisfy(\.isActive))
+            #expect(try await index.accessKey(id: "NONE") == nil)
         },
     ]
 
