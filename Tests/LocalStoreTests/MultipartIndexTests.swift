@@ -68,13 +68,14 @@ struct PostgresMultipartAcrossNodesTests {
 
     /// Either the part is recorded before the Complete (and the Complete takes it, or frees its blob when it leaves
     /// it out), or the upload is gone by the time it would be and it fails with noSuchUpload: never a part row or
-    /// blob reference left behind an upload that is no more.
+    /// blob reference left behind an upload that is no more. Rounds cycle through a new part 3 and part 2 uploaded
+    /// again, each kept in the object or left out of it.
     @Test("a part recorded through one node while the upload completes through the other leaves nothing behind")
     func partRacingComplete() async throws {
         try await withPostgresIndex { first, url in
             try await withPostgresIndex(url: url) { second in
                 try await first.createBucket(ObjectIndexContract.bucket("b"))
-                for round in 0..<30 {
+                for round in 0..<32 {
                     let uploadID = "u\(round)"
                     let key = "k\(round)"
                     try await first.createUpload(Contract.makeUpload(uploadID, key: key))
@@ -82,42 +83,90 @@ struct PostgresMultipartAcrossNodesTests {
                         _ = try await first.putPart(
                             Contract.makePart(number, blob: "p\(number)-\(round)"), bucket: "b", key: key, uploadID: uploadID, source: nil)
                     }
+                    let number = round % 4 < 2 ? 3 : 2
+                    let keepsIt = round.isMultiple(of: 2)
                     let late = BlobID("late-\(round)")
-                    // Odd rounds leave part 3 out of the object, so a part that landed must be freed by the Complete.
-                    let kept = round.isMultiple(of: 2) ? [1, 2, 3] : [1, 2]
+                    let earlier = BlobID("p2-\(round)")
                     async let partOutcome: Result<IndexChange, any Error> = {
                         do {
                             return .success(try await second.putPart(
-                                Contract.makePart(3, blob: late.rawValue), bucket: "b", key: key, uploadID: uploadID, source: nil))
+                                Contract.makePart(number, blob: late.rawValue), bucket: "b", key: key, uploadID: uploadID, source: nil))
                         } catch {
                             return .failure(error)
                         }
                     }()
                     async let completion = first.completeUpload(
                         bucket: "b", key: key, uploadID: uploadID, condition: .always, fingerprint: "f",
-                        assemble: Contract.assembling(kept))
+                        assemble: Contract.assembling([1, 2, 3].filter { keepsIt || $0 != number }))
                     let (record, change) = try await completion
                     let landed: Bool
                     switch await partOutcome {
                     case .success(let put):
                         landed = true
-                        #expect(put.freedBlobs.isEmpty)
+                        #expect(put.freedBlobs == (number == 2 ? [earlier] : []), "round \(round)")
                     case .failure(let error):
                         landed = false
                         #expect(error as? StoreError == .noSuchUpload, "round \(round): \(error)")
                     }
                     let inObject = record.segments.contains { $0.blobID == late }
-                    let freed = change.freedBlobs.contains(late)
-                    #expect(record.etag == (landed ? "1,2,3" : "1,2"), "round \(round): the Complete saw every part that landed")
-                    #expect(inObject == (landed && kept.contains(3)), "round \(round)")
-                    #expect(freed == (landed && !kept.contains(3)), "round \(round)")
+                    #expect(record.etag == (landed && number == 3 ? "1,2,3" : "1,2"), "round \(round): the Complete saw every part that landed")
+                    #expect(inObject == (landed && keepsIt), "round \(round)")
+                    #expect(change.freedBlobs.contains(late) == (landed && !keepsIt), "round \(round)")
+                    // Part 2's first blob stays only in an object that took it.
+                    let earlierKept = number == 3 || (!landed && keepsIt)
+                    #expect(record.segments.contains { $0.blobID == earlier } == earlierKept, "round \(round)")
                     for node in [first, second] {
                         #expect(try await node.isBlobReferenced(late) == inObject, "round \(round)")
+                        #expect(try await node.isBlobReferenced(earlier) == earlierKept, "round \(round)")
                         await #expect(throws: StoreError.noSuchUpload) {
                             try await node.parts(bucket: "b", key: key, uploadID: uploadID, after: 0, limit: 10)
                         }
                         let gone = try await node.upload(bucket: "b", key: key, uploadID: uploadID)
                         #expect(gone == nil)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("the same upload completed through both nodes at once: one Complete wins, the other finds its receipt")
+    func completeTwice() async throws {
+        try await withPostgresIndex { first, url in
+            try await withPostgresIndex(url: url) { second in
+                try await first.createBucket(ObjectIndexContract.bucket("b"))
+                for round in 0..<16 {
+                    let uploadID = "u\(round)"
+                    let key = "k\(round)"
+                    try await first.createUpload(Contract.makeUpload(uploadID, key: key))
+                    for number in 1...2 {
+                        _ = try await second.putPart(
+                            Contract.makePart(number, blob: "p\(number)-\(round)"), bucket: "b", key: key, uploadID: uploadID, source: nil)
+                    }
+                    let outcomes = await withTaskGroup(of: Result<ObjectRecord, StoreError>.self) { group in
+                        for node in [first, second] {
+                            group.addTask {
+                                do {
+                                    return .success(try await node.completeUpload(
+                                        bucket: "b", key: key, uploadID: uploadID, condition: .always, fingerprint: "f-\(round)",
+                                        assemble: Contract.assembling([1, 2])).0)
+                                } catch {
+                                    return .failure(error as? StoreError ?? .ioFailure("\(error)"))
+                                }
+                            }
+                        }
+                        return await group.reduce(into: [Result<ObjectRecord, StoreError>]()) { $0.append($1) }
+                    }
+                    let winners = outcomes.compactMap { try? $0.get() }
+                    #expect(winners.count == 1, "round \(round): \(outcomes)")
+                    for outcome in outcomes {
+                        if case .failure(let error) = outcome { #expect(error == .noSuchUpload, "round \(round)") }
+                    }
+                    let winner = try #require(winners.first)
+                    for node in [first, second] {
+                        let receipt = try #require(try await node.completedUpload(bucket: "b", key: key, uploadID: uploadID))
+                        #expect(receipt.fingerprint == "f-\(round)" && receipt.etag == winner.etag)
+                        #expect(try await node.object(bucket: "b", key: key) == winner)
+                        for number in 1...2 { #expect(try await node.isBlobReferenced(BlobID("p\(number)-\(round)"))) }
                     }
                 }
             }
