@@ -14,6 +14,8 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 
+from cluster_helpers import settle
+
 
 def client_for(server, access_key: str, secret_key: str, service: str = "s3", **config):
     return boto3.client(service, endpoint_url=server.endpoint, region_name=server.region, aws_access_key_id=access_key,
@@ -39,6 +41,7 @@ def admin(binary, server, *args: str, check: bool = True) -> subprocess.Complete
                           text=True, timeout=60)
     if check and proc.returncode != 0:
         pytest.fail(f"martlet admin {' '.join(args)} failed: {proc.stderr}", pytrace=False)
+    settle(server)
     return proc
 
 

@@ -71,6 +71,7 @@ def test_only_the_operator_administers_accounts(martlet_bin, server, other_accou
         other_account.s3.create_bucket(Bucket="_martlet")
 
 
+@pytest.mark.single_node(reason="reads the SQLite index file of the data folder")
 def test_offline_admin_and_sealed_secrets_survive_restart(martlet_bin, server_factory):
     srv = server_factory.start("accounts")
     iam = client_for(srv, srv.access_key, srv.secret_key, "iam")

@@ -504,6 +504,7 @@ def test_abort_leaves_existing_object(s3, bucket):
 
 
 @pytest.mark.martlet  # looks inside the data folder
+@pytest.mark.single_node(reason="a freed blob's file must be unlinked at once; a cluster keeps it for --blob-grace (another node may be reading it)")
 def test_abort_frees_disk(server_factory):
     srv = server_factory.start("mpu-abort-gc")
     s3 = make_client(srv)
@@ -520,6 +521,7 @@ def test_abort_frees_disk(server_factory):
 
 
 @pytest.mark.martlet  # looks inside the data folder
+@pytest.mark.single_node(reason="a freed blob's file must be unlinked at once; a cluster keeps it for --blob-grace (another node may be reading it)")
 def test_unlisted_parts_and_deleted_multipart_object_free_disk(server_factory):
     srv = server_factory.start("mpu-complete-gc")
     s3 = make_client(srv)

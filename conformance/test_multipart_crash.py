@@ -192,6 +192,7 @@ def _succeeded(result: dict, root_tag: bytes) -> bool:
 
 
 @pytest.mark.timeout(400)
+@pytest.mark.single_node(reason="checks tmp/ and blobs/ hold no leftovers after a restart; a cluster keeps freed blobs for --blob-grace")
 def test_kill_9_during_complete_multipart_upload(server_factory):
     srv = server_factory.start("mpu-crash-complete")
     s3 = _client(srv)
@@ -246,6 +247,7 @@ def test_kill_9_during_complete_multipart_upload(server_factory):
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.single_node(reason="checks tmp/ and blobs/ hold no leftovers after a restart; a cluster keeps freed blobs for --blob-grace")
 def test_kill_9_during_upload_part_copy(server_factory):
     srv = server_factory.start("mpu-crash-copy")
     s3 = _client(srv)
@@ -294,6 +296,7 @@ def test_kill_9_during_upload_part_copy(server_factory):
     _assert_no_leftovers(srv)
 
 
+@pytest.mark.single_node(reason="checks tmp/ and blobs/ hold no leftovers after a restart; a cluster keeps freed blobs for --blob-grace")
 def test_pending_uploads_survive_kill_9(server_factory):
     srv = server_factory.start("mpu-crash-pending")
     s3 = _client(srv)

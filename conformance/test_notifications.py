@@ -216,6 +216,7 @@ def test_events_pending_at_kill_9_are_delivered_after_restart(server_factory, we
     assert keys == {f"k{i}" for i in range(15)}
 
 
+@pytest.mark.single_node(reason="drives `martlet admin events --data` on the data folder, which has no index in a cluster")
 def test_dead_letter_list_and_retry(server_factory, webhook, martlet_bin):
     srv = start(server_factory, webhook, "--event-max-age", "1", "--event-max-backoff", "0.2")
     s3 = make_client(srv)
