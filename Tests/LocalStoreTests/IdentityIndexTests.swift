@@ -194,6 +194,14 @@ struct IdentityIndexTests {
             try await index.deleteUser(accountID: "111111111111", name: "bOb")
             #expect(try await index.user(accountID: "111111111111", name: "Bob") == nil)
         },
+        Case("only ASCII letters fold: names that differ in the case of other letters are different users") { index in
+            try await index.createAccount(account("alt", id: "111111111111"), rootKey: key("AK1", "111111111111"))
+            try await index.createUser(user("Éa", "111111111111"), maxUsersInAccount: 10)
+            try await index.createUser(user("éA", "111111111111"), maxUsersInAccount: 10)
+            #expect(try await index.user(accountID: "111111111111", name: "ÉA")?.userID == user("Éa", "111111111111").userID)
+            #expect(try await index.user(accountID: "111111111111", name: "éa")?.userID == user("éA", "111111111111").userID)
+            #expect(try await index.users(accountID: "111111111111").map(\.name) == ["Éa", "éA"])
+        },
         Case("users are listed by name whatever its case; accounts by name in byte order") { index in
             for (name, id) in [("beta", "111111111111"), ("Alpha", "222222222222"), ("alpha2", "333333333333")] {
                 try await index.createAccount(account(name, id: id), rootKey: key("AK" + id, id))
