@@ -128,6 +128,7 @@ extension PostgresIndex: VersionIndex {
         stored.versionID = state == nil ? nil : VersionID.null
         var dropped: [BlobSegment] = current?.segments ?? []
         if state == .suspended {
+            try await lockCurrentRow(bucket: record.bucket, key: encoded.key, session)
             dropped += try await removeVersionRow(
                 bucket: record.bucket, key: encoded.key, versionID: VersionID.null, bypassGovernance: false, session)?.segments ?? []
         }
@@ -175,6 +176,7 @@ extension PostgresIndex: VersionIndex {
             guard versionID == VersionID.null else { return IndexChange() }
             return try await deleteCurrent(bucket: bucket, key: key, versioning: nil, session)
         }
+        try await lockCurrentRow(bucket: bucket, key: keyBytes, session)
         let latest = try await latestVersionRecord(bucket: bucket, key: keyBytes, session)
         guard let removed = try await removeVersionRow(
             bucket: bucket, key: keyBytes, versionID: versionID, bypassGovernance: bypassGovernance, session)
@@ -192,6 +194,14 @@ extension PostgresIndex: VersionIndex {
         }
         try await queueForLifecycle(bucket: bucket, key: keyBytes, session)
         return IndexChange(replaced: removed, freedBlobs: try await dropReferences(to: dropped, session))
+    }
+
+    /// Locks the key's current row, if it has one. Every write that changes both rows of a key changes `objects` before
+    /// `versions` (a metadata change, a delete), so the paths that would otherwise touch a version row first (removing a
+    /// version, replacing a Suspended bucket's null version) take this lock first: two nodes writing one key then wait
+    /// for each other instead of deadlocking, which PostgreSQL breaks only after `deadlock_timeout` (1 s by default).
+    static func lockCurrentRow(bucket: String, key: ByteBuffer, _ session: Session) async throws {
+        try await session.execute("SELECT 1 FROM objects WHERE bucket = \(bucket) AND key = \(key) FOR UPDATE")
     }
 
     /// Appends `record` as the newest version of its key, counting its references; with `assignID`, gives it a new

@@ -109,3 +109,52 @@ struct PostgresObjectLockIndexTests {
         try await withPostgresIndex { index, _ in try await check.check(index) }
     }
 }
+
+/// A lock placed through one node and a delete of the same version through another (two pools on one database):
+/// whichever commits first decides, and never both succeed.
+@Suite("PostgreSQL index: object lock across nodes", .enabled(if: PostgresTestServer.url != nil, "needs MARTLET_TEST_POSTGRES (make test provides it)"))
+struct PostgresObjectLockAcrossNodesTests {
+    @Test("a legal hold or a COMPLIANCE retention set through one node while the version is deleted through the other: one or the other")
+    func lockRacingDelete() async throws {
+        try await withPostgresIndex { first, url in
+            try await withPostgresIndex(url: url) { second in
+                try await first.createBucket(ObjectLockIndexContract.lockBucket("b"))
+                for round in 0..<30 {
+                    let key = "k\(round)"
+                    // Even rounds: GOVERNANCE that the delete bypasses, against a legal hold. Odd rounds: no lock at all,
+                    // against a COMPLIANCE retention.
+                    let holds = round.isMultiple(of: 2)
+                    var record = ObjectLockIndexContract.locked(key, holds ? .governance : nil)
+                    record.segments = [BlobSegment(blobID: BlobID("blob-\(round)"), size: 3)]
+                    let stored = try #require(try await first.putObject(record, condition: .always, source: nil).stored)
+                    let versionID = stored.versionName
+                    let retention = ObjectRetention(mode: .compliance, retainUntil: Date().addingTimeInterval(3600))
+                    async let locking = holds
+                        ? first.setLegalHold(true, bucket: "b", key: key, versionID: versionID)
+                        : first.setRetention(retention, bucket: "b", key: key, versionID: versionID, bypassGovernance: false)
+                    async let deleting: Result<IndexChange, any Error> = {
+                        do {
+                            return .success(try await second.deleteVersion(bucket: "b", key: key, versionID: versionID, bypassGovernance: true))
+                        } catch {
+                            return .failure(error)
+                        }
+                    }()
+                    let (locked, deleted) = try await (locking, deleting)
+                    let remaining = try await second.objectVersion(bucket: "b", key: key, versionID: versionID)
+                    switch deleted {
+                    case .success(let change):
+                        #expect(locked == nil, "round \(round): the lock was set on a version deleted at the same time")
+                        #expect(change.replaced?.versionID == stored.versionID)
+                        #expect(remaining == nil)
+                        #expect(try await first.isBlobReferenced(BlobID("blob-\(round)")) == false)
+                    case .failure(let error):
+                        #expect(error as? StoreError == .objectLocked, "round \(round): \(error)")
+                        #expect(locked != nil)
+                        #expect(remaining?.metadata.isLocked(at: Date(), bypassGovernance: true) == true, "round \(round)")
+                        #expect(try await first.object(bucket: "b", key: key) == remaining)
+                    }
+                }
+            }
+        }
+    }
+}
