@@ -172,4 +172,51 @@ struct PostgresMultipartAcrossNodesTests {
             }
         }
     }
+
+    /// A bucket deleted through one node takes with it every upload and part the other node recorded before the
+    /// delete; what the other node tries after it fails, so no upload, part or blob reference outlives the bucket.
+    @Test("a part and an upload recorded through one node while the bucket is deleted through the other leave nothing behind")
+    func uploadRacingBucketDelete() async throws {
+        try await withPostgresIndex { first, url in
+            try await withPostgresIndex(url: url) { second in
+                for round in 0..<20 {
+                    let bucket = "b\(round)"
+                    try await first.createBucket(ObjectIndexContract.bucket(bucket))
+                    try await first.createUpload(Contract.makeUpload("u\(round)", bucket: bucket))
+                    _ = try await first.putPart(Contract.makePart(1, blob: "p1-\(round)"), bucket: bucket, key: "k", uploadID: "u\(round)", source: nil)
+                    let late = BlobID("late-\(round)")
+                    async let partOutcome: Bool = {
+                        do {
+                            _ = try await second.putPart(
+                                Contract.makePart(2, blob: late.rawValue), bucket: bucket, key: "k", uploadID: "u\(round)", source: nil)
+                            return true
+                        } catch {
+                            #expect(error as? StoreError == .noSuchUpload, "round \(round): \(error)")
+                            return false
+                        }
+                    }()
+                    async let uploadOutcome: Bool = {
+                        do {
+                            try await second.createUpload(Contract.makeUpload("v\(round)", key: "other", bucket: bucket))
+                            return true
+                        } catch {
+                            #expect(error as? StoreError == .noSuchBucket, "round \(round): \(error)")
+                            return false
+                        }
+                    }()
+                    async let freed = first.deleteBucket(named: bucket)
+                    let (partLanded, _, freedBlobs) = try await (partOutcome, uploadOutcome, freed)
+                    #expect(Set(freedBlobs) == Set([BlobID("p1-\(round)")] + (partLanded ? [late] : [])), "round \(round)")
+                    for node in [first, second] {
+                        #expect(try await node.isBlobReferenced(late) == false, "round \(round)")
+                        #expect(try await node.bucket(named: bucket) == nil)
+                    }
+                    // Created again, the bucket has no upload from before.
+                    try await second.createBucket(ObjectIndexContract.bucket(bucket))
+                    #expect(try await first.uploads(bucket: bucket, range: Contract.everything, after: nil, limit: 10).isEmpty, "round \(round)")
+                    #expect(try await first.upload(bucket: bucket, key: "other", uploadID: "v\(round)") == nil)
+                }
+            }
+        }
+    }
 }
