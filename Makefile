@@ -15,10 +15,12 @@ serve: setup build
 ## (each target replays its committed inputs, then a fixed number of runs from a fixed seed: the same on every
 ## machine, so it fails only for what the code brought), the conformance suite against the release binary, then the
 ## core of ceph/s3-tests held to conformance/s3tests-expected.txt.
-## `swift test -c release` builds and links .build/release/martlet too, so the code is compiled once.
+## `swift test -c release` builds and links .build/release/martlet too, so the code is compiled once. It runs beside a
+## throwaway PostgreSQL server (scripts/with-postgres.sh), against which the PostgreSQL index passes the same storage
+## contracts as SQLite's.
 test: setup
 	./scripts/setup.sh --python
-	$(SWIFT) test -c release
+	./scripts/with-postgres.sh $(SWIFT) test -c release
 	./scripts/fuzz.sh --smoke
 	.venv/bin/python -m pytest conformance
 	./scripts/setup.sh --s3tests
@@ -31,7 +33,7 @@ build:
 	$(SWIFT) build -c release --product martlet
 
 unit:
-	$(SWIFT) test -c release
+	./scripts/with-postgres.sh $(SWIFT) test -c release
 
 conformance:
 	./scripts/setup.sh --python

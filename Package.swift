@@ -122,7 +122,8 @@ let package = Package(
         .executableTarget(
             name: "martlet",
             dependencies: [
-                "S3API", "S3Wire", "LocalStore", "ObjectStore", "S3Auth", "Digest", "Lifecycle", "Notifications", "CMartletSystem",
+                "S3API", "S3Wire", "LocalStore", "PostgresIndex", "ObjectStore", "S3Auth", "Digest", "Lifecycle", "Notifications",
+                "CMartletSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

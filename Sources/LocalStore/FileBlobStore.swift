@@ -36,19 +36,26 @@ public final class FileBlobStore: BlobStore {
     ///   - threadPool: Runs every blocking file call. NIO's shared blocking pool by default.
     ///   - allocator: Allocates the buffers readers return.
     ///   - faults: Makes chosen file calls fail, for tests of a failing disk.
+    ///   - temporaryFolder: Where blobs are written before they are committed, under `directory`: `tmp`, or in a
+    ///     folder several nodes share, one of their own (`tmp/nodes/<node>`), so a node clearing its interrupted
+    ///     uploads at start-up never touches another's in flight. It must be on the same filesystem as `blobs/`.
     /// - Throws: ``StoreError/ioFailure(_:)`` if a folder cannot be created.
     public init(
         directory: String, threadPool: NIOThreadPool = .singleton, allocator: ByteBufferAllocator = ByteBufferAllocator(),
-        faults: (any DiskFaultInjector)? = nil
+        faults: (any DiskFaultInjector)? = nil, temporaryFolder: String = "tmp"
     ) throws {
         self.faults = faults
         self.directory = directory
         self.blobsDirectory = directory + "/blobs"
-        self.temporaryDirectory = directory + "/tmp"
+        self.temporaryDirectory = directory + "/" + temporaryFolder
         self.threadPool = threadPool
         self.allocator = allocator
         try POSIX.makeDirectory(blobsDirectory)
-        try POSIX.makeDirectory(temporaryDirectory)
+        var folder = directory
+        for component in temporaryFolder.split(separator: "/") {
+            folder += "/" + component
+            try POSIX.makeDirectory(folder)
+        }
         try POSIX.syncDirectory(directory)
     }
 

@@ -42,6 +42,15 @@ public final class SQLiteIndex: ObjectIndex {
             // WAL's default (NORMAL) may lose the last commits on power loss; an acknowledged PUT must not.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if FileManager.default.fileExists(atPath: folder + "/" + Self.clusterMarker) {
+            // An SQLite index here would know none of the cluster's objects: a server would sweep their blobs as
+            // orphans, an admin command would act on an empty index.
+            throw StoreError.ioFailure("""
+                \(folder) is the shared folder of nodes whose index is in PostgreSQL (see \(Self.clusterMarker) there): \
+                pass the same --index postgres://… to this command, or use another folder
+                """)
+        }
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -52,6 +61,10 @@ public final class SQLiteIndex: ObjectIndex {
         database = pool
         groupCommit = GroupCommit(database: pool)
     }
+
+    /// The file a cluster node writes in the data folder it shares with other nodes; an SQLite index refuses to open
+    /// beside it.
+    public static let clusterMarker = "CLUSTER"
 
     /// Closes the database. Later calls fail with ``StoreError/ioFailure(_:)``.
     public func close() throws {

@@ -10,8 +10,12 @@ struct DataFolderLock {
     private let descriptor: CInt
 
     /// Takes the lock, or throws ``AdminFailure`` naming who would hold it.
-    init(dataDirectory: String, purpose: String) throws {
-        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("server.lock").path
+    /// - Parameter file: The lock file under the folder: `server.lock` for the one server of a folder, or a node's own
+    ///   (`nodes/<node>.lock`) where several nodes share it.
+    init(dataDirectory: String, file: String = "server.lock", purpose: String) throws {
+        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent(file).path
+        try? FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AdminFailure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Lifecycle
 import LocalStore
+import PostgresIndex
 import Metrics
 import Notifications
 import Prometheus
@@ -105,6 +106,15 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "The longest wait, in seconds, between retries of an event whose target fails (default 60).")
     var eventMaxBackoff: Double?
 
+    @Option(help: "Keep the index in PostgreSQL, postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=disable|prefer|require|verify-full], shared by several nodes over one shared --data folder (see README \"Several nodes\"). Without it: SQLite in the data folder.")
+    var index: String?
+
+    @Option(help: "This node's name among several (letters, digits, . _ -; default: the host name and port). Only with --index.")
+    var nodeId: String?
+
+    @Option(help: "Seconds a freed blob's file is kept in cluster mode, for reads another node may still be making (default 3600).")
+    var blobGrace: Double?
+
     @Option(help: "IAM users one account may hold (default 5000, AWS's quota); CreateUser past it fails with 409 LimitExceeded.")
     var maxUsersPerAccount: Int?
 
@@ -113,7 +123,7 @@ struct ServerCommand: AsyncParsableCommand {
         "address", "data", "region", "domain", "certs-dir", "access-key", "secret-key", "lifecycle-day-seconds",
         "header-timeout", "idle-timeout", "body-timeout", "max-connections", "bucket-defaults", "website-address",
         "website-domain", "log-level", "log-format", "access-log", "metrics-token", "metrics-public", "event-max-age",
-        "event-max-backoff", "max-users-per-account",
+        "event-max-backoff", "max-users-per-account", "index", "node-id", "blob-grace",
     ]
 
     func run() async throws {
@@ -138,11 +148,29 @@ struct ServerCommand: AsyncParsableCommand {
         // File I/O gets its own threads: an fsync waiting on the disk must not stall other requests' reads.
         let ioThreads = NIOThreadPool(numberOfThreads: 16)
         ioThreads.start()
-        let local = try LocalStorage.open(directory: data, threadPool: ioThreads)
-        // Held until the process ends: one server per data folder, and no offline key rotation under it.
-        let folderLock = try DataFolderLock(dataDirectory: data, purpose: "stop it before starting another on the same folder")
-        defer { withExtendedLifetime(folderLock) {} }
-        let storage = Storage(index: local.index, blobs: local.blobs)
+        // The master key is read before the index: in cluster mode a node whose key cannot open the cluster's
+        // secrets must refuse to start.
+        let masterKey = try MasterKey.load(dataDirectory: data)
+        var postgres: (index: PostgresIndex, pool: Task<Void, Never>)? = nil
+        let backend: ServerBackend
+        if let url = resolved.index {
+            let nodeID = resolved.nodeID ?? Self.defaultNodeID(port: listen.port)
+            let (made, index) = try await ServerBackend.cluster(
+                url: url, data: data, nodeID: nodeID, address: "\(listen.host):\(listen.port)", masterKey: masterKey,
+                blobGrace: .seconds(resolved.blobGrace), threads: ioThreads, logger: logger)
+            let pool = Task { await index.run() }
+            postgres = (index, pool)
+            try await index.migrate()
+            try await ClusterKeyCheck.verify(masterKey: masterKey, index: index)
+            backend = made
+        } else {
+            backend = try ServerBackend.embedded(data: data, threads: ioThreads, startedAt: startedAt, logger: logger)
+        }
+        defer {
+            backend.hold()
+            postgres?.pool.cancel()
+        }
+        let storage = backend.storage
         let givenAccessKey = resolved.accessKey
         let givenSecretKey = resolved.secretKey
         let credentials = try DevelopmentCredentials.resolve(
@@ -153,14 +181,13 @@ struct ServerCommand: AsyncParsableCommand {
             (certificateChain: dir + "/public.crt", privateKey: dir + "/private.key")
         }
         // The start-up credentials are the operator's root key: the first account's, which manages the others.
-        let masterKey = try MasterKey.load(dataDirectory: data)
         if masterKey.isRotating {
             logger.warning("a master key rotation is unfinished: stop the server and run `martlet admin kms rotate --data \(data)`")
         }
         let directory = IdentityDirectory(
-            index: local.index, masterKey: masterKey, quotas: IdentityQuotas(usersPerAccount: resolved.maxUsersPerAccount))
+            index: backend.identities, masterKey: masterKey, quotas: IdentityQuotas(usersPerAccount: resolved.maxUsersPerAccount))
         let operatorAccount = try await directory.bootstrapOperator(accessKey: credentials.accessKey, secretKey: credentials.secretKey)
-        let keyring = Keyring(masterKey: masterKey, keys: local.index, region: region, accountID: operatorAccount.id)
+        let keyring = Keyring(masterKey: masterKey, keys: backend.kmsKeys, region: region, accountID: operatorAccount.id)
         var settings = S3ServerConfiguration(
             host: listen.host, port: listen.port, region: region, domain: resolved.domain, tls: tls, directory: directory,
             keyring: keyring)
@@ -195,27 +222,32 @@ struct ServerCommand: AsyncParsableCommand {
             // Unbuffered, so scripts waiting for the banner see it at once.
             FileHandle.standardOutput.write(Data("""
                 Martlet is serving S3 at \(scheme)://\(listen.host):\(port)  (region \(configuration.region))
-                  data folder: \(data)
+                  \(backend.describe)
                   AWS_ACCESS_KEY_ID=\(credentials.accessKey)
                   AWS_SECRET_ACCESS_KEY=\(shownSecret)
                   aws --endpoint-url \(scheme)://\(listen.host):\(port) s3 ls
 
                 """.utf8))
         }
-        let sweep = OrphanSweep(local: local, storage: storage, startedAt: startedAt, logger: logger)
+        let coordinator = backend.coordinator
         let lifecycle = LifecycleService(storage: storage, daySeconds: resolved.lifecycleDaySeconds, logger: logger)
         var policy = DeliveryPolicy()
         policy.maxAge = resolved.eventMaxAge
         policy.maxBackoff = resolved.eventMaxBackoff
-        let delivery = try DeliveryService(index: local.index, targets: targets, region: region, policy: policy, logger: logger)
+        let delivery = try DeliveryService(index: backend.notifications, targets: targets, region: region, policy: policy, logger: logger)
         for target in targets { logger.info("notification target \(target.arn(region: region))") }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: server),
-            .init(service: sweep, successTerminationBehavior: .ignore),
-            .init(service: lifecycle),
-            .init(service: delivery),
+            .init(service: LeasedService(lease: "blob-collection", coordinator: coordinator, service: backend.collector),
+                  successTerminationBehavior: .ignore),
+            .init(service: LeasedService(lease: "lifecycle", coordinator: coordinator, service: lifecycle)),
+            .init(service: LeasedService(lease: "event-delivery", coordinator: coordinator, service: delivery)),
             .init(service: MemoryRelease()),
         ]
+        if let cluster = coordinator as? PostgresCluster {
+            services.insert(.init(service: cluster), at: 0)
+            services.append(.init(service: s3Server.followClusterChanges(cluster)))
+        }
         if let website = resolved.websiteAddress {
             services.append(.init(service: s3Server.makeWebsiteService(host: website.host, port: website.port)))
             logger.info("serving bucket websites at http://\(website.host):\(website.port)")

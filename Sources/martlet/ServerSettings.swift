@@ -30,6 +30,9 @@ struct ServerSettings {
     var eventMaxAge: Double
     var eventMaxBackoff: Double
     var maxUsersPerAccount: Int
+    var index: String?
+    var nodeID: String?
+    var blobGrace: Double
     var targets: [TargetSpec]
     var declared: DeclaredState
 }
@@ -66,6 +69,9 @@ extension ServerCommand {
             eventMaxBackoff: try sources.pick(eventMaxBackoff, "event-max-backoff", Self.positive) ?? 60,
             maxUsersPerAccount: try sources.pick(
                 maxUsersPerAccount, "max-users-per-account", { Int($0).flatMap { $0 > 0 ? $0 : nil } }) ?? 5_000,
+            index: try sources.pick(index, "index", { $0.isEmpty ? nil : $0 }),
+            nodeID: try sources.pick(nodeId, "node-id", { $0.isEmpty ? nil : $0 }),
+            blobGrace: try sources.pick(blobGrace, "blob-grace", Self.positive) ?? 3_600,
             targets: try notificationTargets(file: file, environment: environment),
             declared: file?.declared ?? DeclaredState())
         if let websiteDomain = settings.websiteDomain, let domain = settings.domain, websiteDomain.lowercased() == domain.lowercased() {
@@ -74,6 +80,12 @@ extension ServerCommand {
         }
         if (settings.accessKey == nil) != (settings.secretKey == nil) {
             throw ValidationError("access-key and secret-key go together")
+        }
+        if settings.nodeID != nil && settings.index == nil {
+            throw ValidationError("--node-id names a node of a cluster: it needs --index postgres://…")
+        }
+        if let url = settings.index, !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
+            throw ValidationError("--index must be a postgres:// URL (without it, the index is SQLite in the data folder)")
         }
         if settings.maxUsersPerAccount <= 0 { throw ValidationError("--max-users-per-account must be at least 1") }
         return settings

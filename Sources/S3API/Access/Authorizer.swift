@@ -10,7 +10,7 @@ import Synchronization
 final class Authorizer: Sendable {
     let directory: IdentityDirectory
     let index: any StorageIndex
-    private let buckets = BucketAccessCache()
+    let buckets = BucketAccessCache()
 
     init(directory: IdentityDirectory, index: any StorageIndex) {
         self.directory = directory
@@ -250,6 +250,13 @@ final class BucketAccessCache: Sendable {
         state.withLock { state in
             state.generation &+= 1
             state.entries[name] = nil
+        }
+    }
+
+    func invalidateAll() {
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries.removeAll(keepingCapacity: true)
         }
     }
 }

@@ -101,6 +101,11 @@ public final class IdentityDirectory: CredentialStore, Sendable {
         try await changes.run { try await loadAll() }
     }
 
+    /// Reads one account's rows again (another node changed them).
+    public func reload(accountID: String) async throws {
+        try await changes.run { try await loadAccount(accountID) }
+    }
+
     /// Reads everything into a new snapshot; only inside a change.
     func loadAll() async throws {
         let records = try await index.identityRecords(accountID: nil)

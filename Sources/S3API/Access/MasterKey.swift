@@ -49,9 +49,12 @@ public struct MasterKey: Sendable {
         if let data = FileManager.default.contents(atPath: path) {
             return try parse(String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline), source: path)
         }
+        try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let key = MasterKey(bytes: KeyEnvelope.randomKey())
-        try key.write(to: dataDirectory)
-        return key
+        // Never over an existing file: nodes sharing a folder may start together, and all must end up with one key.
+        if try key.write(to: dataDirectory, replacing: false) { return key }
+        guard let data = FileManager.default.contents(atPath: path) else { throw Failure.unreadable(path) }
+        return try parse(String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline), source: path)
     }
 
     static func keyFile(_ dataDirectory: String) -> String {
@@ -69,19 +72,34 @@ public struct MasterKey: Sendable {
 
     /// Writes the key file (current key first), aside and renamed, so a crash never leaves a half-written key;
     /// 0600 from the start.
-    func write(to dataDirectory: String) throws {
+    /// Writes the key file durably; without `replacing`, only if there is none yet (returns false if there was).
+    @discardableResult
+    func write(to dataDirectory: String, replacing: Bool = true) throws -> Bool {
         let path = Self.keyFile(dataDirectory)
         let text = ([bytes] + previous).map { Data($0).base64EncodedString() + "\n" }.joined()
-        let temporary = path + ".tmp"
+        // A name of its own when another process may be writing the same file at once.
+        let temporary = replacing ? path + ".tmp" : path + ".tmp-\(UUID().uuidString)"
         try? FileManager.default.removeItem(atPath: temporary)
         guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw Failure.unreadable(path)
         }
         let fd = Glibc.open(temporary, O_RDONLY)
         if fd >= 0 { _ = fsync(fd); close(fd) }
-        guard rename(temporary, path) == 0 else { throw Failure.unreadable(path) }
+        if replacing {
+            guard rename(temporary, path) == 0 else { throw Failure.unreadable(path) }
+        } else {
+            // link(2) fails if the name exists, where rename would replace it.
+            let linked = link(temporary, path) == 0
+            let failure = errno
+            unlink(temporary)
+            if !linked {
+                if failure == EEXIST { return false }
+                throw Failure.unreadable(path)
+            }
+        }
         let folder = Glibc.open(dataDirectory, O_RDONLY | O_DIRECTORY)
         if folder >= 0 { _ = fsync(folder); close(folder) }
+        return true
     }
 
     /// Every key this ring opens with, current first.
@@ -122,6 +140,14 @@ public struct MasterKey: Sendable {
 
     /// Names the current key in the envelopes it seals (``KeyEnvelope/reference``) without revealing it.
     var fingerprint: [UInt8] { fingerprints[0] }
+
+    /// The current key's fingerprint as hex: what several nodes compare to be sure they share the key.
+    public var fingerprintText: String { fingerprint.map { String(format: "%02x", $0) }.joined() }
+
+    /// Whether one of this ring's keys has the fingerprint ``fingerprintText`` printed.
+    public func recognizes(fingerprintText text: String) -> Bool {
+        fingerprints.contains { $0.map { String(format: "%02x", $0) }.joined() == text }
+    }
 
     static func fingerprint(of key: [UInt8]) -> [UInt8] {
         Array(SHA256.hash(Array("martlet master key fingerprint".utf8) + key).prefix(KeyEnvelope.referenceSize))

@@ -149,6 +149,15 @@ public final class Keyring: Sendable {
         return KeyName(account: nil, lookup: String(recorded[slash.upperBound...]))
     }
 
+    /// Forgets every key record and parsed policy (another node changed a key); opened material stays, as a key's
+    /// material never changes.
+    public func forgetKeys() {
+        known.withLock { known in
+            known.byID.removeAll(keepingCapacity: true)
+            known.policies.removeAll(keepingCapacity: true)
+        }
+    }
+
     private func remember(_ key: KMSKey) {
         known.withLock { known in
             if known.byID.count >= Self.knownLimit { known.byID.removeAll(keepingCapacity: true) }

@@ -66,6 +66,10 @@ final class LifecycleCache: Sendable {
     func forget(_ bucket: String) {
         _ = entries.withLock { $0.removeValue(forKey: bucket) }
     }
+
+    func forgetAll() {
+        entries.withLock { $0.removeAll(keepingCapacity: true) }
+    }
 }
 
 extension HTTPField.Name {
