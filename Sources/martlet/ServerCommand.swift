@@ -197,7 +197,16 @@ struct ServerCommand: AsyncParsableCommand {
         settings.dataDirectory = data
         // Counters and histograms go through swift-metrics into one Prometheus registry, read by /_martlet/metrics.
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var metricsFactory = PrometheusMetricsFactory(registry: registry)
+        if let node = backend.nodeID {
+            // Every node's counters carry its name, so a scraper of several nodes can tell (and sum) them.
+            let sanitize = metricsFactory.nameAndLabelSanitizer
+            metricsFactory.nameAndLabelSanitizer = { name, labels in
+                let (name, labels) = sanitize(name, labels)
+                return (name, labels + [("node", node)])
+            }
+        }
+        MetricsSystem.bootstrap(metricsFactory)
         settings.metricsRegistry = registry
         settings.metricsToken = resolved.metricsToken
         settings.metricsPublic = resolved.metricsPublic
