@@ -198,6 +198,7 @@ def test_sse_c_over_plain_http_is_refused(s3, bucket):
 
 
 @pytest.mark.parametrize("size", [5_000, 500_000], ids=["read-whole", "streamed"])
+@pytest.mark.single_node(reason="reads the serving process's log for the integrity failure")
 def test_tampered_blob_is_detected(server_factory, size):
     srv = server_factory.start("tamper")
     client = make_client(srv, retries={"max_attempts": 1, "mode": "standard"})

@@ -56,6 +56,7 @@ def account_b(martlet_bin, server):
     empty_and_delete(account.s3, name)
 
 
+@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
 def test_another_account_cannot_encrypt_with_a_key_by_alias_id_or_arn(martlet_bin, server, s3, bucket, account_b):
     alias = f"opkey-{uuid.uuid4().hex[:8]}"
     key = create_key(martlet_bin, server, "--alias", alias)
@@ -95,6 +96,7 @@ def test_another_account_cannot_encrypt_with_a_key_by_alias_id_or_arn(martlet_bi
     assert b.get_object(Bucket=account_b.bucket, Key="own")["Body"].read() == b"y"
 
 
+@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
 def test_each_account_has_its_own_default_key(server, s3, bucket, account_b, martlet_bin):
     mine = s3.put_object(Bucket=bucket, Key="k", Body=b"a", ServerSideEncryption="aws:kms")["SSEKMSKeyId"]
     theirs = account_b.s3.put_object(Bucket=account_b.bucket, Key="k", Body=b"b", ServerSideEncryption="aws:kms")["SSEKMSKeyId"]
@@ -116,6 +118,7 @@ def test_each_account_has_its_own_default_key(server, s3, bucket, account_b, mar
         "StringEquals": {"kms:CallerAccount": account_b.account_id}}
 
 
+@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
 def test_iam_user_needs_kms_permissions_on_a_customer_key(martlet_bin, server, s3, bucket, make_user, iam):
     key = create_key(martlet_bin, server, "--alias", f"team-{uuid.uuid4().hex[:8]}")
     s3_only = allow("s3:*", [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"])
@@ -184,6 +187,7 @@ def test_iam_user_needs_kms_permissions_on_a_customer_key(martlet_bin, server, s
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"secret"
 
 
+@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
 def test_cross_account_reader_needs_the_bucket_grant_and_the_key_grant(martlet_bin, server, s3, bucket, account_b, tmp_path):
     owner = operator_id(martlet_bin, server)
     shared_policy = tmp_path / "shared.json"
@@ -252,6 +256,7 @@ def test_anonymous_requests_never_use_a_kms_key(server, s3, bucket):
     assert "anon" not in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
 
 
+@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
 def test_create_key_checks_its_account_and_policy(martlet_bin, server, tmp_path):
     assert create_key(martlet_bin, server, "--account", "000000000000", check=False).returncode != 0
     bad = tmp_path / "bad.json"
@@ -269,6 +274,7 @@ def test_create_key_checks_its_account_and_policy(martlet_bin, server, tmp_path)
         "Action": "kms:*", "Resource": "*"}]
 
 
+@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
 def test_key_policy_conditions_see_the_encryption_context(martlet_bin, server, s3, bucket, request, tmp_path):
     """S3 names the object in the encryption context (aws:s3:arn) and adds the request's own pairs, as on AWS."""
     import base64
