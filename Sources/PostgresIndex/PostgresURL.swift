@@ -68,8 +68,11 @@ struct PostgresURL: Sendable, CustomStringConvertible {
         case .verifyFull:
             tls = .require(.makeClientConfiguration())
         }
-        let configuration = PostgresClient.Configuration(
+        var configuration = PostgresClient.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: tls)
+        // A database that cannot be reached fails requests within seconds (500, and not ready), rather than holding
+        // them for postgres-nio's default of 10 s.
+        configuration.options.connectTimeout = .seconds(3)
         return configuration
     }
 

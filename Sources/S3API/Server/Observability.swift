@@ -104,13 +104,32 @@ extension S3Server {
 
     /// Why the server cannot take requests now: the index does not answer, the data folder is not writable, or
     /// its disk is (nearly) full. Each check is one cheap call.
+    /// Whether a lookup in the index completes in time: a database that cannot be reached may keep a query waiting
+    /// for a connection far longer than a load balancer's health check waits.
+    private func indexAnswers(within limit: Duration) async -> Bool {
+        let index = storage.index
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                do {
+                    _ = try await index.bucket(named: "_martlet")
+                    return true
+                } catch {
+                    return false
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
     func readinessProblems() async -> [String] {
         var problems: [String] = []
-        do {
-            _ = try await storage.index.bucket(named: "_martlet")
-        } catch {
-            problems.append("the index does not answer")
-        }
+        if await !indexAnswers(within: .seconds(2)) { problems.append("the index does not answer") }
         guard let directory = configuration.dataDirectory else { return problems }
         // A probe file in tmp/ (where uploads start): catches a read-only mount, which permissions alone would
         // not show to a root process.
