@@ -121,6 +121,14 @@ extension PostgresIndex: ObjectIndex {
     ) async throws -> [Result<IndexChange, StoreError>] {
         try await writeCausingEvents { session, origin in
             let state = try await Self.versioning(bucket, session)
+            // Two batches naming the same keys in different orders would lock their rows in those orders and deadlock,
+            // which PostgreSQL breaks only after deadlock_timeout (1 s), again on every retry: take the current rows in
+            // key order first (FOR UPDATE locks rows as they leave the sort).
+            // (Not a Set of Strings: Swift would merge keys that differ only in Unicode normalization.)
+            let keys = requests.map { Self.keyBytes($0.key) }
+            try await session.execute("""
+                SELECT 1 FROM objects WHERE bucket = \(bucket) AND key = ANY(\(keys)) ORDER BY key FOR UPDATE
+                """)
             var recorded = false
             var results: [Result<IndexChange, StoreError>] = []
             for request in requests {

@@ -44,6 +44,36 @@ struct PostgresVersionsAcrossNodesTests {
         }
     }
 
+    @Test(
+        "DeleteObjects of the same keys in opposite orders through two nodes frees each blob once",
+        arguments: [("never versioned", nil), ("versioning Enabled", VersioningState.enabled)] as [(String, VersioningState?)])
+    func opposingBatchDeletes(_ name: String, versioning: VersioningState?) async throws {
+        try await withPostgresIndex { first, url in
+            try await withPostgresIndex(url: url) { second in
+                for round in 0..<10 {
+                    let bucket = "b\(round)"
+                    try await first.createBucket(
+                        BucketInfo(name: bucket, creationDate: ObjectIndexContract.sampleDate, region: "us-east-1", versioning: versioning))
+                    var requests: [DeleteRequest] = []
+                    for number in 0..<8 {
+                        let stored = try await first.putObject(
+                            ObjectIndexContract.record(bucket, "k\(number)", blob: "blob-\(round)-\(number)"), condition: .always,
+                            source: nil
+                        ).stored
+                        // Versioned rounds delete the versions themselves, so their blobs are freed too.
+                        requests.append(DeleteRequest(key: "k\(number)", versionID: versioning == nil ? nil : stored?.versionID))
+                    }
+                    let forward = requests
+                    async let one = first.deleteObjects(bucket: bucket, requests: forward, bypassGovernance: false)
+                    async let other = second.deleteObjects(bucket: bucket, requests: forward.reversed(), bypassGovernance: false)
+                    let freed = try await (one + other).flatMap { try $0.get().freedBlobs }
+                    #expect(freed.sorted { $0.rawValue < $1.rawValue } == (0..<8).map { BlobID("blob-\(round)-\($0)") }, "round \(round)")
+                    #expect(try await second.scan(bucket: bucket, range: VersionIndexContract.everything, limit: 10).isEmpty)
+                }
+            }
+        }
+    }
+
     @Test("16 PUTs and DELETEs of one key through two nodes keep every version, the newest current")
     func manyWritersOneKey() async throws {
         try await withPostgresIndex(connections: 8) { first, url in
