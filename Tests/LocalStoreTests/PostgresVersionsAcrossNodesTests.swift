@@ -74,6 +74,33 @@ struct PostgresVersionsAcrossNodesTests {
         }
     }
 
+    @Test(
+        "lifecycle expiry through one node racing a PUT through the other never expires the new object",
+        arguments: [("never versioned", nil), ("versioning Enabled", VersioningState.enabled)] as [(String, VersioningState?)])
+    func expiryRacingPut(_ name: String, versioning: VersioningState?) async throws {
+        try await withPostgresIndex { first, url in
+            try await withPostgresIndex(url: url) { second in
+                try await first.createBucket(
+                    BucketInfo(name: "b", creationDate: ObjectIndexContract.sampleDate, region: "us-east-1", versioning: versioning))
+                for round in 0..<20 {
+                    let key = "k\(round)"
+                    let old = try #require(try await first.putObject(
+                        ObjectIndexContract.record("b", key, etag: "old", blob: "old-\(round)"), condition: .always, source: nil).stored)
+                    async let expiry = first.expireCurrent(bucket: "b", key: key, expected: old)
+                    async let put = second.putObject(
+                        ObjectIndexContract.record("b", key, etag: "new", blob: "new-\(round)"), condition: .always, source: nil)
+                    let (expired, stored) = try await (expiry, put)
+                    let current = try #require(try await first.object(bucket: "b", key: key), "round \(round): the new object was expired")
+                    #expect(current.versionID == stored.stored?.versionID && current.etag == "new", "round \(round)")
+                    // The expiry either went first (and took the old object) or found it replaced and did nothing.
+                    #expect(expired.replaced == nil || expired.replaced == old, "round \(round)")
+                    #expect(try await second.isBlobReferenced(BlobID("new-\(round)")))
+                    if versioning != nil { try await Self.expectConsistent(second, key: key, round: round) }
+                }
+            }
+        }
+    }
+
     @Test("16 PUTs and DELETEs of one key through two nodes keep every version, the newest current")
     func manyWritersOneKey() async throws {
         try await withPostgresIndex(connections: 8) { first, url in
