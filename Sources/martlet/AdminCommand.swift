@@ -14,7 +14,7 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
         abstract: "Manage accounts on a running server (--endpoint) or in a stopped server's data folder (--data).",
-        subcommands: [AccountCommand.self, KMSCommand.self, EventsCommand.self, CheckCommand.self, ImportCommand.self, ExportCommand.self, ClusterCommand.self]
+        subcommands: [AccountCommand.self, KMSCommand.self, EventsCommand.self, CheckCommand.self, ImportCommand.self, ExportCommand.self, ClusterCommand.self, MigrateIndexCommand.self]
     )
 
     // Declared here as well as in each leaf, so that `martlet admin --endpoint URL account list` parses.

@@ -45,8 +45,15 @@ final class Progress: Sendable {
         let elapsed = Self.seconds(ContinuousClock.now - started)
         let rate = elapsed > 0 ? Double(state.bytes) / elapsed : 0
         var parts: [String] = [label]
-        if let totalBytes, totalBytes > 0 {
-            let fraction = min(1, Double(state.bytes) / Double(totalBytes))
+        // The bar follows the bytes where their total is known, else the items (rows of a table being copied).
+        let fraction: Double? = if let totalBytes, totalBytes > 0 {
+            min(1, Double(state.bytes) / Double(totalBytes))
+        } else if let totalItems, totalItems > 0 {
+            min(1, Double(state.items) / Double(totalItems))
+        } else {
+            nil
+        }
+        if let fraction {
             let filled = Int(fraction * 24)
             parts.append("[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 24 - filled) + "]")
             parts.append(String(format: "%3.0f%%", fraction * 100))
@@ -56,6 +63,8 @@ final class Progress: Sendable {
         parts.append(Self.bytes(Int64(rate)) + "/s")
         if let totalBytes, rate > 0, state.bytes < totalBytes {
             parts.append("ETA " + Self.duration(Double(totalBytes - state.bytes) / rate))
+        } else if totalBytes == nil, let fraction, fraction > 0, fraction < 1 {
+            parts.append("ETA " + Self.duration(elapsed * (1 - fraction) / fraction))
         }
         return parts.joined(separator: "  ")
     }
