@@ -2,26 +2,7 @@ import Foundation
 import GRDB
 import ObjectStore
 
-/// What `martlet admin check` walks: every record that holds blobs, a page at a time in a fixed order, so a
-/// check of any size runs in bounded memory.
-public struct StoredItem: Sendable {
-    /// An object or version; for a part of an upload in progress, a record with the part's size, ETag and
-    /// segments and the upload's metadata (which says how it is sealed).
-    public var record: ObjectRecord
-    /// Set for a part: the upload and the part's number.
-    public var part: (uploadID: String, number: Int)?
-}
-
-/// Where a walk of ``SQLiteIndex/storedItems(after:limit:)`` resumes.
-public enum StoredItemCursor: Sendable {
-    case objects(bucket: String, key: Data)
-    case versions(bucket: String, key: Data, seq: Int64)
-    case parts(uploadID: String, number: Int)
-}
-
-extension SQLiteIndex {
-    /// The current objects of buckets never versioned, then every version of the others (delete markers hold
-    /// no blob), then the parts of uploads in progress.
+extension SQLiteIndex: StoredItemIndex {
     public func storedItems(after cursor: StoredItemCursor?, limit: Int) async throws -> ([StoredItem], StoredItemCursor?) {
         try await read { db in
             var items: [StoredItem] = []
@@ -71,7 +52,6 @@ extension SQLiteIndex {
         }
     }
 
-    /// How many items ``storedItems(after:limit:)`` walks and their bytes, for a progress bar.
     public func storedItemTotals() async throws -> (items: Int, bytes: Int64) {
         try await read { db in
             let row = try Row.fetchOne(db, sql: """
@@ -83,5 +63,11 @@ extension SQLiteIndex {
                 """)!
             return (row["items"], row["bytes"])
         }
+    }
+
+    /// One server frees a blob's file as soon as no record refers to it (or, if a reader holds it, when the reader
+    /// is done), so referenced is retained.
+    public func isBlobRetained(_ id: BlobID) async throws -> Bool {
+        try await isBlobReferenced(id)
     }
 }

@@ -70,17 +70,13 @@ struct RemoteAdminClient: AdminClient {
     }
 }
 
-/// A stopped server's data folder, changed directly through the same directory the server uses.
+/// An index changed directly (a stopped server's, or a cluster's while its nodes run) through the same directory
+/// the server uses.
 struct LocalAdminClient: AdminClient {
-    let index: SQLiteIndex
     let directory: IdentityDirectory
 
-    init(dataDirectory: String) throws {
-        guard FileManager.default.fileExists(atPath: dataDirectory) else {
-            throw AdminFailure(description: "no data folder at \(dataDirectory)")
-        }
-        index = try SQLiteIndex(path: URL(fileURLWithPath: dataDirectory).appendingPathComponent("index.sqlite").path)
-        directory = IdentityDirectory(index: index, masterKey: try MasterKey.load(dataDirectory: dataDirectory))
+    init(index: any IdentityIndex, masterKey: MasterKey) {
+        directory = IdentityDirectory(index: index, masterKey: masterKey)
     }
 
     func add(_ request: AdminAccountRequest) async throws -> AdminAccount {

@@ -21,35 +21,6 @@ struct AdminCommand: AsyncParsableCommand {
     @OptionGroup var target: AdminTarget
 }
 
-struct AdminTarget: ParsableArguments {
-    @Option(help: "A running server's URL, e.g. http://127.0.0.1:9000 (signed with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or MARTLET_ACCESS_KEY/MARTLET_SECRET_KEY).")
-    var endpoint: String?
-
-    @Option(help: "A stopped server's data folder, changed directly.")
-    var data: String?
-
-    @Option(help: "The region the server serves (for signing).")
-    var region = "us-east-1"
-
-    /// Neither is fine here (`admin cluster` takes --index instead); the commands that need one ask in ``client()``.
-    func validate() throws {
-        if endpoint != nil && data != nil { throw ValidationError("Give exactly one of --endpoint and --data.") }
-    }
-
-    func client() throws -> any AdminClient {
-        if let data { return try LocalAdminClient(dataDirectory: data) }
-        guard endpoint != nil else { throw ValidationError("Give exactly one of --endpoint and --data.") }
-        let environment = ProcessInfo.processInfo.environment
-        guard let accessKey = environment["MARTLET_ACCESS_KEY"] ?? environment["AWS_ACCESS_KEY_ID"],
-              let secretKey = environment["MARTLET_SECRET_KEY"] ?? environment["AWS_SECRET_ACCESS_KEY"],
-              let url = URL(string: endpoint!)
-        else {
-            throw ValidationError("--endpoint needs a URL and the operator's keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.")
-        }
-        return RemoteAdminClient(endpoint: url, signer: SigV4Signer(accessKey: accessKey, secretKey: secretKey, region: region))
-    }
-}
-
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "account", abstract: "Accounts: add, list, info, disable, enable, remove.",
@@ -72,8 +43,9 @@ struct AccountCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let account = try await target.client().add(AdminAccountRequest(
-                name: name, displayName: displayName, email: email, accessKey: accessKey, secretKey: secretKey))
+            let request = AdminAccountRequest(
+                name: name, displayName: displayName, email: email, accessKey: accessKey, secretKey: secretKey)
+            let account = try await target.withClient { try await $0.add(request) }
             try show(account, json: json)
         }
     }
@@ -83,7 +55,7 @@ struct AccountCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let accounts = try await target.client().list()
+            let accounts = try await target.withClient { try await $0.list() }
             if json { return try printJSON(accounts) }
             for account in accounts {
                 print("\(account.name)\t\(account.accountId)\t\(account.disabled ? "disabled" : "enabled")\(account.operator ? "\toperator" : "")")
@@ -96,26 +68,26 @@ struct AccountCommand: AsyncParsableCommand {
         @Argument var name: String
         @Flag(help: "Print JSON.") var json = false
 
-        func run() async throws { try show(try await target.client().info(name), json: json) }
+        func run() async throws { try show(try await target.withClient { try await $0.info(name) }, json: json) }
     }
 
     struct Disable: AsyncParsableCommand {
         @OptionGroup var target: AdminTarget
         @Argument var name: String
-        func run() async throws { try show(try await target.client().setDisabled(true, name: name), json: false) }
+        func run() async throws { try show(try await target.withClient { try await $0.setDisabled(true, name: name) }, json: false) }
     }
 
     struct Enable: AsyncParsableCommand {
         @OptionGroup var target: AdminTarget
         @Argument var name: String
-        func run() async throws { try show(try await target.client().setDisabled(false, name: name), json: false) }
+        func run() async throws { try show(try await target.withClient { try await $0.setDisabled(false, name: name) }, json: false) }
     }
 
     struct Remove: AsyncParsableCommand {
         @OptionGroup var target: AdminTarget
         @Argument var name: String
         func run() async throws {
-            try await target.client().remove(name)
+            try await target.withClient { try await $0.remove(name) }
             print("removed \(name)")
         }
     }

@@ -13,19 +13,12 @@ struct ClusterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the nodes that have been seen (id, address, version, last heartbeat) and who holds each lease.")
 
-        @Option(help: "The cluster's index, postgres://USER:PASSWORD@HOST:PORT/DATABASE (or MARTLET_INDEX).")
-        var index: String?
+        // The admin commands' own --index (declared once for all of them, so `martlet admin --index URL cluster
+        // status` parses too).
+        @OptionGroup var target: AdminTarget
 
         func run() async throws {
-            guard let url = index ?? ProcessInfo.processInfo.environment["MARTLET_INDEX"] else {
-                throw ValidationError("give the cluster's --index postgres://… (or set MARTLET_INDEX)")
-            }
-            var quiet = Logger(label: "martlet.admin")
-            quiet.logLevel = .error
-            let postgres = try PostgresIndex(url: url, maximumConnections: 1, logger: quiet)
-            let pool = Task { await postgres.run() }
-            defer { pool.cancel() }
-            let (nodes, leases) = try await PostgresCluster.status(of: postgres)
+            let (nodes, leases) = try await target.withCluster { try await PostgresCluster.status(of: $0) }
             let now = Date()
             print("NODE".padding(20) + "ADDRESS".padding(24) + "VERSION".padding(14) + "LAST HEARTBEAT")
             for node in nodes {

@@ -4,18 +4,12 @@ import LocalStore
 import ObjectStore
 
 /// `martlet admin events`: the notification outbox's dead-letter list. The outbox is rows of the index, so
-/// these work on a running server's data folder; a running server picks retried events up within a second.
+/// these work on a running server's data folder, or a cluster's index (`--index`) with its nodes running; the
+/// server (or the node delivering events) picks retried events up within a second.
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events", abstract: "Notification events: list (--failed for dead letters) and retry.",
         subcommands: [List.self, Retry.self])
-
-    static func index(_ target: AdminTarget) throws -> SQLiteIndex {
-        guard let data = target.data else { throw ValidationError("events commands work on a data folder: give --data.") }
-        let path = URL(fileURLWithPath: data).appendingPathComponent("index.sqlite").path
-        guard FileManager.default.fileExists(atPath: path) else { throw AdminFailure(description: "no data folder at \(data)") }
-        return try SQLiteIndex(path: path)
-    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List events waiting for delivery, or with --failed the dead-lettered ones.")
@@ -25,8 +19,9 @@ struct EventsCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let index = try EventsCommand.index(target)
-            let entries = failed ? try await index.failedEvents(limit: limit) : try await index.pendingEvents(limit: limit)
+            let entries = try await target.withIndex(for: "events commands") { index in
+                failed ? try await index.failedEvents(limit: limit) : try await index.pendingEvents(limit: limit)
+            }
             if json {
                 let rows = entries.map { entry in
                     EventRow(
@@ -62,8 +57,8 @@ struct EventsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let index = try EventsCommand.index(target)
-            let count = try await index.retryFailedEvents(all ? nil : sequencers.compactMap { Int64($0, radix: 16) })
+            let chosen = all ? nil : sequencers.compactMap { Int64($0, radix: 16) }
+            let count = try await target.withIndex(for: "events commands") { try await $0.retryFailedEvents(chosen) }
             print("\(count) event(s) back in line for delivery")
         }
     }

@@ -13,25 +13,17 @@ struct KMSCommand: AsyncParsableCommand {
         commandName: "kms", abstract: "Keys for encryption at rest: create-key, list-keys (SSE-KMS), rotate (the master key).",
         subcommands: [CreateKey.self, ListKeys.self, Rotate.self])
 
-    /// The keyring of the data folder `--data` names (keys cannot be managed through --endpoint), with its index.
-    static func keyring(_ target: AdminTarget) async throws -> (Keyring, SQLiteIndex) {
-        guard let data = target.data else { throw ValidationError("kms commands work on a data folder: give --data.") }
-        guard FileManager.default.fileExists(atPath: data) else { throw AdminFailure(description: "no data folder at \(data)") }
-        let index = try SQLiteIndex(path: URL(fileURLWithPath: data).appendingPathComponent("index.sqlite").path)
-        return (try await keyring(dataDirectory: data, index: index, region: target.region), index)
-    }
-
-    /// The keyring of a data folder whose index is open.
-    static func keyring(dataDirectory data: String, index: SQLiteIndex, region: String) async throws -> Keyring {
-        let masterKey = try MasterKey.load(dataDirectory: data)
+    /// The keyring of an index (its keys cannot be managed through --endpoint).
+    static func keyring(_ target: AdminTarget, index: any AdminIndex) async throws -> Keyring {
+        let masterKey = try await target.masterKey(for: index)
         guard let operatorAccount = try await index.accounts().first(where: \.isOperator) else {
-            throw AdminFailure(description: "the data folder has no operator account yet: start the server once first")
+            throw AdminFailure(description: "the index has no operator account yet: start the server once first")
         }
-        return Keyring(masterKey: masterKey, keys: index, region: region, accountID: operatorAccount.id)
+        return Keyring(masterKey: masterKey, keys: index, region: target.region, accountID: operatorAccount.id)
     }
 
     /// The account `--account` names, by its 12-digit id or its name; the operator's when it names none.
-    static func account(_ named: String?, index: SQLiteIndex, keyring: Keyring) async throws -> String {
+    static func account(_ named: String?, index: any IdentityIndex, keyring: Keyring) async throws -> String {
         guard let named else { return keyring.operatorAccountID }
         if let account = try await index.account(id: named) { return account.id }
         if let account = try await index.account(named: named) { return account.id }
@@ -59,22 +51,24 @@ struct KMSCommand: AsyncParsableCommand {
             if let alias, alias.isEmpty || alias.hasPrefix("aws/") {
                 throw ValidationError("an alias must have a name, and aliases beginning with aws/ are AWS's own")
             }
-            let (keyring, index) = try await KMSCommand.keyring(target)
-            let owner = try await KMSCommand.account(account, index: index, keyring: keyring)
             let policyText = try policy.map { path in
                 do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
                     throw AdminFailure(description: "cannot read the key policy \(path): \(error.localizedDescription)")
                 }
             }
-            let key: KMSKey
-            do {
-                key = try await keyring.createKey(alias: alias, description: description, accountID: owner, policy: policyText)
-            } catch StoreError.keyAlreadyExists {
-                throw AdminFailure(description: "the account has a key with the alias \(alias ?? "")")
-            } catch let error as MalformedPolicy {
-                throw AdminFailure(description: "the key policy cannot be used: \(error.message)")
+            try await target.withIndex(for: "kms commands") { index in
+                let keyring = try await KMSCommand.keyring(target, index: index)
+                let owner = try await KMSCommand.account(account, index: index, keyring: keyring)
+                let key: KMSKey
+                do {
+                    key = try await keyring.createKey(alias: alias, description: description, accountID: owner, policy: policyText)
+                } catch StoreError.keyAlreadyExists {
+                    throw AdminFailure(description: "the account has a key with the alias \(alias ?? "")")
+                } catch let error as MalformedPolicy {
+                    throw AdminFailure(description: "the key policy cannot be used: \(error.message)")
+                }
+                try KMSCommand.show([KeyDescription(key, keyring: keyring)], json: json)
             }
-            try KMSCommand.show([KeyDescription(key, keyring: keyring)], json: json)
         }
     }
 
@@ -85,42 +79,12 @@ struct KMSCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON (with each key's policy).") var json = false
 
         func run() async throws {
-            let (keyring, index) = try await KMSCommand.keyring(target)
-            var owner: String?
-            if let account { owner = try await KMSCommand.account(account, index: index, keyring: keyring) }
-            let keys = try await keyring.listKeys().filter { owner == nil || $0.accountID == owner }
-            try KMSCommand.show(keys.map { KeyDescription($0, keyring: keyring) }, json: json)
-        }
-    }
-
-    struct Rotate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Replace the master key, re-sealing what it sealed (no object is rewritten). The server must be stopped.")
-        @OptionGroup var target: AdminTarget
-
-        func run() async throws {
-            guard let data = target.data else { throw ValidationError("rotate works on a stopped server's data folder: give --data.") }
-            let lock = try DataFolderLock(dataDirectory: data, purpose: "stop it first: a running server keeps sealing under the old key")
-            defer { lock.release() }
-            let ring = try MasterKeyRotation.begin(dataDirectory: data)
-            let index = try SQLiteIndex(path: URL(fileURLWithPath: data).appendingPathComponent("index.sqlite").path)
-            let report = try await MasterKeyRotation.reseal(
-                ring: ring, identities: index, keys: index, blobFiles: Self.blobFiles(in: data))
-            if ProcessInfo.processInfo.environment["MARTLET_MASTER_KEY"] == nil {
-                try MasterKeyRotation.finish(ring: ring, dataDirectory: data)
-                print("rotated the master key in \(data)/master.key")
-            } else {
-                print("re-sealed under the first key of MARTLET_MASTER_KEY; the others can be removed from it now")
-            }
-            print("re-sealed: \(report.accessKeys) access key secrets, \(report.kmsKeys) KMS keys, \(report.blobs) SSE-S3 blob envelopes")
-        }
-
-        static func blobFiles(in data: String) -> [String] {
-            let root = URL(fileURLWithPath: data).appendingPathComponent("blobs")
-            guard let walk = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
-            return walk.compactMap { item in
-                guard let url = item as? URL, (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { return nil }
-                return url.path
+            try await target.withIndex(for: "kms commands") { index in
+                let keyring = try await KMSCommand.keyring(target, index: index)
+                var owner: String?
+                if let account { owner = try await KMSCommand.account(account, index: index, keyring: keyring) }
+                let keys = try await keyring.listKeys().filter { owner == nil || $0.accountID == owner }
+                try KMSCommand.show(keys.map { KeyDescription($0, keyring: keyring) }, json: json)
             }
         }
     }
