@@ -159,6 +159,30 @@ def test_a_cors_change_through_a_is_in_force_on_b(cluster, cluster_bucket):
     assert gone and took <= CACHE_BOUND + 0.5, f"the CORS rules' removal reached node b after {took:.2f}s"
 
 
+def test_kms_keys_and_bucket_encryption_made_through_a_serve_b(cluster, cluster_bucket):
+    a, b = (node.client() for node in cluster.nodes)
+    # The account's managed key is made on its first use, through a; b must find it and its material.
+    key_id = a.put_object(Bucket=cluster_bucket, Key="kms", Body=b"sealed by a", ServerSideEncryption="aws:kms")[
+        "SSEKMSKeyId"]
+    got = b.get_object(Bucket=cluster_bucket, Key="kms")
+    assert got["Body"].read() == b"sealed by a" and got["SSEKMSKeyId"] == key_id
+    assert b.put_object(Bucket=cluster_bucket, Key="kms-b", Body=b"sealed by b", ServerSideEncryption="aws:kms",
+                        SSEKMSKeyId="alias/aws/s3")["SSEKMSKeyId"] == key_id
+    assert a.get_object(Bucket=cluster_bucket, Key="kms-b")["Body"].read() == b"sealed by b"
+    a.put_object(Bucket=cluster_bucket, Key="sse-s3", Body=b"aes", ServerSideEncryption="AES256")
+    assert b.get_object(Bucket=cluster_bucket, Key="sse-s3")["ServerSideEncryption"] == "AES256"
+    # A bucket default set through a applies to writes through b within the bound.
+    a.put_bucket_encryption(Bucket=cluster_bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+
+    def defaulted():
+        return b.put_object(Bucket=cluster_bucket, Key="defaulted", Body=b"d").get("SSEKMSKeyId") == key_id
+
+    applied, took = eventually(defaulted)
+    assert applied and took <= CACHE_BOUND + 0.5, f"the bucket's default encryption reached node b after {took:.2f}s"
+    assert a.get_object(Bucket=cluster_bucket, Key="defaulted")["Body"].read() == b"d"
+
+
 @pytest.mark.parametrize("round_", range(3))
 def test_sixteen_clients_racing_if_none_match_through_both_nodes_make_one_winner(cluster, cluster_bucket, round_):
     clients = [cluster.nodes[i % 2].client(retries={"max_attempts": 1}) for i in range(16)]
