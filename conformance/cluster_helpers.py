@@ -63,6 +63,15 @@ def install_settle_hook() -> None:
     boto3.DEFAULT_SESSION.events.register("after-call", settle_after_cached_change)
 
 
+def data_args(server) -> list[str]:
+    """What an offline `martlet admin` command needs to reach a server's index: its data folder, and for a cluster
+    the shared database too (the folder holds no index)."""
+    args = ["--data", str(server.data_dir)]
+    if isinstance(server, MartletCluster):
+        args += ["--index", server.database_url]
+    return args
+
+
 def settle(server) -> None:
     """The same wait after a change made outside boto3 (`martlet admin --endpoint` through the load balancer)."""
     if isinstance(server, MartletCluster):

@@ -17,14 +17,16 @@ import requests
 from botocore.exceptions import ClientError
 
 from access_helpers import add_account, admin, anonymous_client, policy
+from cluster_helpers import data_args, settle
 from conftest import bucket_name, empty_and_delete
 from s3helpers import client_error
 
 
 def create_key(binary, server, *args: str, check: bool = True) -> dict | subprocess.CompletedProcess:
     """`martlet admin kms create-key --data FOLDER ARGS --json`: the key's description (arn, keyId, account...)."""
-    done = subprocess.run([str(binary), "admin", "kms", "create-key", "--data", str(server.data_dir), *args, "--json"],
+    done = subprocess.run([str(binary), "admin", "kms", "create-key", *data_args(server), *args, "--json"],
                           capture_output=True, text=True, timeout=60)
+    settle(server)
     if not check:
         return done
     assert done.returncode == 0, done.stderr
@@ -56,7 +58,6 @@ def account_b(martlet_bin, server):
     empty_and_delete(account.s3, name)
 
 
-@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
 def test_another_account_cannot_encrypt_with_a_key_by_alias_id_or_arn(martlet_bin, server, s3, bucket, account_b):
     alias = f"opkey-{uuid.uuid4().hex[:8]}"
     key = create_key(martlet_bin, server, "--alias", alias)
@@ -96,7 +97,6 @@ def test_another_account_cannot_encrypt_with_a_key_by_alias_id_or_arn(martlet_bi
     assert b.get_object(Bucket=account_b.bucket, Key="own")["Body"].read() == b"y"
 
 
-@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
 def test_each_account_has_its_own_default_key(server, s3, bucket, account_b, martlet_bin):
     mine = s3.put_object(Bucket=bucket, Key="k", Body=b"a", ServerSideEncryption="aws:kms")["SSEKMSKeyId"]
     theirs = account_b.s3.put_object(Bucket=account_b.bucket, Key="k", Body=b"b", ServerSideEncryption="aws:kms")["SSEKMSKeyId"]
@@ -110,7 +110,7 @@ def test_each_account_has_its_own_default_key(server, s3, bucket, account_b, mar
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
     assert account_b.s3.put_object(Bucket=account_b.bucket, Key="defaulted", Body=b"d")["SSEKMSKeyId"] == theirs
     assert account_b.s3.get_object(Bucket=account_b.bucket, Key="defaulted")["Body"].read() == b"d"
-    listed = subprocess.run([str(martlet_bin), "admin", "kms", "list-keys", "--data", str(server.data_dir), "--account",
+    listed = subprocess.run([str(martlet_bin), "admin", "kms", "list-keys", *data_args(server), "--account",
                              account_b.account_id, "--json"], capture_output=True, text=True, timeout=60)
     keys = json.loads(listed.stdout)
     assert [(k["arn"], k["alias"], k["account"]) for k in keys] == [(theirs, "alias/aws/s3", account_b.account_id)]
@@ -118,7 +118,6 @@ def test_each_account_has_its_own_default_key(server, s3, bucket, account_b, mar
         "StringEquals": {"kms:CallerAccount": account_b.account_id}}
 
 
-@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
 def test_iam_user_needs_kms_permissions_on_a_customer_key(martlet_bin, server, s3, bucket, make_user, iam):
     key = create_key(martlet_bin, server, "--alias", f"team-{uuid.uuid4().hex[:8]}")
     s3_only = allow("s3:*", [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"])
@@ -187,7 +186,6 @@ def test_iam_user_needs_kms_permissions_on_a_customer_key(martlet_bin, server, s
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"secret"
 
 
-@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
 def test_cross_account_reader_needs_the_bucket_grant_and_the_key_grant(martlet_bin, server, s3, bucket, account_b, tmp_path):
     owner = operator_id(martlet_bin, server)
     shared_policy = tmp_path / "shared.json"
@@ -256,7 +254,6 @@ def test_anonymous_requests_never_use_a_kms_key(server, s3, bucket):
     assert "anon" not in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
 
 
-@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
 def test_create_key_checks_its_account_and_policy(martlet_bin, server, tmp_path):
     assert create_key(martlet_bin, server, "--account", "000000000000", check=False).returncode != 0
     bad = tmp_path / "bad.json"
@@ -274,7 +271,6 @@ def test_create_key_checks_its_account_and_policy(martlet_bin, server, tmp_path)
         "Action": "kms:*", "Resource": "*"}]
 
 
-@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
 def test_key_policy_conditions_see_the_encryption_context(martlet_bin, server, s3, bucket, request, tmp_path):
     """S3 names the object in the encryption context (aws:s3:arn) and adds the request's own pairs, as on AWS."""
     import base64

@@ -10,6 +10,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from cluster_helpers import data_args, settle
 from conftest import make_client
 from s3helpers import client_error
 from test_encryption import blob_files, body, customer_key
@@ -177,14 +178,14 @@ def test_aws_cli_sse_flags(aws, s3_tls, tls_bucket, tmp_path, tls_server):
     assert head["ServerSideEncryption"] == "aws:kms"
 
 
-@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
 def test_admin_kms_keys_and_unknown_key(server_factory):
     srv = server_factory.start("kms")
-    made = subprocess.run([str(srv.binary), "admin", "kms", "create-key", "--data", str(srv.data_dir), "--alias", "media",
+    made = subprocess.run([str(srv.binary), "admin", "kms", "create-key", *data_args(srv), "--alias", "media",
                            "--json"], capture_output=True, text=True, timeout=60)
     assert made.returncode == 0, made.stderr
     arn = json.loads(made.stdout)[0]["arn"]
-    listed = subprocess.run([str(srv.binary), "admin", "kms", "list-keys", "--data", str(srv.data_dir), "--json"],
+    settle(srv)
+    listed = subprocess.run([str(srv.binary), "admin", "kms", "list-keys", *data_args(srv), "--json"],
                             capture_output=True, text=True, timeout=60)
     assert arn in [k["arn"] for k in json.loads(listed.stdout)]
     client = make_client(srv)
@@ -206,7 +207,7 @@ def test_admin_kms_keys_and_unknown_key(server_factory):
     assert make_client(srv).get_object(Bucket="kms", Key="defaulted")["Body"].read() == b"y"
 
 
-@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
+@pytest.mark.single_node(reason="kms rotate on a cluster waits until no node has sent a heartbeat for 30 s")
 def test_master_key_rotation_reseals_without_rewriting_objects(server_factory):
     srv = server_factory.start("rotate")
     client = make_client(srv)
@@ -240,7 +241,7 @@ def test_master_key_rotation_reseals_without_rewriting_objects(server_factory):
     assert client.get_object(Bucket="rotate", Key="kms")["Body"].read() == data
 
 
-@pytest.mark.single_node(reason="offline `martlet admin kms --data` on the data folder: admin commands take no --index yet, and a cluster's folder holds no index")
+@pytest.mark.single_node(reason="kms rotate on a cluster waits until no node has sent a heartbeat for 30 s")
 def test_rotation_cut_short_is_finished_by_running_it_again(server_factory):
     srv = server_factory.start("resume")
     client = make_client(srv)

@@ -11,6 +11,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from cluster_helpers import data_args
 from conftest import make_client
 from notification_helpers import WebhookReceiver, notification_config, redis_server, webhook, webhook_arn  # noqa: F401 (fixtures)
 from s3helpers import client_error, make_certs
@@ -216,7 +217,6 @@ def test_events_pending_at_kill_9_are_delivered_after_restart(server_factory, we
     assert keys == {f"k{i}" for i in range(15)}
 
 
-@pytest.mark.single_node(reason="drives `martlet admin events --data` on the data folder, which has no index in a cluster")
 def test_dead_letter_list_and_retry(server_factory, webhook, martlet_bin):
     srv = start(server_factory, webhook, "--event-max-age", "1", "--event-max-backoff", "0.2")
     s3 = make_client(srv)
@@ -229,7 +229,7 @@ def test_dead_letter_list_and_retry(server_factory, webhook, martlet_bin):
     admin = [str(martlet_bin), "admin", "events"]
     deadline = time.monotonic() + 20
     while True:
-        listed = json.loads(subprocess.run(admin + ["list", "--failed", "--json", "--data", str(srv.data_dir)],
+        listed = json.loads(subprocess.run(admin + ["list", "--failed", "--json", *data_args(srv)],
                                            check=True, capture_output=True, text=True).stdout)
         if listed or time.monotonic() > deadline:
             break
@@ -238,11 +238,11 @@ def test_dead_letter_list_and_retry(server_factory, webhook, martlet_bin):
     assert listed[0]["key"] == "lost" and listed[0]["event"] == "s3:ObjectCreated:Put"
     assert "500" in listed[0]["lastError"] and listed[0]["attempts"] >= 1
     webhook.status = 200
-    out = subprocess.run(admin + ["retry", "--all", "--data", str(srv.data_dir)], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(admin + ["retry", "--all", *data_args(srv)], check=True, capture_output=True, text=True).stdout
     assert "1 event(s)" in out
     records = webhook.wait_for(1, timeout=10)
     assert [r["s3"]["object"]["key"] for r in records] == ["lost"]
-    assert json.loads(subprocess.run(admin + ["list", "--failed", "--json", "--data", str(srv.data_dir)],
+    assert json.loads(subprocess.run(admin + ["list", "--failed", "--json", *data_args(srv)],
                                      check=True, capture_output=True, text=True).stdout) == []
 
 
