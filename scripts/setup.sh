@@ -37,8 +37,8 @@ fi
 # The conformance suite's cluster topology (pytest --topology cluster) puts Debian's haproxy in front of two nodes
 # on a throwaway PostgreSQL server (scripts/with-postgres.sh). RUNLEVEL=1 keeps the packages from starting system
 # services: the suite starts its own haproxy on a free port with a generated config, and with-postgres.sh its own
-# PostgreSQL cluster.
-if [ "${1:-}" = "--cluster" ]; then
+# PostgreSQL cluster. Taken with other modes too (bench/cluster.py asks for --bench --cluster).
+if [[ " $* " == *" --cluster "* ]]; then
   RUNLEVEL=1 install_missing haproxy postgresql
 fi
 
