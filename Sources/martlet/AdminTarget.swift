@@ -46,7 +46,12 @@ struct AdminTarget: ParsableArguments {
             throw ValidationError("\(commands) work on a data folder (--data) or a cluster's index (--index postgres://…): give one.")
         }
         let path = URL(fileURLWithPath: data).appendingPathComponent("index.sqlite").path
-        guard FileManager.default.fileExists(atPath: path) else { throw AdminFailure(description: "no data folder at \(data)") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            if FileManager.default.fileExists(atPath: URL(fileURLWithPath: data).appendingPathComponent(SQLiteIndex.clusterMarker).path) {
+                throw AdminFailure(description: "\(data) is a cluster's shared folder, whose index is in PostgreSQL: give the cluster's --index postgres://… too")
+            }
+            throw AdminFailure(description: "no data folder at \(data)")
+        }
         return try await body(try SQLiteIndex(path: path))
     }
 

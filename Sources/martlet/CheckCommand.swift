@@ -37,10 +37,10 @@ struct CheckCommand: AsyncParsableCommand {
             throw ValidationError("--repair does not run on a cluster's folder: its nodes collect orphaned blobs themselves, after --blob-grace")
         }
         guard blobGrace >= 0 else { throw ValidationError("--blob-grace must be 0 or more") }
-        let lock = cluster ? nil : try DataFolderLock(dataDirectory: data, purpose: "stop it first: a running server has blobs not yet in the index")
-        defer { lock?.release() }
         let orphanCutoff = Date().addingTimeInterval(cluster ? -blobGrace : 0)
         try await target.withIndex(for: "check") { index in
+            let lock = cluster ? nil : try DataFolderLock(dataDirectory: data, purpose: "stop it first: a running server has blobs not yet in the index")
+            defer { lock?.release() }
             let threads = NIOThreadPool(numberOfThreads: max(2, parallel))
             threads.start()
             let blobs = try FileBlobStore(directory: data, threadPool: threads)

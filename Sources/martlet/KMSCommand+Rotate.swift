@@ -27,9 +27,11 @@ extension KMSCommand {
                 throw ValidationError("rotate re-seals what a data folder holds: give --data (with --index, the cluster's shared folder).")
             }
             guard target.indexURL != nil else {
-                let lock = try DataFolderLock(dataDirectory: data, purpose: "stop it first: a running server keeps sealing under the old key")
-                defer { lock.release() }
-                return try await target.withIndex(for: "rotate") { index in try await Self.rotate(data: data, index: index) }
+                return try await target.withIndex(for: "rotate") { index in
+                    let lock = try DataFolderLock(dataDirectory: data, purpose: "stop it first: a running server keeps sealing under the old key")
+                    defer { lock.release() }
+                    try await Self.rotate(data: data, index: index)
+                }
             }
             let target = target
             try await target.withCluster { postgres in
