@@ -6,25 +6,35 @@ skips. The run fails on any core test that fails but is not listed as expected t
 passes (so the list only shrinks and always tells the truth). The suite runs in two passes, each against a fresh
 server: most tests with a 4-second lifecycle day, and the few that count real days in a date with real-length days.
 
-    .venv/bin/python conformance/s3tests_run.py [extra pytest arguments, e.g. -k versioning]
+`--topology cluster` runs the same selection, held to the same list, against two nodes on a fresh PostgreSQL database
+(from MARTLET_TEST_POSTGRES, a superuser's postgres:// URL) and one shared data folder, behind haproxy round robin
+per request: a test that fails only there is a cluster bug, never a new entry in the list.
+
+    .venv/bin/python conformance/s3tests_run.py [--topology single|cluster] [extra pytest arguments, e.g. -k versioning]
+    ./scripts/with-postgres.sh .venv/bin/python conformance/s3tests_run.py --topology cluster
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator, Sequence
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from s3helpers import MartletServer, make_certs  # noqa: E402
+from cluster_helpers import POSTGRES_ENV, HAProxy, MartletCluster, create_database  # noqa: E402
+from s3helpers import Certs, MartletServer, make_certs  # noqa: E402
 
 EXPECTED = HERE / "s3tests-expected.txt"
 
@@ -120,11 +130,13 @@ def create_accounts(binary: Path, endpoint: str) -> dict[str, SuiteAccount]:
     return accounts
 
 
-def create_kms_keys(binary: Path, data_dir: Path) -> list[str]:
-    """Two keys of the server's key service, made with `martlet admin kms create-key`: their ARNs."""
+def create_kms_keys(binary: Path, data_dir: Path, index: str | None = None) -> list[str]:
+    """Two keys of the server's key service, made with `martlet admin kms create-key`: their ARNs. A cluster's keys
+    are rows of its PostgreSQL index (`index`), sealed under the master key in its shared data folder."""
     arns = []
     for alias in ("s3tests-1", "s3tests-2"):
-        done = subprocess.run([str(binary), "admin", "kms", "create-key", "--data", str(data_dir), "--alias", alias, "--json"],
+        where = ["--data", str(data_dir)] + (["--index", index] if index else [])
+        done = subprocess.run([str(binary), "admin", "kms", "create-key", *where, "--alias", alias, "--json"],
                               capture_output=True, text=True, timeout=60)
         if done.returncode != 0:
             raise RuntimeError(f"martlet admin kms create-key failed: {done.stderr}")
@@ -153,13 +165,28 @@ def outcomes(junit: Path) -> dict[str, bool]:
     return result
 
 
-def run_pass(suite: Path, binary: Path, work: Path, settings: Pass, selection: list[str]) -> tuple[dict[str, bool], str]:
-    """Runs the selected tests against a fresh server with these settings: test name -> passed, and the log tail."""
-    server = MartletServer(binary=binary, data_dir=work / "data", log_dir=work / "logs", access_key=ACCESS_KEY,
-                           secret_key=SECRET_KEY)
+def server_args(settings: Pass) -> list[str]:
     # The suite expects buckets with ACLs on and no Block Public Access, as S3 made them before April 2023 and as
     # Ceph RGW still does: the server's `open` bucket defaults (its `aws` defaults are AWS's current ones).
-    server.extra_args = ["--lifecycle-day-seconds", str(settings.day), "--bucket-defaults", "open"]
+    return ["--lifecycle-day-seconds", str(settings.day), "--bucket-defaults", "open"]
+
+
+@dataclass
+class Target:
+    """What the suite runs against: an HTTPS port, its CA, the suite's accounts and KMS keys, and the servers' logs."""
+    port: int
+    certs: Certs
+    accounts: dict[str, SuiteAccount]
+    kms_keys: list[str]
+    log_tail: Callable[[], str]
+
+
+@contextmanager
+def single_server(binary: Path, work: Path, settings: Pass) -> Iterator[Target]:
+    """One server on SQLite in its own data folder."""
+    server = MartletServer(binary=binary, data_dir=work / "data", log_dir=work / "logs", access_key=ACCESS_KEY,
+                           secret_key=SECRET_KEY)
+    server.extra_args = server_args(settings)
     server.start()
     try:
         # Accounts are made through the admin API on plain HTTP, keys in the stopped server's folder; then the
@@ -170,24 +197,101 @@ def run_pass(suite: Path, binary: Path, work: Path, settings: Pass, selection: l
         certs = make_certs(work / "certs")
         server.certs_dir, server.ca_file = certs.dir, certs.ca_file
         server.start()
+        yield Target(server.port, certs, accounts, kms_keys, lambda: server.log_tail(4000))
+    finally:
+        server.stop()
+
+
+class TLSBalancer(HAProxy):
+    """The cluster's haproxy, HTTPS on both sides: S3 (and Martlet) refuse SSE-C over plain HTTP, and a node judges
+    that by its own connection, so haproxy terminates the client's TLS with the nodes' certificate and opens TLS to
+    each node, verified against the throwaway CA. It logs one line per request (which node answered, with what
+    status) to haproxy.log, to tell apart what a cluster-only failure went through."""
+
+    def __init__(self, directory: Path, certs: Certs):
+        super().__init__(directory)
+        self.certs = certs
+
+    def config(self, backends: Sequence[tuple[str, int]]) -> str:
+        pem = self.directory / "balancer.pem"
+        pem.write_text((self.certs.dir / "public.crt").read_text() + (self.certs.dir / "private.key").read_text())
+        pem.chmod(0o600)
+        text = super().config(backends)
+        changes = {"global\n": "global\n    log stderr format raw local0\n",
+                   "defaults\n": "defaults\n    log global\n    option httplog\n",
+                   f"    bind 127.0.0.1:{self.port}\n": f"    bind 127.0.0.1:{self.port} ssl crt {pem}\n"}
+        changes.update({f"    server {name} 127.0.0.1:{port}\n":
+                        f"    server {name} 127.0.0.1:{port} ssl verify required ca-file {self.certs.ca_file}\n"
+                        for name, port in backends})
+        if any(text.count(line) != 1 for line in changes):
+            raise RuntimeError("cluster_helpers.HAProxy's configuration changed: update TLSBalancer")
+        return "".join(changes.get(line, line) for line in text.splitlines(keepends=True))
+
+
+@contextmanager
+def cluster_servers(binary: Path, work: Path, settings: Pass) -> Iterator[Target]:
+    """Two nodes on a fresh PostgreSQL database and one shared data folder, behind haproxy round robin."""
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        raise SystemExit(f"s3-tests: --topology cluster needs {POSTGRES_ENV} (a superuser's postgres:// URL): run it "
+                         "under ./scripts/with-postgres.sh")
+    database = create_database(admin_url)
+    cluster = MartletCluster(binary, work, database, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+    cluster.extra_args = server_args(settings)
+    try:
+        # As for one server: accounts through the admin API on plain HTTP (through the balancer), keys in the
+        # stopped cluster's database and folder; then every node and the balancer serve HTTPS for the suite.
+        cluster.start()
+        accounts = create_accounts(binary, cluster.endpoint)
+        cluster.shutdown()
+        kms_keys = create_kms_keys(binary, cluster.data_dir, database)
+        certs = make_certs(work / "certs")
+        for node in cluster.nodes:
+            node.certs_dir, node.ca_file = certs.dir, certs.ca_file
+        cluster.lb = TLSBalancer(work / "haproxy-tls", certs)
+        # The readiness probe of MartletCluster.start goes to each node's HTTPS endpoint.
+        os.environ["REQUESTS_CA_BUNDLE"] = str(certs.ca_file)
+        cluster.start()
+        yield Target(cluster.port, certs, accounts, kms_keys,
+                     lambda: cluster.log_tail(8000) + "\n--- haproxy (tail)\n" +
+                     cluster.lb.log_path.read_text(errors="replace")[-2000:])
+    finally:
+        cluster.shutdown()
+
+
+TOPOLOGIES = {"single": single_server, "cluster": cluster_servers}
+
+
+def run_pass(suite: Path, binary: Path, work: Path, settings: Pass, selection: list[str], topology: str,
+             pytest_args: list[str]) -> tuple[dict[str, bool], str]:
+    """Runs the selected tests against fresh servers with these settings: test name -> passed, and the log tail."""
+    with TOPOLOGIES[topology](binary, work, settings) as target:
+        certs, port, accounts, kms_keys = target.certs, target.port, target.accounts, target.kms_keys
         config = work / "s3tests.conf"
-        write_config(config, server.port, settings.day, accounts, kms_keys)
+        write_config(config, port, settings.day, accounts, kms_keys)
         # S3TESTS_JUNIT keeps the JUnit report (failure messages included) for a closer look.
         junit = Path(os.environ.get("S3TESTS_JUNIT") or work / "junit.xml").with_suffix(f".{settings.name}.xml")
         command = [sys.executable, "-m", "pytest", *selection, "-m", CORE, "-q", "-p", "no:cacheprovider",
                    f"--timeout={PER_TEST_TIMEOUT}", f"--junitxml={junit}", "-o", "junit_family=xunit1",
-                   "--tb=no", "-rN", *sys.argv[1:]]
+                   "--tb=no", "-rN", *pytest_args]
         # The suite's own HTTP calls (POST forms, presigned URLs through requests) verify certificates: trust the CA.
         env = dict(os.environ, S3TEST_CONF=str(config), REQUESTS_CA_BUNDLE=str(certs.ca_file), SSL_CERT_FILE=str(certs.ca_file))
-        print(f"s3-tests ({settings.name}):", " ".join(command[1:3]), "... against", server.endpoint, flush=True)
+        print(f"s3-tests ({settings.name}, {topology}):", " ".join(command[1:3]), f"... against https://127.0.0.1:{port}",
+              flush=True)
+        started = time.monotonic()
         subprocess.run(command, cwd=suite, env=env, stdout=subprocess.DEVNULL if not os.environ.get("S3TESTS_VERBOSE") else None)
+        print(f"s3-tests ({settings.name}, {topology}): {time.monotonic() - started:.0f} s", flush=True)
         results = outcomes(junit) if junit.exists() else {}
-    finally:
-        server.stop()
-    return results, server.log_tail(4000)
+        return results, target.log_tail()
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], add_help=False)
+    parser.add_argument("--topology", choices=sorted(TOPOLOGIES), default="single",
+                        help="single (default): one server on SQLite. cluster: two nodes on PostgreSQL "
+                             f"({POSTGRES_ENV}) and one shared data folder, behind haproxy")
+    # Everything else goes to pytest, as before.
+    options, pytest_args = parser.parse_known_args()
     suite = suite_dir()
     if suite is None:
         print("s3-tests: skipped: no ceph/s3-tests checkout at ../shared/s3-tests (set S3TESTS_DIR to one)")
@@ -197,10 +301,13 @@ def main() -> int:
     elsewhere = [f"{files[0]}::{name}" for name in REAL_TIME_TESTS]
     results: dict[str, bool] = {}
     log_tail = ""
-    with tempfile.TemporaryDirectory(prefix="martlet-s3tests-") as work:
+    # S3TESTS_WORK keeps the servers' folders and logs (both nodes' and haproxy's, in the cluster) for a closer look.
+    kept = os.environ.get("S3TESTS_WORK")
+    with nullcontext(kept) if kept else tempfile.TemporaryDirectory(prefix="martlet-s3tests-") as work:
         for settings, selection in ((FAST, files + [f"--deselect={test}" for test in elsewhere]), (REAL_TIME, elsewhere)):
-            (Path(work) / settings.name).mkdir()
-            found, tail = run_pass(suite, binary, Path(work) / settings.name, settings, selection)
+            (Path(work) / settings.name).mkdir(parents=True)
+            found, tail = run_pass(suite, binary, Path(work) / settings.name, settings, selection, options.topology,
+                                   pytest_args)
             results.update(found)
             log_tail += tail
     expected = expected_failures()
@@ -209,7 +316,7 @@ def main() -> int:
     unexpected = sorted(failing - set(expected))
     now_passing = sorted(name for name in expected if name in selected and name not in failing)
     passed = len(selected) - len(failing)
-    print(f"s3-tests: {passed} of {len(selected)} core tests pass; the expected-failures list has {len(expected)} entries")
+    print(f"s3-tests ({options.topology}): {passed} of {len(selected)} core tests pass; the expected-failures list has {len(expected)} entries")
     if unexpected:
         print("s3-tests: failing but not listed in conformance/s3tests-expected.txt:")
         for name in unexpected:
