@@ -15,7 +15,8 @@ extension PostgresIndex {
                 // A node started meanwhile (it would make an operator account) waits until the copy is done.
                 let tables = IndexTable.all.map(\.name).joined(separator: ", ")
                 try await session.execute(PostgresQuery(unsafeSQL: "LOCK TABLE \(tables) IN EXCLUSIVE MODE"))
-                let value = try await body(IndexImport(session: session))
+                let usageTriggersOff = try await Self.pauseUsageTriggers(session)
+                let value = try await body(IndexImport(session: session, usageTriggersOff: usageTriggersOff))
                 try await session.execute("COMMIT")
                 return value
             } catch {
@@ -26,9 +27,31 @@ extension PostgresIndex {
     }
 }
 
+extension PostgresIndex {
+    /// The usage triggers append one delta row per copied row, which ``IndexImport/finish()`` would only delete again
+    /// (it counts usage from the rows): off for the copy's transaction where its role owns the tables (it made them),
+    /// as a rollback turns them back on. Where it does not, they stay on and cost the copy its deltas.
+    static let usageTriggers = [("objects", "usage_objects"), ("versions", "usage_versions"), ("uploads", "usage_uploads")]
+
+    fileprivate static func pauseUsageTriggers(_ session: Session) async throws -> Bool {
+        try await session.execute("SAVEPOINT usage_triggers")
+        do {
+            for (table, trigger) in usageTriggers {
+                try await session.execute(PostgresQuery(unsafeSQL: "ALTER TABLE \(table) DISABLE TRIGGER \(trigger)"))
+            }
+            try await session.execute("RELEASE SAVEPOINT usage_triggers")
+            return true
+        } catch {
+            try await session.execute("ROLLBACK TO SAVEPOINT usage_triggers")
+            return false
+        }
+    }
+}
+
 /// The copy's transaction, as ``PostgresIndex/importing(_:)`` hands it out.
 public struct IndexImport: Sendable {
     let session: PostgresIndex.Session
+    let usageTriggersOff: Bool
 
     /// The tables that already hold rows; a copy goes only into a database that has none.
     public func nonEmptyTables() async throws -> [String] {
@@ -40,55 +63,25 @@ public struct IndexImport: Sendable {
         return found
     }
 
-    /// Inserts `rows` (values in ``IndexTable/columns`` order) into `table` with one statement.
+    /// Inserts `rows` (values in ``IndexTable/columns`` order) into `table` with one statement: one array parameter
+    /// per column, unnested into rows, so the statement's text and its parsing do not grow with the batch.
     public func insert(_ rows: [[IndexValue]], into table: IndexTable) async throws {
         guard !rows.isEmpty else { return }
-        let width = table.columns.count
-        // PostgreSQL takes at most 65,535 parameters per statement.
-        guard rows.count * width <= 65_535 else {
-            for chunk in stride(from: 0, to: rows.count, by: 65_535 / width) {
-                try await insert(Array(rows[chunk..<min(chunk + 65_535 / width, rows.count)]), into: table)
+        var bindings = PostgresBindings(capacity: table.columns.count)
+        for (index, column) in table.columns.enumerated() {
+            var array = ColumnArray(kind: column.kind, column: "\(table.name).\(column.name)")
+            array.values.reserveCapacity(rows.count)
+            for row in rows {
+                guard row.count == table.columns.count else {
+                    throw StoreError.integrityFailure("a row of \(table.name) has \(row.count) values, not \(table.columns.count)")
+                }
+                array.values.append(row[index])
             }
-            return
+            try bindings.append(array)
         }
-        var sql = "INSERT INTO \(table.name) (\(table.columnList)) VALUES "
-        var bindings = PostgresBindings(capacity: rows.count * width)
-        var parameter = 0
-        for (rowIndex, row) in rows.enumerated() {
-            guard row.count == width else {
-                throw StoreError.integrityFailure("a row of \(table.name) has \(row.count) values, not \(width)")
-            }
-            sql += rowIndex == 0 ? "(" : ", ("
-            for (columnIndex, (column, value)) in zip(table.columns, row).enumerated() {
-                parameter += 1
-                sql += (columnIndex == 0 ? "" : ", ") + "$\(parameter)::\(column.kind.postgresType)"
-                try Self.bind(value, as: column.kind, to: &bindings, column: "\(table.name).\(column.name)")
-            }
-            sql += ")"
-        }
+        let arrays = table.columns.enumerated().map { "$\($0.offset + 1)::\($0.element.kind.postgresType)[]" }
+        let sql = "INSERT INTO \(table.name) (\(table.columnList)) SELECT * FROM unnest(\(arrays.joined(separator: ", ")))"
         try await session.execute(PostgresQuery(unsafeSQL: sql, binds: bindings))
-    }
-
-    private static func bind(_ value: IndexValue, as kind: IndexTable.Kind, to bindings: inout PostgresBindings, column: String) throws {
-        switch (value, kind) {
-        case (.null, _):
-            bindings.appendNull()
-        case (.integer(let number), .bigint):
-            bindings.append(number)
-        case (.integer(let number), .integer):
-            guard let narrow = Int32(exactly: number) else {
-                throw StoreError.integrityFailure("\(column) holds \(number), too large for PostgreSQL's integer")
-            }
-            bindings.append(narrow)
-        case (.boolean(let flag), .boolean):
-            bindings.append(flag)
-        case (.text(let text), .text):
-            bindings.append(text)
-        case (.bytes(let bytes), .bytes):
-            bindings.append(ByteBuffer(bytes: bytes))
-        default:
-            throw StoreError.integrityFailure("\(column): \(value) is not \(kind)")
-        }
     }
 
     /// A cluster-wide setting (see ``PostgresIndex/clusterSetting(_:defaultingTo:)``), recorded with the copy.
@@ -113,6 +106,11 @@ public struct IndexImport: Sendable {
                 max(seq) IS NOT NULL)
             FROM event_outbox
             """)
+        if usageTriggersOff {
+            for (table, trigger) in PostgresIndex.usageTriggers {
+                try await session.execute(PostgresQuery(unsafeSQL: "ALTER TABLE \(table) ENABLE TRIGGER \(trigger)"))
+            }
+        }
         try await session.execute("DELETE FROM usage_deltas")
         try await session.execute("DELETE FROM bucket_usage")
         try await session.execute("""
@@ -128,5 +126,77 @@ public struct IndexImport: Sendable {
             LEFT JOIN (SELECT bucket, count(*) AS count FROM uploads GROUP BY bucket) AS upload
                 ON upload.bucket = buckets.name
             """)
+    }
+}
+
+/// One column of a batch as a PostgreSQL array in the binary format (PostgresNIO's own arrays hold no NULLs): a
+/// one-dimensional array whose elements are each a length and the value's binary form, or -1 for NULL.
+struct ColumnArray: PostgresThrowingDynamicTypeEncodable {
+    let kind: IndexTable.Kind
+    let column: String
+    var values: [IndexValue] = []
+
+    init(kind: IndexTable.Kind, column: String) {
+        self.kind = kind
+        self.column = column
+    }
+
+    var psqlType: PostgresDataType {
+        switch kind {
+        case .bigint: .int8Array
+        case .integer: .int4Array
+        case .text: .textArray
+        case .bytes: .byteaArray
+        case .boolean: .boolArray
+        }
+    }
+
+    var elementType: PostgresDataType {
+        switch kind {
+        case .bigint: .int8
+        case .integer: .int4
+        case .text: .text
+        case .bytes: .bytea
+        case .boolean: .bool
+        }
+    }
+
+    var psqlFormat: PostgresFormat { .binary }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) throws {
+        guard let count = Int32(exactly: values.count) else { throw StoreError.integrityFailure("\(column): too many rows") }
+        buffer.writeInteger(1, as: Int32.self)  // dimensions
+        buffer.writeInteger(values.contains(.null) ? 1 : 0, as: Int32.self)  // has NULLs
+        buffer.writeInteger(elementType.rawValue)
+        buffer.writeInteger(count)  // the one dimension's length
+        buffer.writeInteger(1, as: Int32.self)  // its lower bound
+        for value in values {
+            switch (value, kind) {
+            case (.null, _):
+                buffer.writeInteger(-1, as: Int32.self)
+            case (.integer(let number), .bigint):
+                buffer.writeInteger(8, as: Int32.self)
+                buffer.writeInteger(number)
+            case (.integer(let number), .integer):
+                guard let narrow = Int32(exactly: number) else {
+                    throw StoreError.integrityFailure("\(column) holds \(number), too large for PostgreSQL's integer")
+                }
+                buffer.writeInteger(4, as: Int32.self)
+                buffer.writeInteger(narrow)
+            case (.boolean(let flag), .boolean):
+                buffer.writeInteger(1, as: Int32.self)
+                buffer.writeInteger(flag ? 1 : 0, as: UInt8.self)
+            case (.text(let text), .text):
+                guard let length = Int32(exactly: text.utf8.count) else { throw StoreError.integrityFailure("\(column): a value too long") }
+                buffer.writeInteger(length)
+                buffer.writeString(text)
+            case (.bytes(let bytes), .bytes):
+                guard let length = Int32(exactly: bytes.count) else { throw StoreError.integrityFailure("\(column): a value too long") }
+                buffer.writeInteger(length)
+                buffer.writeBytes(bytes)
+            default:
+                throw StoreError.integrityFailure("\(column): \(value) is not \(kind)")
+            }
+        }
     }
 }
