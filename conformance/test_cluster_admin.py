@@ -219,6 +219,15 @@ def test_events_listed_and_retried_through_the_index(cluster, webhook):
     assert "no events waiting" in cluster.admin("events", "list", data=False).stdout
 
 
+def test_cluster_status_lists_the_running_nodes(cluster):
+    a = cluster.start("a")
+    b = cluster.start("b")
+    for args in (("cluster", "status"), ("--index", cluster.database, "cluster", "status")):
+        shown = cluster.admin(*args, index=args[0] != "--index", data=False).stdout
+        rows = {line.split()[0]: line.split()[1] for line in shown.splitlines()[1:] if line.strip() and not line.startswith("LEASE")}
+        assert rows.get("a") == f"127.0.0.1:{a.port}" and rows.get("b") == f"127.0.0.1:{b.port}", shown
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Master key rotation
 
