@@ -13,7 +13,7 @@ import S3Auth
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
-        abstract: "Manage accounts on a running server (--endpoint) or in a stopped server's data folder (--data).",
+        abstract: "Manage a running server (--endpoint), a stopped server's data folder (--data), or a cluster (--index postgres://…, with --data its shared folder).",
         subcommands: [AccountCommand.self, KMSCommand.self, EventsCommand.self, CheckCommand.self, ImportCommand.self, ExportCommand.self, ClusterCommand.self, MigrateIndexCommand.self]
     )
 

@@ -106,7 +106,9 @@ struct AdminTarget: ParsableArguments {
             }
             return try await body(RemoteAdminClient(endpoint: url, signer: SigV4Signer(accessKey: accessKey, secretKey: secretKey, region: region)))
         }
-        guard data != nil || indexURL != nil else { throw ValidationError("Give --endpoint, --data or --index.") }
+        guard data != nil || indexURL != nil else {
+            throw ValidationError("account commands work on a running server (--endpoint), a data folder (--data) or a cluster's index (--index postgres://…): give one.")
+        }
         return try await withIndex(for: "account commands") { index in
             try await body(LocalAdminClient(index: index, masterKey: try await masterKey(for: index)))
         }
