@@ -390,3 +390,20 @@ def test_kill_9_of_the_node_holding_the_delivery_lease_still_delivers_every_even
         firsts = list(dict.fromkeys(size for name, size in delivered if name == key))
         assert firsts == [size for name, size in written if name == key], key
     assert lease_holder(cluster, "event-delivery") == survivor.name
+
+
+def test_sigterm_stops_every_node_cleanly(server_factory, webhook):
+    """SIGTERM ends a node with status 0 as it does a single server, whether or not it holds the leases (the node
+    without the event-delivery lease never ran its delivery service, but still owns the webhook target's client)."""
+    cluster = server_factory.start("sigterm", extra_args=("--webhook", f"hook={webhook.url}"))
+    s3 = cluster.client()
+    s3.create_bucket(Bucket="stopping")
+    s3.put_bucket_notification_configuration(Bucket="stopping", NotificationConfiguration=notification_config(
+        webhook_arn()))
+    s3.put_object(Bucket="stopping", Key="k", Body=b"x")
+    assert webhook.wait_for(1, timeout=20)
+    for node in cluster.nodes:
+        started = time.monotonic()
+        status = node.stop(timeout=10)
+        took = time.monotonic() - started
+        assert status == 0 and took < 10, f"node {node.name} exited {status} after {took:.1f}s\n{node.log_tail(3000)}"
