@@ -69,6 +69,11 @@ public struct DeliveryService: Service {
                 }
             }
         } catch is CancellationError {}
+    }
+
+    /// Closes the targets' connections, once the service will not run again: in a cluster, `run` may stop when the
+    /// node loses the delivery lease and start again when it takes the lease back, or never run on this node at all.
+    public func shutdown() async {
         for target in targets.values { await target.shutdown() }
     }
 

@@ -98,8 +98,13 @@ struct LeasedService: Service {
     let service: any Service
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await coordinator.whileHolding(lease) { try await service.run() }
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await coordinator.whileHolding(lease) { try await service.run() }
+            }
+        } catch is CancellationError {
+            // Shutting down (whether waiting for the lease or working under it) is a normal end, not a failure that
+            // would make the service group stop the server with an error.
         }
     }
 }

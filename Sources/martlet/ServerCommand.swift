@@ -265,7 +265,13 @@ struct ServerCommand: AsyncParsableCommand {
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await delivery.shutdown()
+            throw error
+        }
+        await delivery.shutdown()
     }
 }
 

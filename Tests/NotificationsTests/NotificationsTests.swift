@@ -123,6 +123,7 @@ struct DeliveryRoundTests {
             index: FixedOutbox(entries), targets: [TargetSpec(id: "hook", kind: .webhook, url: "http://127.0.0.1:9/")],
             region: "us-east-1", policy: DeliveryPolicy(), logger: Logger(label: "test"))
         let wait = try await service.round(now: now)
+        await service.shutdown()
         #expect(wait >= .milliseconds(400) && wait <= .milliseconds(510))
     }
 }
