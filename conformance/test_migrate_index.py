@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -269,3 +270,37 @@ def test_refuses_a_master_key_that_does_not_open_the_secrets(martlet_bin, server
     # With the folder's own key it goes through, and the database is left empty by the refusal before.
     assert migrate(martlet_bin, single.data_dir, url).returncode == 0
     assert psql(url, "SELECT name FROM buckets") == [["sealed"]]
+
+
+def test_a_copy_that_fails_midway_leaves_the_database_empty(martlet_bin, server_factory):
+    single = server_factory.start("midway", single=True)
+    s3 = single.client()
+    s3.create_bucket(Bucket="half")
+    for i in range(50):
+        s3.put_object(Bucket="half", Key=f"k{i:02d}", Body=b"x" * i)
+    upload = s3.create_multipart_upload(Bucket="half", Key="up")["UploadId"]
+    s3.upload_part(Bucket="half", Key="up", UploadId=upload, PartNumber=1, Body=b"part")
+    single.stop()
+    # A part number PostgreSQL's integer column cannot hold: the parts come after accounts, buckets, objects and
+    # blob references, so the copy fails with most of its rows already inserted.
+    index = sqlite3.connect(single.data_dir / "index.sqlite")
+    index.execute("UPDATE parts SET part_number = 5000000000")
+    index.commit()
+    index.close()
+    url = create_database(os.environ[POSTGRES_ENV])
+    done = migrate(martlet_bin, single.data_dir, url)
+    assert done.returncode != 0
+    assert "rolled back" in done.stderr and "too large" in done.stderr and "run the command again" in done.stderr, done.stderr
+    for table in ("accounts", "buckets", "objects", "blob_refs", "uploads", "parts", "cluster_settings"):
+        assert psql(url, f"SELECT count(*) FROM {table}") == [["0"]], table
+    assert (single.data_dir / "index.sqlite").exists() and not (single.data_dir / "index.sqlite.migrated").exists()
+
+    index = sqlite3.connect(single.data_dir / "index.sqlite")
+    index.execute("UPDATE parts SET part_number = 1")
+    index.commit()
+    index.close()
+    again = migrate(martlet_bin, single.data_dir, url)
+    assert again.returncode == 0, again.stderr
+    assert psql(url, "SELECT count(*) FROM objects") == [["50"]]
+    assert psql(url, "SELECT bucket, current_objects, current_bytes, uploads FROM bucket_usage") == [
+        ["half", "50", str(sum(range(50))), "1"]]

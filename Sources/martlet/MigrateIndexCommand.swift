@@ -66,8 +66,50 @@ struct MigrateIndexCommand: AsyncParsableCommand {
         defer { pool.cancel() }
         try await target.migrate()
 
+        let counts: [TableCount]
+        do {
+            counts = try await copy(from: source, to: target, masterKey: masterKey, keySource: keySource, shownURL: shownURL,
+                                    indexPath: indexPath)
+        } catch let failure as AdminFailure {
+            throw failure
+        } catch {
+            throw AdminFailure(description: """
+                the copy failed and was rolled back: \(error). \(shownURL) holds none of it and \(indexPath) is untouched; \
+                fix the cause and run the command again
+                """)
+        }
+
+        do {
+            try source.checkpointAndClose()
+            try Self.retire(indexPath: indexPath, as: retiredPath)
+        } catch {
+            throw AdminFailure(description: """
+                the index was copied (\(counts.count) tables verified and committed), but \(indexPath) could not be \
+                renamed to \(retiredPath): \(error). Rename it (and any -wal/-shm beside it) by hand before starting a node
+                """)
+        }
+        print("""
+
+            Copied the index of \(data) into \(shownURL) and verified every table's count.
+            \(indexPath) is now \(retiredPath): a backup no server reads (the folder's blobs are the nodes' now).
+            Access keys and KMS keys were copied sealed under the master key of \(keySource): every node must use \
+            that same key\(keySource.hasPrefix("MARTLET_MASTER_KEY") ? " (set MARTLET_MASTER_KEY for every node)" : "").
+            Start each node with its own --node-id, on machines that mount \(data) at that same path:
+
+              martlet server --index '\(shownURL)' --data '\(data)' --node-id node-1
+            """)
+        if (URLComponents(string: to)?.password).map({ !$0.isEmpty }) ?? false {
+            print("\n(**** stands for the password given to --to; MARTLET_INDEX may carry the URL instead of --index.)")
+        }
+    }
+
+    /// Every table in one transaction of the target's, verified by counts before it commits.
+    private func copy(
+        from source: SQLiteIndexExport, to target: PostgresIndex, masterKey: MasterKey, keySource: String,
+        shownURL: PostgresURLDescription, indexPath: String
+    ) async throws -> [TableCount] {
         let batchRows = self.batchRows
-        let counts = try await target.importing { database in
+        return try await target.importing { database in
             let occupied = try await database.nonEmptyTables()
             guard occupied.isEmpty else {
                 throw AdminFailure(description: """
@@ -104,29 +146,6 @@ struct MigrateIndexCommand: AsyncParsableCommand {
                     """)
             }
             return counts
-        }
-
-        do {
-            try source.checkpointAndClose()
-            try Self.retire(indexPath: indexPath, as: retiredPath)
-        } catch {
-            throw AdminFailure(description: """
-                the index was copied (\(counts.count) tables verified and committed), but \(indexPath) could not be \
-                renamed to \(retiredPath): \(error). Rename it (and any -wal/-shm beside it) by hand before starting a node
-                """)
-        }
-        print("""
-
-            Copied the index of \(data) into \(shownURL) and verified every table's count.
-            \(indexPath) is now \(retiredPath): a backup no server reads (the folder's blobs are the nodes' now).
-            Access keys and KMS keys were copied sealed under the master key of \(keySource): every node must use \
-            that same key\(keySource.hasPrefix("MARTLET_MASTER_KEY") ? " (set MARTLET_MASTER_KEY for every node)" : "").
-            Start each node with its own --node-id, on machines that mount \(data) at that same path:
-
-              martlet server --index '\(shownURL)' --data '\(data)' --node-id node-1
-            """)
-        if (URLComponents(string: to)?.password).map({ !$0.isEmpty }) ?? false {
-            print("\n(**** stands for the password given to --to; MARTLET_INDEX may carry the URL instead of --index.)")
         }
     }
 
