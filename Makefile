@@ -18,13 +18,24 @@ serve: setup build
 ## `swift test -c release` builds and links .build/release/martlet too, so the code is compiled once. It runs beside a
 ## throwaway PostgreSQL server (scripts/with-postgres.sh), against which the PostgreSQL index passes the same storage
 ## contracts as SQLite's.
+## The conformance suite runs twice: against single servers (its PostgreSQL tests, migrate-index and admin commands on
+## a cluster, beside a throwaway PostgreSQL server), then its object, multipart, versioning, access and notification
+## tests and the cluster's own against two nodes on PostgreSQL behind haproxy (pytest --topology cluster; tests that
+## need one process are marked single_node and left out there).
 test: setup
 	./scripts/setup.sh --python
+	./scripts/setup.sh --cluster
 	./scripts/with-postgres.sh $(SWIFT) test -c release
 	./scripts/fuzz.sh --smoke
-	.venv/bin/python -m pytest conformance
+	./scripts/with-postgres.sh .venv/bin/python -m pytest conformance
+	./scripts/with-postgres.sh .venv/bin/python -m pytest --topology cluster $(addprefix conformance/,$(CLUSTER_TESTS))
 	./scripts/setup.sh --s3tests
 	.venv/bin/python conformance/s3tests_run.py
+
+CLUSTER_TESTS = test_cluster.py test_objects.py test_get.py test_conditional.py test_delete_objects.py \
+	test_multipart.py test_multipart_listing.py test_multipart_reads_and_clients.py test_versioning.py \
+	test_list_object_versions.py test_access_accounts.py test_access_acls.py test_access_iam.py \
+	test_access_policies.py test_access_public_block.py test_notifications.py
 
 setup:
 	./scripts/setup.sh
@@ -37,7 +48,7 @@ unit:
 
 conformance:
 	./scripts/setup.sh --python
-	.venv/bin/python -m pytest conformance
+	./scripts/with-postgres.sh .venv/bin/python -m pytest conformance
 
 ## Explore: run each libFuzzer target for FUZZ_SECONDS (default 600) from a random seed; commit what it finds to
 ## Tests/FuzzRegressions/<target>/ with the fix.

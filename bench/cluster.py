@@ -46,7 +46,7 @@ def database_url(base, name):
 
 def postgres_pids(base):
     port = base.split("@", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]
-    found = subprocess.run(["pgrep", "-f", f"-p {port}"], capture_output=True, text=True).stdout.split()
+    found = subprocess.run(["pgrep", "-f", "--", f"-p {port} "], capture_output=True, text=True).stdout.split()
     pids = []
     for pid in found:
         pids += process_tree(int(pid))
@@ -114,6 +114,8 @@ def client(endpoint):
 
 
 def measure(name, endpoint, martlet_pids, database_pids, duration):
+    """`database_pids` is called before and after each scenario: the database forks a backend per new connection, and
+    one born during the run has spent all its CPU on it."""
     s3 = client(endpoint)
     s3.create_bucket(Bucket=BUCKET)
     body = os.urandom(SIZE)
@@ -127,9 +129,9 @@ def measure(name, endpoint, martlet_pids, database_pids, duration):
     rows = {}
     for scenario, paths, method, size in (("GET 4 KiB", get_paths, "GET", 0), ("PUT 4 KiB", put_paths, "PUT", SIZE),
                                           ("ListObjectsV2 1,000", [list_path], "GET", 0)):
-        before = (cpu_seconds(martlet_pids), cpu_seconds(database_pids))
+        before = (cpu_seconds(martlet_pids), cpu_seconds(database_pids()))
         rate, total, bad = wrk(paths, method, size, duration, endpoint)
-        after = (cpu_seconds(martlet_pids), cpu_seconds(database_pids))
+        after = (cpu_seconds(martlet_pids), cpu_seconds(database_pids()))
         if bad:
             sys.exit(f"{name} {scenario}: {bad} failed requests")
         rows[scenario] = {
@@ -150,13 +152,15 @@ def listing_cost(endpoint, base_url, database, rounds=200):
     for bucket, count in (("small", 1_000), ("large", 1_000_000)):
         s3.create_bucket(Bucket=bucket)
         s3.put_object(Bucket=bucket, Key="seed", Body=b"x")
-        seed = psql(url, f"SELECT metadata || '\\t' || segments FROM objects WHERE bucket = '{bucket}' AND key = 'seed'::bytea")
-        metadata, segments = seed.split("\t")
+        where = f"bucket = '{bucket}' AND key = 'seed'::bytea"
+        metadata = psql(url, f"SELECT metadata FROM objects WHERE {where}")
+        segments = psql(url, f"SELECT segments FROM objects WHERE {where}")
         psql(url, f"""INSERT INTO objects (bucket, key, size, etag, last_modified, metadata, segments)
             SELECT '{bucket}', convert_to('key/' || lpad(i::text, 8, '0'), 'UTF8'), 1, 'e', 0,
                    '{metadata}', '{segments}' FROM generate_series(1, {count}) AS i""")
         psql(url, "ANALYZE objects")
-        start_after = f"key/{count // 2:08d}"
+        # The small bucket's 1,000 keys from its start; the large one's from its middle.
+        start_after = "key/" if count <= 1_000 else f"key/{count // 2:08d}"
         times = []
         for _ in range(rounds):
             t = time.perf_counter()
@@ -178,7 +182,8 @@ def main():
     base = os.environ.get("MARTLET_TEST_POSTGRES")
     if not base:
         sys.exit("run me under ./scripts/with-postgres.sh (MARTLET_TEST_POSTGRES is not set)")
-    database_pids = postgres_pids(base)
+    if not postgres_pids(base):
+        sys.exit("cannot find the PostgreSQL server's processes")
     results = {}
     with tempfile.TemporaryDirectory(prefix="martlet-cluster-bench-") as scratch:
         print("nginx, the physical limit (GET 4 KiB of one file):", flush=True)
@@ -197,7 +202,7 @@ def main():
         port = free_port()
         node = start_node(args.binary, os.path.join(scratch, "sqlite"), port)
         try:
-            results["sqlite"] = measure("1 node, SQLite", f"http://127.0.0.1:{port}", [node.pid], [], args.duration)
+            results["sqlite"] = measure("1 node, SQLite", f"http://127.0.0.1:{port}", [node.pid], lambda: [], args.duration)
         finally:
             node.terminate()
             node.wait()
@@ -209,7 +214,7 @@ def main():
         node = start_node(args.binary, os.path.join(scratch, "pg1"), port, database_url(base, database), "a")
         try:
             results["postgres-1"] = measure("1 node, PostgreSQL", f"http://127.0.0.1:{port}", [node.pid],
-                                            database_pids + postgres_pids(base), args.duration)
+                                            lambda: postgres_pids(base), args.duration)
             if args.million:
                 results["listing_ms"] = listing_cost(f"http://127.0.0.1:{port}", base, database)
         finally:
@@ -226,7 +231,7 @@ def main():
         try:
             results["postgres-2"] = measure(
                 "2 nodes, PostgreSQL, haproxy", f"http://127.0.0.1:{proxy_port}", [n.pid for n in nodes],
-                postgres_pids(base), args.duration)
+                lambda: postgres_pids(base), args.duration)
             haproxy_cost = cpu_seconds([proxy.pid])
             results["haproxy_cpu_s"] = haproxy_cost
         finally:
