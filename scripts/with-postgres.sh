@@ -80,7 +80,7 @@ for _ in 1 2 3; do
   # server and they make tests much faster. The Unix socket goes in the temp folder, not /var/run.
   if as_pg "$BIN/pg_ctl" -w -t 60 -D "$DATA" -l "$TMP/server.log" -o "-p $PORT -k $TMP \
       -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-      -c max_connections=200" start >/dev/null 2>&1; then started=1; break; fi
+      -c max_connections=400" start >/dev/null 2>&1; then started=1; break; fi
 done
 if [ -z "$started" ]; then
   echo "with-postgres: PostgreSQL failed to start; server log:" >&2; cat "$TMP/server.log" >&2 || true; exit 1

@@ -45,12 +45,30 @@ enum PostgresTestServer {
     }
 
     struct Unusable: Error {}
+
+    static let slots = TestSlots(8)
 }
 
 /// Runs `body` with a new, migrated index in a database of its own, dropped afterwards.
 @discardableResult
 func withPostgresIndex<T: Sendable>(
     connections: Int = 4, _ body: @Sendable (PostgresIndex, _ url: String) async throws -> T
+) async throws -> T {
+    // The tests run in parallel, each with pools of its own: a few at a time keep the server under its connection
+    // limit, however many cores run the tests.
+    await PostgresTestServer.slots.acquire()
+    do {
+        let value = try await withDatabase(connections: connections, body)
+        await PostgresTestServer.slots.release()
+        return value
+    } catch {
+        await PostgresTestServer.slots.release()
+        throw error
+    }
+}
+
+private func withDatabase<T: Sendable>(
+    connections: Int, _ body: @Sendable (PostgresIndex, _ url: String) async throws -> T
 ) async throws -> T {
     let database = "martlet_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     try await PostgresTestServer.administer("CREATE DATABASE \(database)")
@@ -183,6 +201,30 @@ struct PostgresIndexTests {
             }
             #expect(plan.contains("Index Scan using objects_pkey"), "\(plan)")
             #expect(!plan.contains("Sort"), "\(plan)")
+        }
+    }
+}
+
+/// At most `count` holders at once; the others wait their turn, in order.
+actor TestSlots {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ count: Int) { free = count }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            free += 1
+        } else {
+            waiting.removeFirst().resume()
         }
     }
 }
