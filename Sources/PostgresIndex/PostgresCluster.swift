@@ -50,27 +50,40 @@ public final class PostgresCluster: ClusterCoordinator, Service {
                 continue
             }
             index.logger.info("lease taken", metadata: ["lease": "\(lease)", "node": "\(nodeID)"])
-            let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    try await body()
-                    return true
-                }
-                group.addTask {
-                    while true {
-                        try await Task.sleep(for: renewal)
-                        if await !self.take(lease) { return false }
+            let finished: Bool
+            do {
+                finished = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    group.addTask {
+                        try await body()
+                        return true
                     }
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: renewal)
+                            if await !self.take(lease) { return false }
+                        }
+                    }
+                    defer { group.cancelAll() }
+                    return try await group.next() ?? true
                 }
-                defer { group.cancelAll() }
-                return try await group.next() ?? true
+            } catch {
+                // Shutting down (cancelled) or the work failed: let the lease go now, so another node need not wait
+                // for it to expire.
+                await releaseOutsideCancellation(lease)
+                throw error
             }
             if finished {
-                await release(lease)
+                await releaseOutsideCancellation(lease)
                 return
             }
             index.logger.warning("lease lost; its work stopped", metadata: ["lease": "\(lease)", "node": "\(nodeID)"])
         }
-        await release(lease)
+        await releaseOutsideCancellation(lease)
+    }
+
+    /// Releases from a task of its own: the caller's may be cancelled, and a cancelled task's query would not run.
+    private func releaseOutsideCancellation(_ lease: String) async {
+        await Task { await self.release(lease) }.value
     }
 
     /// Takes or renews a lease: true if this process holds it for another ``leaseDuration``. A database that cannot be

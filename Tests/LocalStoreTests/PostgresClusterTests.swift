@@ -28,6 +28,11 @@ struct PostgresClusterTests {
                 // A holder that stops without letting go (as a killed node) is replaced once the lease expires.
                 holderA.cancel()
                 _ = await holderA.result
+                // A holder shutting down lets the lease go at once.
+                let held = try await index.autocommit { session in
+                    try await session.value(Int64.self, "SELECT count(*) FROM leases WHERE holder LIKE 'a/%'")
+                }
+                #expect(held == 0)
                 try await index.autocommit { session in
                     // What kill -9 leaves behind: the lease row, still held, until it expires.
                     try await session.execute("""
