@@ -38,12 +38,19 @@ final class DirectoryStream: Sendable {
                     if errno != 0 { throw POSIX.failure("readdir", path) }
                     break
                 }
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-                }
+                let name = Self.name(of: entry)
                 if name != "." && name != ".." { names.append(name) }
             }
             return names
+        }
+    }
+
+    /// The entry's name, read in place. glibc allocates a record only as long as its name, so copying the
+    /// whole `dirent` (as `entry.pointee.d_name` would) can read past the end of the mapped buffer.
+    private static func name(of entry: UnsafeMutablePointer<dirent>) -> String {
+        // `&entry.pointee.d_name` goes through the pointer's addressor: the field's own address, nothing copied.
+        withUnsafePointer(to: &entry.pointee.d_name) { field in
+            String(cString: UnsafeRawPointer(field).assumingMemoryBound(to: CChar.self))
         }
     }
 
