@@ -2,39 +2,12 @@ import Foundation
 import GRDB
 import ObjectStore
 
-/// Object tags and object lock settings live in a version's metadata, so tags follow it through copies and
-/// completes (lock settings are set afresh on a copy, by the handler).
-extension SQLiteIndex {
-    public func setTags(_ tags: [ObjectTag], bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
-        try await updateMetadata(
-            bucket: bucket, key: key, versionID: versionID, event: tags.isEmpty ? "s3:ObjectTagging:Delete" : "s3:ObjectTagging:Put"
-        ) { $0.tags = tags.isEmpty ? nil : tags }
-    }
-
-    public func setRetention(
-        _ retention: ObjectRetention?, bucket: String, key: String, versionID: String?, bypassGovernance: Bool
-    ) async throws -> ObjectRecord? {
-        try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { metadata in
-            // Checked in the write transaction, so two racing changes cannot both pass against the old value.
-            guard ObjectRetention.mayReplace(metadata.retention, with: retention, at: Date(), bypassGovernance: bypassGovernance)
-            else { throw StoreError.objectLocked }
-            metadata.retention = retention
-        }
-    }
-
-    public func setLegalHold(_ on: Bool, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
-        try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.legalHold = on }
-    }
-
-    public func setStorageClass(_ storageClass: String, bucket: String, key: String, versionID: String?) async throws {
-        _ = try await updateMetadata(bucket: bucket, key: key, versionID: versionID) { $0.storageClass = storageClass }
-    }
-
-    /// Changes the stored metadata of a version (the current object when `versionID` is nil) in both the
-    /// current row and the version row, and returns the updated record; nil if there is no such version.
-    /// A delete marker is returned unchanged. With `event`, records that event about the version.
-    func updateMetadata(
-        bucket: String, key: String, versionID: String?, event: String? = nil,
+/// A version's metadata (tags, lock settings, ACL) changes in one write transaction; the settings themselves are in
+/// ``MetadataChanging``. Tags follow a version through copies and completes (lock settings are set afresh on a
+/// copy, by the handler).
+extension SQLiteIndex: MetadataChanging {
+    public func updateMetadata(
+        bucket: String, key: String, versionID: String?, event: String?,
         _ change: @escaping @Sendable (inout ObjectMetadata) throws -> Void
     ) async throws -> ObjectRecord? {
         let keyData = Self.keyData(key)
@@ -159,10 +132,6 @@ extension SQLiteIndex {
 
     public func setBucketEncryption(_ encryption: BucketEncryption?, bucket: String) async throws {
         try await setBucketColumn("encryption", try encryption.map { try Self.json($0) }, bucket: bucket)
-    }
-
-    public func setObjectACL(_ acl: AccessControlList?, bucket: String, key: String, versionID: String?) async throws -> ObjectRecord? {
-        try await updateMetadata(bucket: bucket, key: key, versionID: versionID, event: "s3:ObjectAcl:Put") { $0.acl = acl }
     }
 
     private func setBucketColumn(_ column: String, _ value: String?, bucket: String) async throws {
