@@ -21,7 +21,8 @@ serve: setup build
 ## The conformance suite runs twice: against single servers (its PostgreSQL tests, migrate-index and admin commands on
 ## a cluster, beside a throwaway PostgreSQL server), then its object, multipart, versioning, access and notification
 ## tests and the cluster's own against two nodes on PostgreSQL behind haproxy (pytest --topology cluster; tests that
-## need one process are marked single_node and left out there).
+## need one process are marked single_node and left out there). The s3-tests core runs twice too: against one server,
+## then against two nodes behind haproxy, held to the same expected-results list.
 test: setup
 	./scripts/setup.sh --python
 	./scripts/setup.sh --cluster
@@ -31,6 +32,7 @@ test: setup
 	./scripts/with-postgres.sh .venv/bin/python -m pytest --topology cluster $(addprefix conformance/,$(CLUSTER_TESTS))
 	./scripts/setup.sh --s3tests
 	.venv/bin/python conformance/s3tests_run.py
+	./scripts/with-postgres.sh .venv/bin/python conformance/s3tests_run.py --topology cluster
 
 CLUSTER_TESTS = test_cluster.py test_objects.py test_get.py test_conditional.py test_delete_objects.py \
 	test_multipart.py test_multipart_listing.py test_multipart_reads_and_clients.py test_versioning.py \

@@ -14,7 +14,6 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 
-from cluster_helpers import settle
 
 
 def client_for(server, access_key: str, secret_key: str, service: str = "s3", **config):
@@ -41,7 +40,6 @@ def admin(binary, server, *args: str, check: bool = True) -> subprocess.Complete
                           text=True, timeout=60)
     if check and proc.returncode != 0:
         pytest.fail(f"martlet admin {' '.join(args)} failed: {proc.stderr}", pytrace=False)
-    settle(server)
     return proc
 
 

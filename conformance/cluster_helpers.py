@@ -23,46 +23,6 @@ from s3helpers import MartletServer, RawS3, ServerStartError, free_port
 
 POSTGRES_ENV = "MARTLET_TEST_POSTGRES"
 
-# Nodes cache identity and bucket settings and hear of another node's change through LISTEN/NOTIFY: measured at
-# about 10 ms here, bounded by 1 s (README "Several nodes"). A client of the load balancer that changes one of them
-# and at once sends a request that depends on it may reach the other node first, as on AWS, whose IAM is eventually
-# consistent too. The suite's clients of a load balancer therefore wait this long after such a change, 20 times the
-# usual delay; test_cluster.py talks to the nodes directly and measures the bound itself, without this wait.
-SETTLE_SECONDS = 0.2
-# The load balancers' ports: only requests through them settle.
-BALANCER_PORTS: set[int] = set()
-# Bucket settings every node caches (issue 25's list): a change to one of them settles.
-CACHED_BUCKET_SETTINGS = {
-    "PutBucketPolicy", "DeleteBucketPolicy", "PutBucketAcl", "PutPublicAccessBlock", "DeletePublicAccessBlock",
-    "PutBucketOwnershipControls", "DeleteBucketOwnershipControls", "PutBucketCors", "DeleteBucketCors",
-    "PutBucketEncryption", "DeleteBucketEncryption", "PutBucketNotificationConfiguration", "PutBucketWebsite",
-    "DeleteBucketWebsite",
-}
-READ_PREFIXES = ("Get", "List", "Describe", "Encrypt", "Decrypt", "GenerateDataKey", "ReEncrypt", "Simulate")
-
-
-def settle_after_cached_change(http_response=None, model=None, **_kwargs) -> None:
-    """botocore `after-call` handler: after a successful identity (IAM, KMS) or cached bucket setting change sent
-    through a load balancer, wait SETTLE_SECONDS for every node to have heard of it."""
-    if model is None or http_response is None or not 200 <= http_response.status_code < 300:
-        return
-    if urlsplit(http_response.url).port not in BALANCER_PORTS:
-        return
-    service = model.service_model.service_name
-    name = model.name
-    if (service == "s3" and name in CACHED_BUCKET_SETTINGS) or \
-            (service in ("iam", "kms") and not name.startswith(READ_PREFIXES)):
-        time.sleep(SETTLE_SECONDS)
-
-
-def install_settle_hook() -> None:
-    """Every boto3 client made after this (boto3.client uses the default session) settles as above."""
-    import boto3
-
-    boto3.setup_default_session()
-    boto3.DEFAULT_SESSION.events.register("after-call", settle_after_cached_change)
-
-
 def data_args(server) -> list[str]:
     """What an offline `martlet admin` command needs to reach a server's index: its data folder, and for a cluster
     the shared database too (the folder holds no index)."""
@@ -70,12 +30,6 @@ def data_args(server) -> list[str]:
     if isinstance(server, MartletCluster):
         args += ["--index", server.database_url]
     return args
-
-
-def settle(server) -> None:
-    """The same wait after a change made outside boto3 (`martlet admin --endpoint` through the load balancer)."""
-    if isinstance(server, MartletCluster):
-        time.sleep(SETTLE_SECONDS)
 
 
 def create_database(admin_url: str) -> str:
@@ -161,7 +115,6 @@ backend nodes
         self.directory.mkdir(parents=True, exist_ok=True)
         if not self.port:
             self.port = free_port()
-        BALANCER_PORTS.add(self.port)
         self.config_path.write_text(self.config(backends))
         with open(self.log_path, "ab") as log:
             # -db: stay in the foreground, so the fixture owns the process and its exit.

@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from cluster_helpers import POSTGRES_ENV, MartletCluster, create_database, install_settle_hook, psql
+from cluster_helpers import POSTGRES_ENV, MartletCluster, create_database, psql
 from s3helpers import Certs, MartletServer, RawHTTP, RawS3, ServerStartError, free_port, make_certs
 
 # Helper modules shared by test files assert on S3's answers too: have pytest rewrite their asserts like the tests' own
@@ -54,7 +54,6 @@ def pytest_configure(config):
                                     f"run it under ./scripts/with-postgres.sh")
         if not shutil.which("haproxy") and not os.access("/usr/sbin/haproxy", os.X_OK):
             raise pytest.UsageError("--topology cluster needs haproxy: run ./scripts/setup.sh --cluster")
-        install_settle_hook()
     # Keep the developer's ~/.aws config and any proxy settings out of every client the suite starts.
     os.environ["AWS_CONFIG_FILE"] = os.devnull
     os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull

@@ -17,7 +17,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from access_helpers import add_account, admin, anonymous_client, policy
-from cluster_helpers import data_args, settle
+from cluster_helpers import data_args
 from conftest import bucket_name, empty_and_delete
 from s3helpers import client_error
 
@@ -26,7 +26,6 @@ def create_key(binary, server, *args: str, check: bool = True) -> dict | subproc
     """`martlet admin kms create-key --data FOLDER ARGS --json`: the key's description (arn, keyId, account...)."""
     done = subprocess.run([str(binary), "admin", "kms", "create-key", *data_args(server), *args, "--json"],
                           capture_output=True, text=True, timeout=60)
-    settle(server)
     if not check:
         return done
     assert done.returncode == 0, done.stderr

@@ -10,7 +10,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from cluster_helpers import data_args, settle
+from cluster_helpers import data_args
 from conftest import make_client
 from s3helpers import client_error
 from test_encryption import blob_files, body, customer_key
@@ -184,7 +184,6 @@ def test_admin_kms_keys_and_unknown_key(server_factory):
                            "--json"], capture_output=True, text=True, timeout=60)
     assert made.returncode == 0, made.stderr
     arn = json.loads(made.stdout)[0]["arn"]
-    settle(srv)
     listed = subprocess.run([str(srv.binary), "admin", "kms", "list-keys", *data_args(srv), "--json"],
                             capture_output=True, text=True, timeout=60)
     assert arn in [k["arn"] for k in json.loads(listed.stdout)]

@@ -14,8 +14,11 @@ import Synchronization
 /// - Changes: triggers on the settings tables bump `cluster_version` and `pg_notify` the change in the committing
 ///   transaction, so a notification arrives only once the change is visible. Each node listens on a connection of
 ///   its own and polls the version every ``pollInterval`` on it: a version that moved with no notification, or a
-///   listening connection lost and made again, makes the node forget every cached setting. So a change is in force
-///   on every node within ``pollInterval`` of its commit, and usually within milliseconds.
+///   listening connection lost and made again, makes the node forget every cached setting. Each notification carries
+///   the version its change made; once the node has forgotten what it replaced, it records that version as applied
+///   in its `nodes` row, and the writer waits for every live node to get there before answering
+///   (``PostgresIndex/settle()``). So a change is in force on every node by the time it is acknowledged, and a node
+///   that cannot follow drops its caches within ``pollInterval``.
 public final class PostgresCluster: ClusterCoordinator, Service {
     public let nodeID: String
     let index: PostgresIndex
@@ -25,7 +28,9 @@ public final class PostgresCluster: ClusterCoordinator, Service {
     let version: String
     public let leaseDuration: Duration
     public let pollInterval: Duration
-    private let subscribers = Mutex<[UUID: AsyncStream<ClusterChange>.Continuation]>([:])
+    private let subscribers = Mutex<[UUID: AsyncStream<ClusterNotice>.Continuation]>([:])
+    /// The newest version this node has applied, written with each heartbeat too in case the row was not there yet.
+    private let appliedVersion = Mutex<Int64>(0)
 
     public init(
         index: PostgresIndex, nodeID: String, address: String, version: String,
@@ -114,26 +119,48 @@ public final class PostgresCluster: ClusterCoordinator, Service {
 
     // MARK: Changes
 
-    public func changes() -> AsyncStream<ClusterChange> {
+    public func changes() -> AsyncStream<ClusterNotice> {
         let id = UUID()
-        let (stream, continuation) = AsyncStream.makeStream(of: ClusterChange.self, bufferingPolicy: .bufferingNewest(4096))
+        let (stream, continuation) = AsyncStream.makeStream(of: ClusterNotice.self, bufferingPolicy: .bufferingNewest(4096))
         continuation.onTermination = { [weak self] _ in _ = self?.subscribers.withLock { $0.removeValue(forKey: id) } }
         subscribers.withLock { $0[id] = continuation }
         return stream
     }
 
-    func publish(_ change: ClusterChange) {
-        for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.yield(change) }
+    func publish(_ notice: ClusterNotice) {
+        for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.yield(notice) }
     }
 
-    static func change(from payload: String) -> ClusterChange {
-        guard let colon = payload.firstIndex(of: ":") else { return .everything }
-        let name = String(payload[payload.index(after: colon)...])
-        switch payload[..<colon] {
-        case "bucket": return .bucket(name)
-        case "identity": return .identity(accountID: name)
-        case "kms": return .kmsKey(name)
-        default: return .everything
+    public func applied(through version: Int64) async {
+        let advanced = appliedVersion.withLock { applied in
+            guard version > applied else { return false }
+            applied = version
+            return true
+        }
+        guard advanced else { return }
+        do {
+            try await index.autocommit { session in
+                try await session.execute("""
+                    UPDATE nodes SET applied_version = greatest(coalesce(applied_version, 0), \(version))
+                    WHERE id = \(self.nodeID) AND holder_process = \(self.holder)
+                    """)
+            }
+        } catch {
+            // Writers wait out their bound meanwhile; the next heartbeat records it.
+            index.logger.warning("could not record the change version applied", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A notification's payload, `VERSION:KIND:NAME`; nil for one this build does not know.
+    static func notice(from payload: String) -> ClusterNotice? {
+        let fields = payload.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        guard fields.count == 3, let version = Int64(fields[0]) else { return nil }
+        let name = String(fields[2])
+        switch fields[1] {
+        case "bucket": return ClusterNotice(.bucket(name), version: version)
+        case "identity": return ClusterNotice(.identity(accountID: name), version: version)
+        case "kms": return ClusterNotice(.kmsKey(name), version: version)
+        default: return ClusterNotice(.everything, version: version)
         }
     }
 
@@ -146,8 +173,9 @@ public final class PostgresCluster: ClusterCoordinator, Service {
                     let session = PostgresIndex.Session(connection: connection, logger: self.index.logger)
                     try await connection.listen(on: "martlet_changes") { notifications in
                         // Anything committed before LISTEN took effect was not notified.
-                        self.publish(.everything)
-                        let heard = HeardFlag()
+                        let start = try await self.clusterVersion(session)
+                        let heard = HeardVersion(start)
+                        self.publish(ClusterNotice(.everything, version: start))
                         try await withThrowingTaskGroup(of: Void.self) { group in
                             group.addTask {
                                 for try await notification in notifications {
@@ -155,21 +183,23 @@ public final class PostgresCluster: ClusterCoordinator, Service {
                                         self.index.eventSignal.notify()
                                         continue
                                     }
-                                    heard.set()
-                                    self.publish(Self.change(from: notification.payload))
+                                    guard let notice = Self.notice(from: notification.payload) else { continue }
+                                    if heard.advance(to: notice.version) { self.publish(notice) }
                                 }
                                 throw StoreError.ioFailure("index: the change feed ended")
                             }
                             group.addTask {
-                                var seen = try await self.clusterVersion(session)
+                                var polled = start
                                 while true {
                                     try await Task.sleep(for: self.pollInterval)
-                                    let now = try await self.clusterVersion(session)
                                     // Notifications are delivered before a later query's answer on the same
-                                    // connection, so a moved version with none heard means some were lost.
-                                    let anyHeard = heard.take()
-                                    if now != seen && !anyHeard { self.publish(.everything) }
-                                    seen = now
+                                    // connection, so by now every change up to the last poll's version has been
+                                    // heard, unless some were lost.
+                                    if heard.advance(to: polled) {
+                                        self.index.logger.warning("change notifications lost; caches forgotten")
+                                        self.publish(ClusterNotice(.everything, version: polled))
+                                    }
+                                    polled = try await self.clusterVersion(session)
                                 }
                             }
                             try await group.next()
@@ -182,7 +212,8 @@ public final class PostgresCluster: ClusterCoordinator, Service {
             } catch {
                 if Task.isCancelled { return }
                 index.logger.warning("change feed interrupted; caches forgotten", metadata: ["error": "\(error)"])
-                publish(.everything)
+                // Forgotten, but not acknowledged: the version this node has caught up with is learnt on reconnecting.
+                publish(ClusterNotice(.everything, version: 0))
                 try? await Task.sleep(for: pollInterval)
             }
         }
@@ -204,18 +235,30 @@ public final class PostgresCluster: ClusterCoordinator, Service {
             }
         }
         for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.finish() }
+        // No longer serving: writers stop waiting for this node at once rather than until its heartbeat ages out.
+        await Task {
+            _ = try? await self.index.autocommit { session in
+                try await session.execute("""
+                    UPDATE nodes SET applied_version = NULL WHERE id = \(self.nodeID) AND holder_process = \(self.holder)
+                    """)
+            }
+        }.value
     }
 
     private func beat() async {
         while !Task.isCancelled {
             do {
+                let applied = appliedVersion.withLock { $0 }
+                // A new process starts at its own applied version (0 until it has listened), never its predecessor's.
                 try await index.autocommit { session in
                     try await session.execute("""
-                        INSERT INTO nodes (id, address, version, started_at, heartbeat_at)
-                        VALUES (\(self.nodeID), \(self.address), \(self.version), now(), now())
+                        INSERT INTO nodes (id, address, version, started_at, heartbeat_at, holder_process, applied_version)
+                        VALUES (\(self.nodeID), \(self.address), \(self.version), now(), now(), \(self.holder), \(applied))
                         ON CONFLICT (id) DO UPDATE SET address = excluded.address, version = excluded.version,
                             heartbeat_at = excluded.heartbeat_at,
                             started_at = CASE WHEN nodes.holder_process = \(self.holder) THEN nodes.started_at ELSE excluded.started_at END,
+                            applied_version = CASE WHEN nodes.holder_process = \(self.holder)
+                                THEN greatest(nodes.applied_version, excluded.applied_version) ELSE excluded.applied_version END,
                             holder_process = \(self.holder)
                         """)
                 }
@@ -266,12 +309,18 @@ public final class PostgresCluster: ClusterCoordinator, Service {
     }
 }
 
-/// Whether a notification arrived since the last poll.
-private final class HeardFlag: Sendable {
-    private let value = Mutex(false)
+/// The newest change version this node has heard of, by notification or poll.
+private final class HeardVersion: Sendable {
+    private let value: Mutex<Int64>
 
-    func set() { value.withLock { $0 = true } }
+    init(_ start: Int64) { value = Mutex(start) }
 
-    /// The flag, cleared.
-    func take() -> Bool { value.withLock { value in defer { value = false }; return value } }
+    /// True if `version` is newer than any heard, and now the newest.
+    func advance(to version: Int64) -> Bool {
+        value.withLock { heard in
+            guard version > heard else { return false }
+            heard = version
+            return true
+        }
+    }
 }

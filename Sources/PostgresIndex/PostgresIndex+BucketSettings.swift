@@ -51,7 +51,7 @@ extension PostgresIndex: BucketSettingsIndex {
 
     public func setLifecycle(_ configuration: LifecycleConfiguration?, bucket: String) async throws {
         let encoded = try configuration.map { try IndexColumns.json($0) }
-        try await write { session in
+        try await writeSetting { session in
             try await Self.requireBucket(bucket, session)
             try await session.execute("UPDATE buckets SET lifecycle = \(encoded) WHERE name = \(bucket)")
             if encoded != nil { try await Self.queueBucketForLifecycle(bucket, session) }
@@ -64,7 +64,7 @@ extension PostgresIndex: BucketSettingsIndex {
 
     public func setObjectLock(_ configuration: ObjectLockConfiguration, bucket: String) async throws {
         let encoded = try IndexColumns.json(configuration)
-        try await write { session in
+        try await writeSetting { session in
             // Object lock needs every write to keep a version, so versioning must be on and stay on.
             guard try await Self.versioning(bucket, session) == .enabled else { throw StoreError.invalidBucketState }
             try await session.execute("UPDATE buckets SET object_lock = \(encoded) WHERE name = \(bucket)")
@@ -106,7 +106,7 @@ extension PostgresIndex: BucketSettingsIndex {
     /// `column` is one of this file's literals, never a caller's text.
     private func setBucketColumn(_ column: StaticString, _ value: String?, bucket: String) async throws {
         let name = "\(column)"
-        try await write { session in
+        try await writeSetting { session in
             let updated = try await session.rows(
                 "UPDATE buckets SET \(unescaped: name) = \(value) WHERE name = \(bucket) RETURNING 1")
             if updated.isEmpty { throw StoreError.noSuchBucket }

@@ -52,4 +52,20 @@ extension PostgresIndex {
         """,
         "CREATE TRIGGER announce_events AFTER INSERT ON event_outbox FOR EACH STATEMENT EXECUTE FUNCTION announce_events()",
     ]
+
+    /// Each announcement carries the version it made, and each node records the version its caches have caught up
+    /// with, so a node that changes a cached setting can wait for the others before it answers (see
+    /// ``PostgresIndex/settle()``). `applied_version` is NULL for a node that has stopped serving.
+    static let appliedVersionsSchema: [PostgresQuery] = [
+        "ALTER TABLE nodes ADD COLUMN applied_version bigint",
+        """
+        CREATE OR REPLACE FUNCTION announce_change(kind text, name text) RETURNS void LANGUAGE plpgsql AS $$
+        DECLARE
+            made bigint;
+        BEGIN
+            UPDATE cluster_version SET version = version + 1 WHERE id = 1 RETURNING version INTO made;
+            PERFORM pg_notify('martlet_changes', made || ':' || kind || ':' || name);
+        END $$
+        """,
+    ]
 }

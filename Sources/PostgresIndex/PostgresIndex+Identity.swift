@@ -15,7 +15,7 @@ import PostgresNIO
 /// violation (23505) whenever it trips an index the check did not read through (seen with two spellings of one name).
 extension PostgresIndex: IdentityIndex {
     public func createAccount(_ account: Account, rootKey: AccessKey) async throws {
-        try await write { session in
+        try await writeSetting { session in
             if try await session.row("SELECT 1 FROM accounts WHERE name = \(account.name)") != nil {
                 throw IdentityError.entityAlreadyExists("Account \(account.name) already exists.")
             }
@@ -44,14 +44,14 @@ extension PostgresIndex: IdentityIndex {
     }
 
     public func setAccountDisabled(_ disabled: Bool, name: String) async throws {
-        try await write { session in
+        try await writeSetting { session in
             let updated = try await session.rows("UPDATE accounts SET disabled = \(disabled) WHERE name = \(name) RETURNING 1")
             if updated.isEmpty { throw IdentityError.noSuchEntity("The account \(name) cannot be found.") }
         }
     }
 
     public func deleteAccount(named name: String) async throws {
-        try await write { session in
+        try await writeSetting { session in
             guard let account = try await session.row("SELECT * FROM accounts WHERE name = \(name)").map(Self.account) else {
                 throw IdentityError.noSuchEntity("The account \(name) cannot be found.")
             }
@@ -119,7 +119,7 @@ extension PostgresIndex: IdentityIndex {
 
     public func createUser(_ user: IAMUser, maxUsersInAccount: Int) async throws {
         let createdAt = IndexColumns.milliseconds(user.createdAt)
-        try await write { session in
+        try await writeSetting { session in
             guard try await Self.accountRow(id: user.accountID, session) != nil else {
                 throw IdentityError.noSuchEntity("The account \(user.accountID) cannot be found.")
             }
@@ -154,7 +154,7 @@ extension PostgresIndex: IdentityIndex {
     }
 
     public func deleteUser(accountID: String, name: String) async throws {
-        try await write { session in
+        try await writeSetting { session in
             try await Self.requireUser(accountID, name, session)
             let keys = try await session.value(Int.self, """
                 SELECT COUNT(*) FROM access_keys WHERE account_id = \(accountID) AND lower(user_name) = \(folded: name)
@@ -172,7 +172,7 @@ extension PostgresIndex: IdentityIndex {
     // MARK: Access keys
 
     public func createAccessKey(_ key: AccessKey) async throws {
-        try await write { session in
+        try await writeSetting { session in
             if let userName = key.userName { try await Self.requireUser(key.accountID, userName, session) }
             // Two keys for a user, and two for an account's root, as on AWS: enough to rotate, never a way to fill
             // the server.
@@ -205,7 +205,7 @@ extension PostgresIndex: IdentityIndex {
     }
 
     public func resealAccessKeySecrets(_ sealed: [String: [UInt8]]) async throws {
-        try await write { session in
+        try await writeSetting { session in
             for (id, secret) in sealed {
                 try await session.execute("UPDATE access_keys SET sealed_secret = \(ByteBuffer(bytes: secret)) WHERE id = \(id)")
             }
@@ -213,7 +213,7 @@ extension PostgresIndex: IdentityIndex {
     }
 
     public func setAccessKeyActive(_ active: Bool, id: String, accountID: String, userName: String?) async throws {
-        try await write { session in
+        try await writeSetting { session in
             let updated = try await session.rows("""
                 UPDATE access_keys SET active = \(active)
                 WHERE id = \(id) AND account_id = \(accountID) AND lower(user_name) = \(folded: userName ?? "") RETURNING 1
@@ -223,7 +223,7 @@ extension PostgresIndex: IdentityIndex {
     }
 
     public func deleteAccessKey(id: String, accountID: String, userName: String?) async throws {
-        try await write { session in
+        try await writeSetting { session in
             let deleted = try await session.rows("""
                 DELETE FROM access_keys
                 WHERE id = \(id) AND account_id = \(accountID) AND lower(user_name) = \(folded: userName ?? "") RETURNING 1
@@ -235,7 +235,7 @@ extension PostgresIndex: IdentityIndex {
     // MARK: User policies
 
     public func putUserPolicy(accountID: String, userName: String, policyName: String, document: String) async throws {
-        try await write { session in
+        try await writeSetting { session in
             try await Self.requireUser(accountID, userName, session)
             try await session.execute("""
                 INSERT INTO user_policies (account_id, user_name, policy_name, document)
@@ -255,7 +255,7 @@ extension PostgresIndex: IdentityIndex {
     }
 
     public func deleteUserPolicy(accountID: String, userName: String, policyName: String) async throws {
-        try await write { session in
+        try await writeSetting { session in
             try await Self.requireUser(accountID, userName, session)
             let deleted = try await session.rows("""
                 DELETE FROM user_policies

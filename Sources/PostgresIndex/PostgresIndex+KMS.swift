@@ -7,7 +7,7 @@ import PostgresNIO
 extension PostgresIndex: KMSKeyIndex {
     public func createKMSKey(_ key: KMSKey) async throws {
         let created = IndexColumns.milliseconds(key.created)
-        try await write { session in
+        try await writeSetting { session in
             // Checked in the SERIALIZABLE transaction that inserts, so of two nodes creating one alias, one wins and the
             // other runs again and finds it. ON CONFLICT DO NOTHING makes a key committed after this transaction's
             // snapshot a serialization failure (retried) rather than a unique violation.
@@ -48,7 +48,7 @@ extension PostgresIndex: KMSKeyIndex {
     }
 
     public func resealKMSKeys(_ materials: [String: [UInt8]]) async throws {
-        try await write { session in
+        try await writeSetting { session in
             for (id, material) in materials {
                 try await session.execute("UPDATE kms_keys SET material = \(ByteBuffer(bytes: material)) WHERE id = \(id)")
             }

@@ -13,7 +13,7 @@ extension PostgresIndex: NotificationIndex {
     ) async throws {
         let encoded = try configuration.map { try IndexColumns.json($0) }
         let tests = try testEvents.map { ($0.targetARN, try IndexColumns.json($0.event)) }
-        try await write { session in
+        try await writeSetting { session in
             let updated = try await session.rows("UPDATE buckets SET notification = \(encoded) WHERE name = \(bucket) RETURNING 1")
             if updated.isEmpty { throw StoreError.noSuchBucket }
             for (target, event) in tests { try await Self.insertEvent(target: target, json: event, session) }

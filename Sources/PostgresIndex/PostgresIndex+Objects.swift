@@ -10,7 +10,7 @@ extension PostgresIndex: ObjectIndex {
         let objectLock = try bucket.objectLock.map { try IndexColumns.json($0) }
         let acl = try bucket.acl.map { try IndexColumns.json($0) }
         let block = try bucket.publicAccessBlock.map { try IndexColumns.json($0) }
-        try await write { session in
+        try await writeSetting { session in
             let inserted = try await session.rows("""
                 INSERT INTO buckets (name, created_at, region, versioning, object_lock, owner, acl, ownership, public_access_block)
                 VALUES (\(bucket.name), \(IndexColumns.milliseconds(bucket.creationDate)), \(bucket.region),
@@ -36,7 +36,7 @@ extension PostgresIndex: ObjectIndex {
     }
 
     public func deleteBucket(named name: String) async throws -> [BlobID] {
-        try await write { session in
+        try await writeSetting { session in
             try await Self.requireBucket(name, session)
             let hasObjects = try await session.value(Bool.self, """
                 SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = \(name)) OR EXISTS (SELECT 1 FROM versions WHERE bucket = \(name))

@@ -10,6 +10,7 @@ extension PostgresIndex {
         ("v1-index", schemaV1),
         ("v2-cluster", clusterSchema),
         ("v2-identity-kms", schemaV2IdentityKMS),
+        ("v3-applied-versions", appliedVersionsSchema),
     ]
 
     /// Applies the migrations the database lacks, under an advisory lock so that nodes starting together take turns.

@@ -8,7 +8,7 @@ import PostgresNIO
 /// reference counts right: references are always added before any are dropped.
 extension PostgresIndex: VersionIndex {
     public func setVersioning(_ state: VersioningState, bucket: String) async throws {
-        try await write { session in
+        try await writeSetting { session in
             if state == .suspended, try await Self.hasObjectLock(bucket, session) { throw StoreError.invalidBucketState }
             if try await Self.versioning(bucket, session) == nil {
                 // The bucket's objects become its null versions, so the history starts complete.

@@ -22,17 +22,24 @@ public final class PostgresIndex: Sendable {
     let logger: Logger
     /// Signalled after a write on this node that recorded notification events commits.
     public let eventSignal = EventSignal()
+    /// The node this index serves, if it serves one. A node applies its own changes to its caches as it makes them
+    /// (and may be in the middle of one), so ``settle()`` waits only for the others.
+    let nodeID: String?
 
     /// A client for the database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…]`). Nothing
     /// connects until ``run()`` runs (as a service) and a query asks.
     /// - Throws: ``StoreError/ioFailure(_:)`` for a URL it cannot use.
     /// - Parameter maximumConnections: The pool's size: the most transactions this node runs at once.
-    public init(url: String, maximumConnections: Int = 32, logger: Logger = Logger(label: "martlet.postgres")) throws {
+    /// - Parameter nodeID: The node this index serves; nil for a tool such as an admin command.
+    public init(
+        url: String, maximumConnections: Int = 32, nodeID: String? = nil, logger: Logger = Logger(label: "martlet.postgres")
+    ) throws {
         var configuration = try PostgresURL(url).configuration()
         configuration.options.maximumConnections = max(maximumConnections, 1)
         configuration.options.minimumConnections = min(2, configuration.options.maximumConnections)
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
+        self.nodeID = nodeID
     }
 
     /// Runs the connection pool until the task is cancelled; queries wait for it.

@@ -53,7 +53,7 @@ struct ServerBackend {
         let files = try FileBlobStore(directory: data, threadPool: threads, temporaryFolder: "tmp/nodes/\(nodeID)")
         let removed = try files.removeTemporaryFiles()
         if removed > 0 { logger.notice("removed interrupted uploads", metadata: ["count": "\(removed)", "node": "\(nodeID)"]) }
-        let index = try PostgresIndex(url: url, logger: logger)
+        let index = try PostgresIndex(url: url, nodeID: nodeID, logger: logger)
         return (ServerBackend(
             storage: Storage(index: index, blobs: GraveyardBlobStore(files: files, index: index)),
             identities: index, kmsKeys: index, notifications: index,

@@ -52,7 +52,7 @@ struct PostgresClusterTests {
         }
     }
 
-    @Test("bucket settings changed through one node reach the other's feed; object writes announce nothing")
+    @Test("bucket settings changed through one node reach the other's feed in order; object writes announce nothing")
     func changeFeed() async throws {
         try await withPostgresIndex { index, url in
             try await withPostgresIndex(url: url) { other in
@@ -61,17 +61,81 @@ struct PostgresClusterTests {
                 let changes = listener.changes()
                 let feed = Task { try await listener.run() }
                 defer { feed.cancel() }
-                var iterator = changes.makeAsyncIterator()
+                // Each notice is acknowledged as the server's follower would, or every write below would wait out
+                // the bound for this node.
+                let (acknowledged, continuation) = AsyncStream.makeStream(of: ClusterNotice.self)
+                let follower = Task {
+                    for await notice in changes {
+                        await listener.applied(through: notice.version)
+                        continuation.yield(notice)
+                    }
+                }
+                defer { follower.cancel() }
+                var iterator = acknowledged.makeAsyncIterator()
+                func next() async -> ClusterNotice? { await iterator.next() }
                 // Listening starts by forgetting everything: what committed before it was not heard.
-                #expect(await iterator.next() == .everything)
+                let start = await next()
+                #expect(start?.change == .everything)
                 try await index.createBucket(ObjectIndexContract.bucket("photos"))
-                #expect(await iterator.next() == .bucket("photos"))
+                let created = await next()
+                #expect(created?.change == .bucket("photos"))
                 try await index.setBucketPolicy("{}", bucket: "photos")
-                #expect(await iterator.next() == .bucket("photos"))
+                let policy = await next()
+                #expect(policy?.change == .bucket("photos"))
+                #expect((policy?.version ?? 0) > (created?.version ?? .max), "versions follow commits")
                 // Writing objects announces nothing: caches hold settings, not objects.
                 _ = try await index.putObject(ObjectIndexContract.record("photos", "k"), condition: .always)
                 try await index.setCORS(nil, bucket: "photos")
-                #expect(await iterator.next() == .bucket("photos"))
+                #expect(await next()?.change == .bucket("photos"))
+            }
+        }
+    }
+
+    @Test("a settings write is acknowledged only once every live node has applied it, and waits no longer than its bound")
+    func settle() async throws {
+        try await withPostgresIndex { index, url in
+            try await withPostgresIndex(url: url) { other in
+                let listener = PostgresCluster(index: other, nodeID: "b", address: "-", version: "test")
+                let changes = listener.changes()
+                let feed = Task { try await listener.run() }
+                // How long the listening node takes to apply a change; nil: it never does.
+                let lag = Mutex<Duration?>(.zero)
+                let follower = Task {
+                    for await notice in changes {
+                        guard let delay = lag.withLock({ $0 }) else { continue }
+                        try? await Task.sleep(for: delay)
+                        await listener.applied(through: notice.version)
+                    }
+                }
+                defer { follower.cancel() }
+                // Once its heartbeat has written its row, the node counts.
+                while try await !PostgresCluster.status(of: index).nodes.contains(where: { $0.id == "b" }) {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                try await index.createBucket(ObjectIndexContract.bucket("photos"))
+
+                lag.withLock { $0 = .milliseconds(300) }
+                let clock = ContinuousClock()
+                var began = clock.now
+                try await index.setBucketPolicy("{}", bucket: "photos")
+                let waited = clock.now - began
+                #expect(waited >= .milliseconds(300), "answered after \(waited), before the other node had applied it")
+                #expect(waited < PostgresIndex.settleBound)
+
+                // A node that never applies a change holds a write back for the bound, and no longer.
+                lag.withLock { $0 = nil }
+                began = clock.now
+                try await index.setCORS(nil, bucket: "photos")
+                let heldBack = clock.now - began
+                #expect(heldBack >= PostgresIndex.settleBound - .milliseconds(20))
+                #expect(heldBack < PostgresIndex.settleBound + .seconds(1))
+
+                // A node that has stopped serving holds nothing back.
+                feed.cancel()
+                _ = await feed.result
+                began = clock.now
+                try await index.setBucketPolicy(nil, bucket: "photos")
+                #expect(clock.now - began < .milliseconds(500))
             }
         }
     }

@@ -133,6 +133,8 @@ extension S3Handlers {
         do {
             try await storage.deleteBucket(named: name)
             authorizer.invalidate(bucket: name)
+            // A bucket made again under this name must not inherit the old one's rules.
+            lifecycles.forget(name)
         } catch let error as StoreError {
             throw S3Error.from(error, bucket: name, key: nil)
         }

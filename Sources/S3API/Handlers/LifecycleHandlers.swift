@@ -8,7 +8,8 @@ import Synchronization
 /// Get, Put and DeleteBucketLifecycleConfiguration, and the `x-amz-expiration` header the rules imply.
 extension S3Handlers {
     func getBucketLifecycle(_ bucket: String) async throws -> S3Response {
-        guard let configuration = try await lifecycle(of: bucket) else {
+        // From the index, not the cache: a client reading back what it just configured sees it on any node.
+        guard let configuration = try await storage.index.lifecycle(bucket: bucket) else {
             throw S3Error(.noSuchLifecycleConfiguration, details: [("BucketName", bucket)])
         }
         var xml = XMLWriter()
@@ -34,11 +35,12 @@ extension S3Handlers {
     }
 
     /// A bucket's lifecycle configuration, read through a cache: GET, HEAD and PUT consult it for
-    /// `x-amz-expiration`, and it changes only through this server's own handlers.
+    /// `x-amz-expiration`. This node's handlers and the cluster's change feed forget what changes.
     func lifecycle(of bucket: String) async throws -> LifecycleConfiguration? {
         if let cached = lifecycles.lookup(bucket) { return cached }
+        let generation = lifecycles.generation
         let configuration = try await storage.index.lifecycle(bucket: bucket)
-        lifecycles.remember(configuration, for: bucket)
+        lifecycles.remember(configuration, for: bucket, loadedAt: generation)
         return configuration
     }
 
@@ -51,24 +53,44 @@ extension S3Handlers {
     }
 }
 
-/// Lifecycle configurations by bucket; `.some(nil)` remembers that a bucket has none.
+/// Lifecycle configurations by bucket; `.some(nil)` remembers that a bucket has none. Each change bumps the
+/// generation, and a load that began before a change is not kept, so a lookup never returns what a finished change
+/// replaced.
 final class LifecycleCache: Sendable {
-    private let entries = Mutex<[String: LifecycleConfiguration?]>([:])
-
-    func lookup(_ bucket: String) -> LifecycleConfiguration?? {
-        entries.withLock { $0[bucket] }
+    private struct State {
+        var generation: UInt64 = 0
+        var entries: [String: LifecycleConfiguration?] = [:]
     }
 
-    func remember(_ configuration: LifecycleConfiguration?, for bucket: String) {
-        entries.withLock { $0[bucket] = .some(configuration) }
+    private let state = Mutex(State())
+    private static let limit = 10_000
+
+    var generation: UInt64 { state.withLock { $0.generation } }
+
+    func lookup(_ bucket: String) -> LifecycleConfiguration?? {
+        state.withLock { $0.entries[bucket] }
+    }
+
+    func remember(_ configuration: LifecycleConfiguration?, for bucket: String, loadedAt generation: UInt64) {
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state.entries.count >= Self.limit { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[bucket] = .some(configuration)
+        }
     }
 
     func forget(_ bucket: String) {
-        _ = entries.withLock { $0.removeValue(forKey: bucket) }
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries[bucket] = nil
+        }
     }
 
     func forgetAll() {
-        entries.withLock { $0.removeAll(keepingCapacity: true) }
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries.removeAll(keepingCapacity: true)
+        }
     }
 }
 

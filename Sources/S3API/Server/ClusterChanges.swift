@@ -4,34 +4,40 @@ import ServiceLifecycle
 
 extension S3Server {
     /// Forgets what this node cached about something another node changed, so the next request reads it afresh.
-    public func forget(_ change: ClusterChange) async {
+    /// False if identities could not be read again: until they are, this node still acts on the old ones.
+    @discardableResult
+    public func forget(_ change: ClusterChange) async -> Bool {
         switch change {
         case .bucket(let name):
             authorizer.buckets.invalidate(name)
             handlers.lifecycles.forget(name)
+            return true
         case .identity(let accountID):
-            await reloadIdentities(accountID)
+            return await reloadIdentities(accountID)
         case .kmsKey:
             configuration.keyring.forgetKeys()
+            return true
         case .everything:
             authorizer.buckets.invalidateAll()
             handlers.lifecycles.forgetAll()
             configuration.keyring.forgetKeys()
-            await reloadIdentities(nil)
+            return await reloadIdentities(nil)
         }
     }
 
-    private func reloadIdentities(_ accountID: String?) async {
+    private func reloadIdentities(_ accountID: String?) async -> Bool {
         do {
             if let accountID {
                 try await configuration.directory.reload(accountID: accountID)
             } else {
                 try await configuration.directory.reload()
             }
+            return true
         } catch {
             // The directory marks what it could not read as stale and reads it again before its next change; until
             // the index answers, requests keep what the snapshot had.
             logger.error("could not read identities changed on another node", metadata: ["error": "\(error)"])
+            return false
         }
     }
 
@@ -47,7 +53,11 @@ private struct ClusterChangeFollower: Service {
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
-            for await change in coordinator.changes() { await server.forget(change) }
+            for await notice in coordinator.changes() {
+                // Not acknowledged when it could not be applied: writers then wait out their bound rather than
+                // answer while this node acts on what they replaced.
+                if await server.forget(notice.change) { await coordinator.applied(through: notice.version) }
+            }
         }
     }
 }
