@@ -12,6 +12,9 @@ function init(args)
   method = args[2]
   local size = tonumber(args[3])
   if size > 0 then body = string.rep("b", size) end
+  -- Each thread starts at its own place: LuaJIT seeds every thread's generator alike, and threads writing the same
+  -- keys in step would measure contention on one row rather than the path of a write.
+  math.randomseed(tonumber(tostring({}):match("0x(%x+)") or "0", 16) + os.time())
   counter = math.random(#paths)
 end
 

@@ -184,7 +184,10 @@ public final class PostgresCluster: ClusterCoordinator, Service {
                                         continue
                                     }
                                     guard let notice = Self.notice(from: notification.payload) else { continue }
-                                    if heard.advance(to: notice.version) { self.publish(notice) }
+                                    // Every notice is passed on, even one at or below a version already heard:
+                                    // forgetting is idempotent, and a transaction's several notices share no order.
+                                    _ = heard.advance(to: notice.version)
+                                    self.publish(notice)
                                 }
                                 throw StoreError.ioFailure("index: the change feed ended")
                             }

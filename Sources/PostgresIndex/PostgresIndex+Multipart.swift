@@ -70,14 +70,13 @@ extension PostgresIndex: MultipartIndex {
             let parts = try await Self.parts(uploadID: uploadID, after: 0, limit: Int(Int32.max), session)
             let record: ObjectRecord
             do { record = try assemble(upload, parts) } catch { throw AssemblyRejection(underlying: error) }
-            let state = try await Self.versioning(bucket, session)
             let encoded = try EncodedRecord(record)
-            let current = try await Self.currentRecord(bucket: bucket, key: encoded.key, session)
+            let (traits, current) = try await Self.bucketTraitsAndCurrent(bucket: bucket, key: encoded.key, session)
             if !condition.holds(for: current) { throw StoreError.preconditionFailed }
             // The object's references first, then the parts': blobs moving from parts into the object never touch
             // zero; parts left out of the object are freed.
             let (stored, replacedFreed) = try await Self.storeCurrent(
-                record, encoded: encoded, replacing: current, versioning: state, session)
+                record, encoded: encoded, replacing: current, bucket: traits, session)
             let freed = try await Self.removeUpload(uploadID, parts: parts, session) + replacedFreed
             try await Self.keepReceipt(
                 CompletedUpload(
@@ -87,7 +86,7 @@ extension PostgresIndex: MultipartIndex {
             let change = IndexChange(replaced: current, freedBlobs: freed, stored: stored)
             var completion = origin ?? ChangeOrigin(requestID: "", principalID: "", sourceIP: "")
             completion.creation = .completeMultipartUpload
-            return ((stored, change), try await Self.recordEvents(of: change, origin: completion, session))
+            return ((stored, change), try await Self.recordEvents(of: change, origin: completion, bucket: traits, session))
         }
     }
 

@@ -144,14 +144,29 @@ extension PostgresIndex: NotificationIndex {
         return try await recordEvent(name, about: record, origin: origin, session)
     }
 
+    /// As ``recordEvents(of:origin:_:)``, with the bucket's traits the transaction has already read.
+    static func recordEvents(of change: IndexChange, origin: ChangeOrigin?, bucket traits: BucketTraits, _ session: Session) async throws -> Bool {
+        guard let text = traits.notification, let name = ChangeEvents.name(for: change, origin: origin),
+              let record = change.stored ?? change.replaced
+        else { return false }
+        return try await recordEvent(name, about: record, notification: text, owner: traits.owner, origin: origin, session)
+    }
+
     static func recordEvent(_ name: String, about record: ObjectRecord, origin: ChangeOrigin?, _ session: Session) async throws -> Bool {
         guard let row = try await session.row("SELECT notification, owner FROM buckets WHERE name = \(record.bucket)"),
               let text = try row["notification"].decode(String?.self)
         else { return false }
+        return try await recordEvent(
+            name, about: record, notification: text, owner: try row["owner"].decode(String?.self), origin: origin, session)
+    }
+
+    private static func recordEvent(
+        _ name: String, about record: ObjectRecord, notification text: String, owner: String?, origin: ChangeOrigin?,
+        _ session: Session
+    ) async throws -> Bool {
         let configuration = try notificationDocuments.decode(text)
         let events = ChangeEvents.events(
-            name, record: record, configuration: configuration, origin: origin, at: Date(),
-            bucketOwner: try row["owner"].decode(String?.self))
+            name, record: record, configuration: configuration, origin: origin, at: Date(), bucketOwner: owner)
         for (target, event) in events { try await insertEvent(target: target, json: try IndexColumns.json(event), session) }
         return !events.isEmpty
     }

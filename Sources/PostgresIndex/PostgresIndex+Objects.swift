@@ -98,13 +98,12 @@ extension PostgresIndex: ObjectIndex {
     public func putObject(_ record: ObjectRecord, condition: WriteCondition, source: SharedSource?) async throws -> IndexChange {
         let encoded = try EncodedRecord(record)
         return try await writeCausingEvents { session, origin in
-            let state = try await Self.versioning(record.bucket, session)
+            let (traits, current) = try await Self.bucketTraitsAndCurrent(bucket: record.bucket, key: encoded.key, session)
             if let source { try await Self.requireSource(source, session) }
-            let current = try await Self.currentRecord(bucket: record.bucket, key: encoded.key, session)
             if !condition.holds(for: current) { throw StoreError.preconditionFailed }
-            let (stored, freed) = try await Self.storeCurrent(record, encoded: encoded, replacing: current, versioning: state, session)
+            let (stored, freed) = try await Self.storeCurrent(record, encoded: encoded, replacing: current, bucket: traits, session)
             let change = IndexChange(replaced: current, freedBlobs: freed, stored: stored)
-            return (change, try await Self.recordEvents(of: change, origin: origin, session))
+            return (change, try await Self.recordEvents(of: change, origin: origin, bucket: traits, session))
         }
     }
 
@@ -202,30 +201,15 @@ extension PostgresIndex: ObjectIndex {
         guard source.segments.allSatisfy({ held.contains($0.blobID) }) else { throw StoreError.sourceChanged }
     }
 
-    /// Adds one reference to each segment's blob.
+    /// Adds one reference to each segment's blob, in one statement.
     static func addReferences(to segments: [BlobSegment], _ session: Session) async throws {
-        for segment in segments {
-            try await session.execute("""
-                INSERT INTO blob_refs (blob_id, ref_count) VALUES (\(segment.blobID.rawValue), 1)
-                ON CONFLICT (blob_id) DO UPDATE SET ref_count = blob_refs.ref_count + 1
-                """)
-        }
+        _ = try await moveReferences(adding: segments, dropping: [], session)
     }
 
-    /// Removes one reference to each segment's blob, forgetting blobs no row refers to any more.
+    /// Removes one reference to each segment's blob, forgetting blobs no row refers to any more, in one statement.
     /// - Returns: The blobs that lost their last reference.
     static func dropReferences(to segments: [BlobSegment], _ session: Session) async throws -> [BlobID] {
-        var freed: [BlobID] = []
-        for segment in segments {
-            let id = segment.blobID.rawValue
-            let remaining = try await session.value(Int64.self, """
-                UPDATE blob_refs SET ref_count = ref_count - 1 WHERE blob_id = \(id) AND ref_count > 1 RETURNING ref_count
-                """)
-            if remaining == nil, try await session.row("DELETE FROM blob_refs WHERE blob_id = \(id) RETURNING 1") != nil {
-                freed.append(segment.blobID)
-            }
-        }
-        return freed
+        try await moveReferences(adding: [], dropping: segments, session)
     }
 }
 

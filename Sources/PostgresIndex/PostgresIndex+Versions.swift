@@ -3,7 +3,7 @@ import NIOCore
 import ObjectStore
 import PostgresNIO
 
-/// Versioning: every write path goes through ``storeCurrent(_:encoded:replacing:versioning:_:)`` and the delete
+/// Versioning: every write path goes through ``storeCurrent(_:encoded:replacing:bucket:_:)`` and the delete
 /// helpers here, which keep `objects` (the current object) and `versions` (the history) in step, and the blob
 /// reference counts right: references are always added before any are dropped.
 extension PostgresIndex: VersionIndex {
@@ -120,9 +120,10 @@ extension PostgresIndex: VersionIndex {
     /// Makes `record` the current object of its key: a new version (Enabled), the new null version (Suspended), or
     /// simply the object (never versioned). Returns the record as stored and the blobs freed.
     static func storeCurrent(
-        _ record: ObjectRecord, encoded: EncodedRecord, replacing current: ObjectRecord?, versioning state: VersioningState?,
+        _ record: ObjectRecord, encoded: EncodedRecord, replacing current: ObjectRecord?, bucket traits: BucketTraits,
         _ session: Session
     ) async throws -> (ObjectRecord, [BlobID]) {
+        let state = traits.versioning
         var stored = record
         stored.isDeleteMarker = false
         stored.versionID = state == nil ? nil : VersionID.null
@@ -134,10 +135,9 @@ extension PostgresIndex: VersionIndex {
         }
         if state != nil { try await insertVersion(&stored, assignID: state == .enabled, session) }
         let row = stored.versionID == record.versionID ? encoded : try EncodedRecord(stored)
-        try await row.upsert(session)
-        try await addReferences(to: stored.segments, session)
-        try await queueForLifecycle(bucket: record.bucket, key: encoded.key, session)
-        return (stored, try await dropReferences(to: dropped, session))
+        let freed = try await upsert(row, adding: stored.segments, dropping: dropped, session)
+        if traits.hasLifecycle { try await queueForLifecycle(bucket: record.bucket, key: encoded.key, session) }
+        return (stored, freed)
     }
 
     /// Deletes the current object; in a versioned bucket, stores a delete marker on top.
