@@ -25,4 +25,6 @@ public enum StoreError: Error, Sendable, Equatable {
     case integrityFailure(String)
     /// A key of the key service with that alias exists.
     case keyAlreadyExists
+    /// The index's database cannot be reached now; nothing was done, and the same request can succeed once it is back.
+    case unavailable(String)
 }

@@ -19,6 +19,8 @@ import Synchronization
 ///   in its `nodes` row, and the writer waits for every live node to get there before answering
 ///   (``PostgresIndex/settle()``). So a change is in force on every node by the time it is acknowledged, and a node
 ///   that cannot follow drops its caches within ``pollInterval``.
+/// - Outage: while the feed's connection is lost (or its poll goes unanswered for ``pollTimeout``), the index fails
+///   requests at once with ``StoreError/unavailable(_:)`` (503), and stops once the feed listens again.
 public final class PostgresCluster: ClusterCoordinator, Service {
     public let nodeID: String
     let index: PostgresIndex
@@ -28,6 +30,8 @@ public final class PostgresCluster: ClusterCoordinator, Service {
     let version: String
     public let leaseDuration: Duration
     public let pollInterval: Duration
+    /// How long the feed's poll may take before the database counts as unreachable.
+    let pollTimeout: Duration = .seconds(2)
     private let subscribers = Mutex<[UUID: AsyncStream<ClusterNotice>.Continuation]>([:])
     /// The newest version this node has applied, written with each heartbeat too in case the row was not there yet.
     private let appliedVersion = Mutex<Int64>(0)
@@ -174,6 +178,7 @@ public final class PostgresCluster: ClusterCoordinator, Service {
                     try await connection.listen(on: "martlet_changes") { notifications in
                         // Anything committed before LISTEN took effect was not notified.
                         let start = try await self.clusterVersion(session)
+                        self.index.outage.set(false)
                         let heard = HeardVersion(start)
                         self.publish(ClusterNotice(.everything, version: start))
                         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -214,6 +219,8 @@ public final class PostgresCluster: ClusterCoordinator, Service {
                 return
             } catch {
                 if Task.isCancelled { return }
+                // Until the feed is back, requests fail at once rather than wait for a connection that may not come.
+                index.outage.set(true)
                 index.logger.warning("change feed interrupted; caches forgotten", metadata: ["error": "\(error)"])
                 // Forgotten, but not acknowledged: the version this node has caught up with is learnt on reconnecting.
                 publish(ClusterNotice(.everything, version: 0))
@@ -222,8 +229,21 @@ public final class PostgresCluster: ClusterCoordinator, Service {
         }
     }
 
+    /// The cluster's change counter, or a failure after ``pollTimeout``: a database behind a broken network may never
+    /// answer, and the node must notice.
     private func clusterVersion(_ session: PostgresIndex.Session) async throws -> Int64 {
-        try await session.value(Int64.self, "SELECT version FROM cluster_version WHERE id = 1") ?? 0
+        try await withThrowingTaskGroup(of: Int64?.self) { group in
+            group.addTask { try await session.value(Int64.self, "SELECT version FROM cluster_version WHERE id = 1") ?? 0 }
+            group.addTask {
+                try await Task.sleep(for: self.pollTimeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let version = try await group.next() ?? nil else {
+                throw StoreError.unavailable("index: the database did not answer within \(self.pollTimeout)")
+            }
+            return version
+        }
     }
 
     // MARK: Heartbeat

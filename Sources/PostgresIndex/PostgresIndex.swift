@@ -4,6 +4,7 @@ import NIOCore
 import ObjectStore
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// The object index in a PostgreSQL database, shared by any number of stateless nodes.
 ///
@@ -22,6 +23,9 @@ public final class PostgresIndex: Sendable {
     let logger: Logger
     /// Signalled after a write on this node that recorded notification events commits.
     public let eventSignal = EventSignal()
+    /// Set while this node's change feed has lost the database (see ``PostgresCluster``): requests then fail at once
+    /// with ``StoreError/unavailable(_:)`` instead of each waiting for the connection pool to give up (15 s).
+    let outage = Outage()
     /// The node this index serves, if it serves one. A node applies its own changes to its caches as it makes them
     /// (and may be in the middle of one), so ``settle()`` waits only for the others.
     let nodeID: String?
@@ -65,6 +69,7 @@ public final class PostgresIndex: Sendable {
 
     /// Runs `body` with a connection of its own outside any transaction (each statement commits alone).
     func autocommit<T: Sendable>(_ body: @escaping @Sendable (Session) async throws -> T) async throws -> T {
+        try outage.check()
         do {
             return try await client.withConnection { connection in
                 try await body(Session(connection: connection, logger: self.logger))
@@ -77,6 +82,7 @@ public final class PostgresIndex: Sendable {
     private func transaction<T: Sendable>(
         _ begin: PostgresQuery, _ body: @escaping @Sendable (Session) async throws -> T
     ) async throws -> T {
+        try outage.check()
         var attempt = 0
         while true {
             attempt += 1
@@ -159,5 +165,18 @@ extension PostgresIndex {
             guard let row = try await row(query) else { return nil }
             return try row[0].decode(T.self)
         }
+    }
+}
+
+/// Whether the database is known to be unreachable. Read on every query, so an atomic load and nothing more.
+final class Outage: Sendable {
+    private let down = Atomic<Bool>(false)
+
+    var isDown: Bool { down.load(ordering: .relaxed) }
+
+    func set(_ isDown: Bool) { down.store(isDown, ordering: .relaxed) }
+
+    func check() throws(StoreError) {
+        if isDown { throw StoreError.unavailable("index: the database cannot be reached") }
     }
 }

@@ -43,6 +43,8 @@ extension S3Error {
         case .keyAlreadyExists: S3Error(.invalidArgument, "A key with that alias exists.")
         case .insufficientStorage:
             S3Error(.serviceUnavailable, "The server has no room to store this request's data. Retry once space has been freed.")
+        case .unavailable:
+            S3Error(.serviceUnavailable, "The server cannot reach its index database. Retry shortly.")
         }
     }
 
