@@ -72,6 +72,11 @@ class Forwarder:
 
     def cut(self) -> None:
         if self.listener is not None:
+            # shutdown wakes the thread blocked in accept(), which would otherwise keep the port bound.
+            try:
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self.listener.close()
             self.listener = None
         with self.lock:

@@ -73,6 +73,16 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
   fi
 }
+if ! command -v openssl >/dev/null; then
+  openssl_install() { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssl; }
+  { openssl_install || { $SUDO apt-get update && openssl_install; }; } >&2
+fi
+# TLS with a throwaway self-signed certificate, so clients that ask for it (sslmode=prefer, the default, or require)
+# get it, as from a production server; tests that need a plain connection say sslmode=disable.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=martlet-test-postgres" \
+  -keyout "$TMP/server.key" -out "$TMP/server.crt" >"$TMP/openssl.log" 2>&1 || { cat "$TMP/openssl.log" >&2; exit 1; }
+chmod 600 "$TMP/server.key"
+[ -z "${PGOS_USER:-}" ] || chown "$PGOS_USER" "$TMP/server.key" "$TMP/server.crt"
 started=
 for _ in 1 2 3; do
   PORT=$(free_port)
@@ -80,7 +90,8 @@ for _ in 1 2 3; do
   # server and they make tests much faster. The Unix socket goes in the temp folder, not /var/run.
   if as_pg "$BIN/pg_ctl" -w -t 60 -D "$DATA" -l "$TMP/server.log" -o "-p $PORT -k $TMP \
       -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-      -c max_connections=400" start >/dev/null 2>&1; then started=1; break; fi
+      -c max_connections=400 -c ssl=on -c ssl_cert_file=$TMP/server.crt -c ssl_key_file=$TMP/server.key" \
+      start >/dev/null 2>&1; then started=1; break; fi
 done
 if [ -z "$started" ]; then
   echo "with-postgres: PostgreSQL failed to start; server log:" >&2; cat "$TMP/server.log" >&2 || true; exit 1
