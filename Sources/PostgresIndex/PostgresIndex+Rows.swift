@@ -73,18 +73,6 @@ struct EncodedRecord: Sendable {
         versionID = record.versionID
     }
 
-    /// Makes `record` the current row of its key.
-    func upsert(_ session: PostgresIndex.Session) async throws {
-        try await session.execute("""
-            INSERT INTO objects (bucket, key, size, etag, last_modified, metadata, checksum, segments, parts, version_id)
-            VALUES (\(bucket), \(key), \(size), \(etag), \(lastModified), \(metadata), \(checksum), \(segments), \(parts), \(versionID))
-            ON CONFLICT (bucket, key) DO UPDATE SET
-                size = excluded.size, etag = excluded.etag, last_modified = excluded.last_modified,
-                metadata = excluded.metadata, checksum = excluded.checksum, segments = excluded.segments,
-                parts = excluded.parts, version_id = excluded.version_id
-            """)
-    }
-
     /// Appends the record as a version of its key (version ID `null` for the null version).
     func insertVersion(seq: Int64, deleteMarker: Bool, _ session: PostgresIndex.Session) async throws {
         let id = versionID ?? VersionID.null

@@ -188,8 +188,7 @@ extension PostgresIndex: VersionIndex {
                 dropped += current.segments
             }
             if let next = try await latestVersionRecord(bucket: bucket, key: keyBytes, session), !next.isDeleteMarker {
-                try await EncodedRecord(next).upsert(session)
-                try await addReferences(to: next.segments, session)
+                _ = try await upsert(EncodedRecord(next), adding: next.segments, dropping: [], session)
             }
         }
         try await queueForLifecycle(bucket: bucket, key: keyBytes, session)

@@ -15,15 +15,6 @@ extension PostgresIndex {
         var owner: String?
     }
 
-    /// The bucket's traits; throws ``StoreError/noSuchBucket``.
-    static func bucketTraits(_ bucket: String, _ session: Session) async throws -> BucketTraits {
-        guard let row = try await session.row("""
-            SELECT versioning, lifecycle IS NOT NULL AS has_lifecycle, notification, owner FROM buckets WHERE name = \(bucket)
-            """)
-        else { throw StoreError.noSuchBucket }
-        return try traits(row)
-    }
-
     /// The bucket's traits and the key's current row, in one statement; throws ``StoreError/noSuchBucket``.
     static func bucketTraitsAndCurrent(
         bucket: String, key: ByteBuffer, _ session: Session
